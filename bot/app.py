@@ -1,0 +1,134 @@
+"""`build_application()`: the one place Pulse's handlers, resources and jobs are wired."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.catalog import Catalog
+from bot.clock import Clock, SystemClock
+from bot.context import BotData, PulseApplication, PulseContext, Services
+from bot.handlers import enrollment, fallbacks, gatekeeping, help, invite
+from bot.handlers.errors import error_handler
+from bot.settings import Settings
+from conversations.enrollment import CONSENT_DATA, LANGUAGE_DATA, STOP_DATA
+from conversations.enrollment_service import EnrollmentService
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+# The update types Pulse handles; `my_chat_member` tells us when a customer blocks the bot.
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+]
+CUSTOMER_COMMANDS = ("start", "language", "stop", "help")
+
+
+def build_application(
+    settings: Settings, clock: Clock | None = None, request: BaseRequest | None = None
+) -> PulseApplication:
+    """The Pulse bot: PTB's Application with every handler registered, ready to run.
+
+    `request` replaces the HTTP transport to the Bot API (tests pass a fake one).
+    """
+    catalog = Catalog.load()
+    context_types = ContextTypes(context=PulseContext, bot_data=BotData)
+    builder = ApplicationBuilder()
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    app: PulseApplication = (
+        builder.token(settings.bot_token.get_secret_value())
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.file_base_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .context_types(context_types)
+        .post_init(_open_services(settings, catalog, clock or SystemClock()))
+        .post_shutdown(_close_services)
+        .build()
+    )
+    private = filters.ChatType.PRIVATE
+    # Group -2 decides whether an update reaches Pulse at all. Order matters inside a
+    # group: the first matching handler wins, and ApplicationHandlerStop ends the update.
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED, gatekeeping.ignore_update), -2)
+    app.add_handler(
+        MessageHandler(~private & ~filters.StatusUpdate.ALL, gatekeeping.refuse_group_chat), -2
+    )
+    # Group -1: team commands stop here unless the sender's role allows them.
+    app.add_handler(MessageHandler(filters.COMMAND & private, gatekeeping.check_team_command), -1)
+
+    app.add_handler(CommandHandler("start", enrollment.start_command, private))
+    app.add_handler(CommandHandler("stop", enrollment.stop_command, private))
+    app.add_handler(CommandHandler("language", enrollment.language_command, private))
+    app.add_handler(CommandHandler("help", help.help_command, private))
+    app.add_handler(CommandHandler("invite", invite.invite_command, private))
+    app.add_handler(CallbackQueryHandler(enrollment.consent_button, CONSENT_DATA))
+    app.add_handler(CallbackQueryHandler(enrollment.stop_button, STOP_DATA))
+    app.add_handler(CallbackQueryHandler(enrollment.language_button, LANGUAGE_DATA))
+    app.add_handler(
+        ChatMemberHandler(enrollment.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
+    app.add_handler(MessageHandler(filters.COMMAND & private, fallbacks.unknown_command))
+    app.add_handler(MessageHandler(filters.TEXT & private, fallbacks.text_without_question))
+    app.add_handler(
+        MessageHandler(
+            private & ~filters.TEXT & ~filters.StatusUpdate.ALL, fallbacks.non_text_message
+        )
+    )
+    app.add_error_handler(error_handler)
+    return app
+
+
+def _open_services(
+    settings: Settings, catalog: Catalog, clock: Clock
+) -> Callable[[PulseApplication], Coroutine[Any, Any, None]]:
+    async def post_init(app: PulseApplication) -> None:
+        db = await Database.open(settings.database_path)
+        app.bot_data.services = Services(
+            settings=settings,
+            db=db,
+            catalog=catalog,
+            clock=clock,
+            enrollment=EnrollmentService(db),
+        )
+        await _set_commands(app, catalog)
+        log.info("Pulse is running as @%s", app.bot.username)
+
+    return post_init
+
+
+async def _close_services(app: PulseApplication) -> None:
+    services = app.bot_data.services
+    if services is not None:
+        await services.db.close()
+        app.bot_data.services = None
+
+
+async def _set_commands(app: PulseApplication, catalog: Catalog) -> None:
+    """The command menu: customer commands, in Dutch for Dutch clients, else English."""
+    for language_code in (None, "nl"):
+        language = language_code or "en"
+        commands = [
+            BotCommand(name, catalog.text(language, f"commands.{name}"))
+            for name in CUSTOMER_COMMANDS
+        ]
+        await app.bot.set_my_commands(
+            commands, BotCommandScopeDefault(), language_code=language_code
+        )

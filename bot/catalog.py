@@ -1,0 +1,81 @@
+"""The language catalogs: every user-facing text, in Dutch and English, from TOML files."""
+
+from __future__ import annotations
+
+import html
+import string
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+CATALOG_DIR = Path(__file__).parent / "catalogs"
+LANGUAGES = ("nl", "en")
+FALLBACK = "en"
+
+
+class CatalogError(Exception):
+    """A catalog file is missing, malformed, or disagrees with the other language."""
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{name}."))
+        elif isinstance(value, str):
+            # TOML's multi-line strings start after the newline we write for readability.
+            flat[name] = value.strip("\n")
+        else:
+            raise CatalogError(f"{name} must be text")
+    return flat
+
+
+def placeholders(template: str) -> set[str]:
+    """The `{name}` fields a template uses."""
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field}
+
+
+class Catalog:
+    """Looks up texts by language and key, escaping every parameter for Telegram's HTML."""
+
+    def __init__(self, texts: Mapping[str, Mapping[str, str]]) -> None:
+        self._texts = texts
+
+    @classmethod
+    def load(cls, directory: Path = CATALOG_DIR) -> Catalog:
+        """Loads `nl.toml` and `en.toml`; both must have the same keys and placeholders."""
+        texts: dict[str, dict[str, str]] = {}
+        for language in LANGUAGES:
+            path = directory / f"{language}.toml"
+            try:
+                texts[language] = _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise CatalogError(f"{path.name}: {exc}") from exc
+        for problem in mismatches(texts):
+            raise CatalogError(problem)
+        return cls(texts)
+
+    def keys(self, language: str) -> set[str]:
+        """Every key the catalog of this language has."""
+        return set(self._texts[language])
+
+    def text(self, language: str, key: str, **params: Any) -> str:
+        """The text for `key` in `language`, with `params` HTML-escaped and filled in."""
+        texts = self._texts.get(language, self._texts[FALLBACK])
+        template = texts[key]
+        escaped = {name: html.escape(str(value), quote=False) for name, value in params.items()}
+        return template.format(**escaped)
+
+
+def mismatches(texts: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """Keys or placeholders present in one language and not the other."""
+    problems: list[str] = []
+    nl, en = texts["nl"], texts["en"]
+    for key in sorted(set(nl) ^ set(en)):
+        problems.append(f"{key} is in {'nl' if key in nl else 'en'}.toml only")
+    for key in sorted(set(nl) & set(en)):
+        if placeholders(nl[key]) != placeholders(en[key]):
+            problems.append(f"{key} has different placeholders in nl.toml and en.toml")
+    return problems

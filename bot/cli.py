@@ -1,0 +1,91 @@
+"""The `pulsebot` command line: run the bot, the offline demo, and operational commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.settings import ConfigError, load_settings, load_storage_settings
+from storage.db import Database, StorageError
+from storage.migrate import MigrationError
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pulsebot", description="Pulse: quick customer pulse feedback over Telegram."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", help="run the bot (long polling); needs PULSE_BOT_TOKEN")
+    demo = commands.add_parser(
+        "demo", help="run Pulse offline against the sandbox, with a transcript"
+    )
+    demo.add_argument("--out", type=Path, help="folder for the demo's database and transcript")
+    commands.add_parser("check", help="check the configuration and the database, then exit")
+    backup = commands.add_parser("backup", help="write a consistent copy of the database")
+    backup.add_argument("target", type=Path, help="file to write the copy to")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs a `pulsebot` command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run()
+        if args.command == "demo":
+            from bot.demo import run_demo
+
+            return asyncio.run(run_demo(args.out))
+        if args.command == "check":
+            return asyncio.run(_check())
+        if args.command == "backup":
+            return asyncio.run(_backup(args.target))
+    except ConfigError as exc:
+        print(f"pulsebot: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except (StorageError, MigrationError) as exc:
+        print(f"pulsebot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+def _run() -> int:
+    from bot.app import ALLOWED_UPDATES, build_application
+    from bot.logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.bot_token.get_secret_value())
+    app = build_application(settings)
+    app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    return 0
+
+
+async def _check() -> int:
+    settings = load_settings()
+    db = await Database.open(settings.database_path)
+    await db.close()
+    print(
+        f"configuration ok; database {settings.database_path} is migrated; "
+        f"{len(settings.admin_ids)} admin(s); time zone {settings.timezone}"
+    )
+    return 0
+
+
+async def _backup(target: Path) -> int:
+    settings = load_storage_settings()
+    if not settings.database_path.exists():
+        raise StorageError(f"no database at {settings.database_path}")
+    db = await Database.open(settings.database_path)
+    try:
+        await db.backup(target)
+    finally:
+        await db.close()
+    print(f"backed up {settings.database_path} to {target}")
+    return 0

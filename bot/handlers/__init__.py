@@ -1,0 +1,1 @@
+"""Telegram handlers, one feature per module; `bot.app.build_application` wires them."""

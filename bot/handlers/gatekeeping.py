@@ -1,0 +1,53 @@
+"""Checks that run before any feature handler: where Pulse talks, and who may use what."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop
+
+from bot.context import PulseContext
+from bot.roles import ADMIN_COMMANDS, role_of
+from conversations.enrollment import language_for
+from storage.team import Role
+
+
+async def ignore_update(update: Update, context: PulseContext) -> None:
+    """Drops an update no feature should see (edits of old messages, for one)."""
+    raise ApplicationHandlerStop
+
+
+async def refuse_group_chat(update: Update, context: PulseContext) -> None:
+    """Answers a command in a group with a pointer to a private chat; ignores the rest."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is not None and chat is not None and chat.type != ChatType.CHANNEL:
+        text = message.text or ""
+        if text.startswith("/"):
+            user = update.effective_user
+            language = language_for(user.language_code if user else None)
+            await message.reply_text(
+                context.services.catalog.text(language, "general.private_only")
+            )
+    raise ApplicationHandlerStop
+
+
+def command_name(text: str) -> str:
+    """`invite` for `/invite@pulse_bot retail`."""
+    return text.split(maxsplit=1)[0].removeprefix("/").split("@", 1)[0].lower()
+
+
+async def check_team_command(update: Update, context: PulseContext) -> None:
+    """Lets an admin command through only for admins; anyone else gets one polite line."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None or not message.text:
+        return
+    if command_name(message.text) not in ADMIN_COMMANDS:
+        return
+    services = context.services
+    if await role_of(services.db, services.settings.admin_ids, user.id) is Role.ADMIN:
+        return
+    language = await services.enrollment.language_of(user.id, language_for(user.language_code))
+    await message.reply_text(services.catalog.text(language, "general.not_allowed"))
+    raise ApplicationHandlerStop

@@ -1,0 +1,60 @@
+"""Invite links: one per segment, creating the segment on first use, audited."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from storage import audit, segments
+from storage.db import Database
+from storage.segments import Segment
+
+SEGMENT_NAME = re.compile(r"^\w[\w &.\-]{0,31}$")
+
+
+class InvalidSegmentName(ValueError):
+    """A segment name: 1 to 32 letters, digits, spaces, or - _ & . after the first."""
+
+
+@dataclass(frozen=True)
+class Invite:
+    segment: Segment
+    code: str
+    segment_created: bool
+
+    def link(self, bot_username: str) -> str:
+        """The deep link a customer opens: it sends `/start <code>` to the bot."""
+        return f"https://t.me/{bot_username}?start={self.code}"
+
+
+def clean_segment_name(raw: str) -> str:
+    """The segment name with spaces normalised; raises InvalidSegmentName."""
+    name = " ".join(raw.split())
+    if not SEGMENT_NAME.match(name):
+        raise InvalidSegmentName(raw)
+    return name
+
+
+async def invite_for(db: Database, raw_name: str, *, actor_id: int, now: int) -> Invite:
+    """The segment's invite code, creating the segment and the code when they are new."""
+    name = clean_segment_name(raw_name)
+    async with db.transaction() as conn:
+        segment = await segments.find_by_name(conn, name)
+        created = segment is None
+        if segment is None:
+            segment = await segments.create(conn, name, now=now)
+            await audit.record(
+                conn,
+                at=now,
+                actor_id=actor_id,
+                action="segment.create",
+                subject=segment.name,
+                new_value=segment.name,
+            )
+        code = await segments.find_active_code(conn, segment.id)
+        if code is None:
+            code = await segments.create_code(conn, segment.id, created_by=actor_id, now=now)
+            await audit.record(
+                conn, at=now, actor_id=actor_id, action="invite.create", subject=segment.name
+            )
+    return Invite(segment=segment, code=code.code, segment_created=created)

@@ -1,0 +1,19 @@
+"""Who may do what: the configured admins, team members from the database, and customers."""
+
+from __future__ import annotations
+
+from storage import team
+from storage.db import Database
+from storage.team import Role
+
+# Commands only admins may use; gatekeeping checks these before any handler runs.
+ADMIN_COMMANDS = frozenset({"invite"})
+
+
+async def role_of(db: Database, configured_admins: tuple[int, ...], user_id: int) -> Role | None:
+    """The user's role, or None for customers and strangers."""
+    if user_id in configured_admins:
+        return Role.ADMIN
+    async with db.read() as conn:
+        member = await team.find(conn, user_id)
+    return member.role if member else None

@@ -1,0 +1,148 @@
+"""Start-up configuration from the environment and `.env` (prefix `PULSE_`).
+
+Everything else is a runtime setting in the database, changed by admin command.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "PULSE_"
+_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+
+# How to fix each setting, for the one line printed when it is missing or invalid.
+HINTS = {
+    "bot_token": "get a token from @BotFather and set PULSE_BOT_TOKEN=123456:ABC...",
+    "admin_ids": "set PULSE_ADMIN_IDS to comma-separated Telegram user ids, e.g. 12345,67890",
+    "database_path": "set PULSE_DATABASE_PATH to a writable file path, e.g. pulse.db",
+    "timezone": "set PULSE_TIMEZONE to an IANA time zone name, e.g. Europe/Amsterdam",
+    "telegram_base_url": "set PULSE_TELEGRAM_BASE_URL to a URL such as https://api.telegram.org",
+    "log_level": "set PULSE_LOG_LEVEL to DEBUG, INFO, WARNING or ERROR",
+}
+
+
+class ConfigError(Exception):
+    """A start-up setting is missing or invalid; the message names it and how to fix it."""
+
+
+class StorageSettings(BaseSettings):
+    """The settings that operational commands (backup, check) need without a token."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_path: Path = Path("pulse.db")
+
+
+class Settings(StorageSettings):
+    """Pulse's start-up settings."""
+
+    bot_token: SecretStr
+    admin_ids: Annotated[tuple[int, ...], NoDecode]
+    timezone: str = "Europe/Amsterdam"
+    telegram_base_url: str = "https://api.telegram.org"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        # The message must not echo the value: it is a secret.
+        if not _TOKEN.match(value.get_secret_value()):
+            raise ValueError("does not look like a bot token (digits, a colon, then letters)")
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            if not parts:
+                raise ValueError("is empty: at least one admin is needed")
+            try:
+                return tuple(int(part) for part in parts)
+            except ValueError:
+                raise ValueError("must be whole numbers separated by commas") from None
+        return value
+
+    @field_validator("admin_ids")
+    @classmethod
+    def _positive_ids(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value:
+            raise ValueError("is empty: at least one admin is needed")
+        if any(user_id <= 0 for user_id in value):
+            raise ValueError("must be positive Telegram user ids")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a known time zone") from None
+        return value
+
+    @field_validator("telegram_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must start with http:// or https://")
+        # Accept the form PTB itself uses, ".../bot", as well as the server root.
+        return value.rstrip("/").removesuffix("/bot")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The configured time zone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def api_base_url(self) -> str:
+        """The prefix PTB puts before `<token>/<method>`."""
+        return f"{self.telegram_base_url}/bot"
+
+    @property
+    def file_base_url(self) -> str:
+        """The prefix PTB puts before `<token>/<file path>`."""
+        return f"{self.telegram_base_url}/file/bot"
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets a field."""
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Reads the settings; raises ConfigError with one line naming the first bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(describe(exc)) from None
+
+
+def load_storage_settings() -> StorageSettings:
+    """Reads only the database settings; raises ConfigError like `load_settings`."""
+    try:
+        return StorageSettings()
+    except ValidationError as exc:
+        raise ConfigError(describe(exc)) from None
+
+
+def describe(exc: ValidationError) -> str:
+    """One line for the first problem: which variable, what is wrong, how to fix it."""
+    error = exc.errors()[0]
+    field = str(error["loc"][0]) if error["loc"] else ""
+    name = env_name(field) if field else "configuration"
+    hint = HINTS.get(field, "")
+    if error["type"] == "missing":
+        return f"{name} is missing: {hint}."
+    reason = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "literal_error":
+        reason = "is not a known value"
+    return f"{name} is invalid: {reason}; {hint}."

@@ -1,0 +1,167 @@
+"""Runs the enrollment transitions: load the situation, decide, commit, all in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import aiosqlite
+
+from conversations import enrollment
+from conversations.enrollment import Decision, Situation
+from conversations.replies import Outcome
+from storage import customers, enrollments, segments
+from storage.customers import Profile
+from storage.db import Database
+
+
+class EnrollmentService:
+    """The enrollment conversation's adapter; returns what to say after the commit.
+
+    `telegram_language` is the language Telegram reports for the sender, used only when
+    nothing is stored about them yet.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def start(
+        self,
+        profile: Profile,
+        *,
+        code: str | None,
+        telegram_language: str,
+        now: int,
+        cooldown_days: int,
+    ) -> Outcome:
+        """/start, with the deep-link code if there was one."""
+        async with self._db.transaction() as conn:
+            situation = await _situation(conn, profile.user_id, telegram_language)
+            code_segment = None
+            if code is not None and enrollment.CODE_PATTERN.match(code):
+                code_segment = await segments.find_by_code(conn, code)
+            decision = enrollment.decide_start(
+                situation,
+                code=code,
+                code_segment=code_segment,
+                default_segment_id=segments.DEFAULT_SEGMENT_ID,
+            )
+            await _apply(conn, decision, profile, now)
+            if not any(isinstance(w, enrollment.OpenPending) for w in decision.writes):
+                return decision.outcome
+            pending = await enrollments.find_for_user(conn, profile.user_id)
+            assert pending is not None
+            returning = situation.customer is not None
+            return enrollment.welcome(pending, returning=returning, cooldown_days=cooldown_days)
+
+    async def consent(
+        self,
+        profile: Profile,
+        *,
+        pending_id: int,
+        accepted: bool,
+        telegram_language: str,
+        now: int,
+    ) -> Outcome:
+        """A press on a consent button."""
+        return await self._run(
+            profile,
+            telegram_language,
+            now,
+            lambda s: enrollment.decide_consent(
+                s, pending_id=pending_id, accepted=accepted, profile=profile
+            ),
+        )
+
+    async def stop_request(self, profile: Profile, *, telegram_language: str, now: int) -> Outcome:
+        """/stop."""
+        return await self._run(profile, telegram_language, now, enrollment.decide_stop_request)
+
+    async def stop_answer(
+        self, profile: Profile, *, confirmed: bool, telegram_language: str, now: int
+    ) -> Outcome:
+        """A press on a /stop confirmation button."""
+        return await self._run(
+            profile,
+            telegram_language,
+            now,
+            lambda s: enrollment.decide_stop_answer(s, confirmed=confirmed),
+        )
+
+    async def language(
+        self, profile: Profile, *, choice: str | None, telegram_language: str, now: int
+    ) -> Outcome:
+        """/language [nl|en] or a press on a language button."""
+        return await self._run(
+            profile,
+            telegram_language,
+            now,
+            lambda s: enrollment.decide_language(s, choice=choice),
+        )
+
+    async def blocked(self, profile: Profile, *, now: int) -> None:
+        """Telegram reported that the user blocked the bot."""
+        await self._run(profile, "en", now, enrollment.decide_blocked)
+
+    async def language_of(self, user_id: int, telegram_language: str) -> str:
+        """The language to speak to this user: stored if known, else Telegram's."""
+        async with self._db.read() as conn:
+            return (await _situation(conn, user_id, telegram_language)).language
+
+    async def _run(
+        self,
+        profile: Profile,
+        telegram_language: str,
+        now: int,
+        decide: Callable[[Situation], Decision],
+    ) -> Outcome:
+        """Loads the situation, decides and commits in one transaction."""
+        async with self._db.transaction() as conn:
+            situation = await _situation(conn, profile.user_id, telegram_language)
+            decision = decide(situation)
+            await _apply(conn, decision, profile, now)
+        return decision.outcome
+
+
+async def _situation(
+    conn: aiosqlite.Connection, user_id: int, telegram_language: str
+) -> Situation:
+    customer = await customers.find(conn, user_id)
+    pending = await enrollments.find_for_user(conn, user_id)
+    names: dict[int, str] = {}
+    if customer is not None:
+        names[customer.segment_id] = (await segments.get(conn, customer.segment_id)).name
+    return Situation(customer, pending, names, telegram_language)
+
+
+async def _apply(
+    conn: aiosqlite.Connection, decision: Decision, profile: Profile, now: int
+) -> None:
+    for write in decision.writes:
+        match write:
+            case enrollment.OpenPending(segment_id=segment_id, language=language):
+                await enrollments.open_pending(
+                    conn,
+                    user_id=profile.user_id,
+                    chat_id=profile.chat_id,
+                    segment_id=segment_id,
+                    language=language,
+                    now=now,
+                )
+            case enrollment.Enroll(profile=who, segment_id=segment_id, language=language):
+                await customers.enroll(
+                    conn, who, language=language, segment_id=segment_id, now=now
+                )
+            case enrollment.ClosePending(pending_id=pending_id):
+                await enrollments.close(conn, pending_id)
+            case enrollment.RecordRefusal(segment_id=segment_id):
+                await enrollments.record_refusal(
+                    conn, user_id=profile.user_id, segment_id=segment_id, now=now
+                )
+            case enrollment.SetStatus(status=status):
+                await customers.set_status(conn, profile.user_id, status, now=now)
+            case enrollment.SetLanguage(language=language):
+                if await customers.find(conn, profile.user_id) is not None:
+                    await customers.set_language(conn, profile.user_id, language, now=now)
+                pending = await enrollments.find_for_user(conn, profile.user_id)
+                if pending is not None:
+                    await enrollments.set_language(conn, pending.id, language)

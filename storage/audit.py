@@ -1,0 +1,46 @@
+"""The audit log: who changed what, when, from which value to which."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: int
+    actor_id: int | None
+    action: str
+    subject: str
+    old_value: str | None
+    new_value: str | None
+
+
+async def record(
+    conn: aiosqlite.Connection,
+    *,
+    at: int,
+    actor_id: int | None,
+    action: str,
+    subject: str,
+    old_value: str | None = None,
+    new_value: str | None = None,
+) -> None:
+    """Appends one entry; call it inside the transaction that makes the change."""
+    await conn.execute(
+        "INSERT INTO audit_log (at, actor_id, action, subject, old_value, new_value)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (at, actor_id, action, subject, old_value, new_value),
+    )
+
+
+async def recent(conn: aiosqlite.Connection, limit: int) -> list[AuditEntry]:
+    """The newest `limit` entries, newest first."""
+    async with conn.execute(
+        "SELECT id, at, actor_id, action, subject, old_value, new_value FROM audit_log"
+        " ORDER BY id DESC LIMIT ?",
+        (limit,),
+    ) as cursor:
+        return [AuditEntry(**dict(row)) for row in await cursor.fetchall()]

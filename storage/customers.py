@@ -1,0 +1,166 @@
+"""Customers: who enrolled, in which segment and language, and whether we may message them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import aiosqlite
+
+
+class CustomerStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+    BLOCKED = "blocked"
+
+
+class CustomerNotFound(LookupError):
+    """No customer has that Telegram user id."""
+
+
+@dataclass(frozen=True)
+class Customer:
+    user_id: int
+    chat_id: int
+    first_name: str
+    last_name: str | None
+    username: str | None
+    language: str
+    segment_id: int
+    status: CustomerStatus
+    paused_until: int | None
+    consented_at: int
+    enrolled_at: int
+    stopped_at: int | None
+    last_asked_at: int | None
+    updated_at: int
+
+    @property
+    def reachable(self) -> bool:
+        """Whether Pulse may send this customer anything unprompted at all."""
+        return self.status in (CustomerStatus.ACTIVE, CustomerStatus.PAUSED)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What Telegram tells us about a person, as enrollment stores it."""
+
+    user_id: int
+    chat_id: int
+    first_name: str
+    last_name: str | None
+    username: str | None
+
+
+_COLUMNS = (
+    "user_id, chat_id, first_name, last_name, username, language, segment_id, status,"
+    " paused_until, consented_at, enrolled_at, stopped_at, last_asked_at, updated_at"
+)
+
+
+def _customer(row: aiosqlite.Row) -> Customer:
+    values = dict(row)
+    values["status"] = CustomerStatus(values["status"])
+    return Customer(**values)
+
+
+async def find(conn: aiosqlite.Connection, user_id: int) -> Customer | None:
+    """The customer with this user id, or None."""
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM customers WHERE user_id = ?",
+        (user_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else _customer(row)
+
+
+async def get(conn: aiosqlite.Connection, user_id: int) -> Customer:
+    """The customer with this user id; raises CustomerNotFound."""
+    customer = await find(conn, user_id)
+    if customer is None:
+        raise CustomerNotFound(user_id)
+    return customer
+
+
+async def enroll(
+    conn: aiosqlite.Connection, profile: Profile, *, language: str, segment_id: int, now: int
+) -> Customer:
+    """Enrolls (or re-enrolls, after a stop or block) a consenting customer as active.
+
+    A re-enrollment keeps `last_asked_at`, so the cool-down still protects someone who
+    stopped and came back the same day.
+    """
+    await conn.execute(
+        "INSERT INTO customers (user_id, chat_id, first_name, last_name, username, language,"
+        " segment_id, status, consented_at, enrolled_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)"
+        " ON CONFLICT (user_id) DO UPDATE SET chat_id = excluded.chat_id,"
+        " first_name = excluded.first_name, last_name = excluded.last_name,"
+        " username = excluded.username, language = excluded.language,"
+        " segment_id = excluded.segment_id, status = 'active', paused_until = NULL,"
+        " consented_at = excluded.consented_at, stopped_at = NULL,"
+        " updated_at = excluded.updated_at",
+        (
+            profile.user_id,
+            profile.chat_id,
+            profile.first_name,
+            profile.last_name,
+            profile.username,
+            language,
+            segment_id,
+            now,
+            now,
+            now,
+        ),
+    )
+    return await get(conn, profile.user_id)
+
+
+async def set_status(
+    conn: aiosqlite.Connection, user_id: int, status: CustomerStatus, *, now: int
+) -> Customer:
+    """Marks a customer stopped, blocked or active again; raises CustomerNotFound."""
+    if status is CustomerStatus.PAUSED:
+        raise ValueError("pausing needs an end time")
+    stopped_at = now if status in (CustomerStatus.STOPPED, CustomerStatus.BLOCKED) else None
+    cursor = await conn.execute(
+        "UPDATE customers SET status = ?, paused_until = NULL, stopped_at = ?, updated_at = ?"
+        " WHERE user_id = ?",
+        (status.value, stopped_at, now, user_id),
+    )
+    if cursor.rowcount == 0:
+        raise CustomerNotFound(user_id)
+    return await get(conn, user_id)
+
+
+async def set_language(
+    conn: aiosqlite.Connection, user_id: int, language: str, *, now: int
+) -> Customer:
+    """Changes the language Pulse speaks to this customer; raises CustomerNotFound."""
+    cursor = await conn.execute(
+        "UPDATE customers SET language = ?, updated_at = ? WHERE user_id = ?",
+        (language, now, user_id),
+    )
+    if cursor.rowcount == 0:
+        raise CustomerNotFound(user_id)
+    return await get(conn, user_id)
+
+
+async def list_all(conn: aiosqlite.Connection) -> list[Customer]:
+    """Every customer, in enrollment order."""
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM customers ORDER BY enrolled_at, user_id"
+    ) as cursor:
+        return [_customer(row) for row in await cursor.fetchall()]
+
+
+async def count_by_segment(conn: aiosqlite.Connection) -> dict[int, dict[CustomerStatus, int]]:
+    """Customer counts per segment id and status."""
+    counts: dict[int, dict[CustomerStatus, int]] = {}
+    async with conn.execute(
+        "SELECT segment_id, status, COUNT(*) FROM customers GROUP BY segment_id, status"
+    ) as cursor:
+        for segment_id, status, count in await cursor.fetchall():
+            counts.setdefault(segment_id, {})[CustomerStatus(status)] = count
+    return counts

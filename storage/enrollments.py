@@ -1,0 +1,81 @@
+"""The enrollment conversation's state: consent questions that are out, and refusals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+
+@dataclass(frozen=True)
+class PendingEnrollment:
+    id: int
+    user_id: int
+    chat_id: int
+    segment_id: int
+    language: str
+    created_at: int
+
+
+_COLUMNS = "id, user_id, chat_id, segment_id, language, created_at"
+
+
+async def find_for_user(conn: aiosqlite.Connection, user_id: int) -> PendingEnrollment | None:
+    """The consent question out to this user, or None."""
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM pending_enrollments WHERE user_id = ?",
+        (user_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else PendingEnrollment(**dict(row))
+
+
+async def open_pending(
+    conn: aiosqlite.Connection,
+    *,
+    user_id: int,
+    chat_id: int,
+    segment_id: int,
+    language: str,
+    now: int,
+) -> PendingEnrollment:
+    """Records a consent question, replacing any earlier one so only the newest counts."""
+    await conn.execute("DELETE FROM pending_enrollments WHERE user_id = ?", (user_id,))
+    await conn.execute(
+        "INSERT INTO pending_enrollments (user_id, chat_id, segment_id, language, created_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (user_id, chat_id, segment_id, language, now),
+    )
+    pending = await find_for_user(conn, user_id)
+    assert pending is not None
+    return pending
+
+
+async def set_language(conn: aiosqlite.Connection, pending_id: int, language: str) -> None:
+    """Changes the language of a consent question still out."""
+    await conn.execute(
+        "UPDATE pending_enrollments SET language = ? WHERE id = ?", (language, pending_id)
+    )
+
+
+async def close(conn: aiosqlite.Connection, pending_id: int) -> None:
+    """Removes an answered consent question."""
+    await conn.execute("DELETE FROM pending_enrollments WHERE id = ?", (pending_id,))
+
+
+async def record_refusal(
+    conn: aiosqlite.Connection, *, user_id: int, segment_id: int, now: int
+) -> None:
+    """Keeps only the fact that this user said no."""
+    await conn.execute(
+        "INSERT INTO consent_refusals (user_id, segment_id, refused_at) VALUES (?, ?, ?)",
+        (user_id, segment_id, now),
+    )
+
+
+async def count_refusals(conn: aiosqlite.Connection) -> int:
+    """How many consent questions were answered no."""
+    async with conn.execute("SELECT COUNT(*) FROM consent_refusals") as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    return int(row[0])

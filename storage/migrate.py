@@ -1,0 +1,91 @@
+"""Numbered migrations: each applied once, in one transaction together with its record."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiosqlite
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+class MigrationError(Exception):
+    """A migration failed; it was rolled back and nothing of it remains."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    number: int
+    name: str
+    sql: str
+
+
+def load_migrations(directory: Path) -> list[Migration]:
+    """Reads `NNNN_name.sql` files in number order; a gap or duplicate number is an error."""
+    found: list[Migration] = []
+    for path in sorted(directory.glob("*.sql")):
+        match = _NAME.match(path.name)
+        if match is None:
+            raise MigrationError(f"migration file {path.name} is not named NNNN_name.sql")
+        found.append(Migration(int(match[1]), match[2], path.read_text(encoding="utf-8")))
+    for expected, migration in enumerate(found, start=1):
+        if migration.number != expected:
+            raise MigrationError(f"migration {expected:04d} is missing or duplicated")
+    return found
+
+
+def split_statements(sql: str) -> list[str]:
+    """Splits a script into statements; `executescript` would commit our transaction."""
+    statements: list[str] = []
+    current = ""
+    for line in sql.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            if current.strip():
+                statements.append(current.strip())
+            current = ""
+    if current.strip() and not all(
+        part.strip().startswith("--") or not part.strip() for part in current.splitlines()
+    ):
+        raise MigrationError(f"unterminated statement: {current.strip()[:60]}")
+    return statements
+
+
+async def applied_numbers(conn: aiosqlite.Connection) -> set[int]:
+    """The numbers of the migrations already recorded."""
+    async with conn.execute("SELECT number FROM schema_migrations") as cursor:
+        return {row[0] for row in await cursor.fetchall()}
+
+
+async def apply_migrations(conn: aiosqlite.Connection, directory: Path | None = None) -> list[int]:
+    """Applies every pending migration in order; returns the numbers it applied."""
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
+    )
+    done = await applied_numbers(conn)
+    applied: list[int] = []
+    for migration in load_migrations(directory or MIGRATIONS_DIR):
+        if migration.number in done:
+            continue
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in split_statements(migration.sql):
+                await conn.execute(statement)
+            await conn.execute(
+                "INSERT INTO schema_migrations (number, name, applied_at) VALUES (?, ?, ?)",
+                (migration.number, migration.name, int(time.time())),
+            )
+        except sqlite3.Error as exc:
+            await conn.rollback()
+            raise MigrationError(
+                f"migration {migration.number:04d}_{migration.name} failed: {exc}"
+            ) from exc
+        await conn.commit()
+        applied.append(migration.number)
+    return applied

@@ -1,0 +1,104 @@
+"""Segments (groups of customers sampled separately) and the invite codes that enroll into them."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import aiosqlite
+
+DEFAULT_SEGMENT_ID = 1
+
+
+class SegmentNotFound(LookupError):
+    """No segment has that id or name."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    id: int
+    name: str
+    created_at: int
+
+
+@dataclass(frozen=True)
+class InviteCode:
+    code: str
+    segment_id: int
+    created_by: int
+    created_at: int
+
+
+def new_code() -> str:
+    """An unguessable deep-link payload (Telegram allows A–Z, a–z, 0–9, _ and -)."""
+    return secrets.token_urlsafe(12)
+
+
+async def find_by_name(conn: aiosqlite.Connection, name: str) -> Segment | None:
+    """The segment with this name (case-insensitive), or None."""
+    async with conn.execute(
+        "SELECT id, name, created_at FROM segments WHERE name = ?", (name,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else Segment(**dict(row))
+
+
+async def get(conn: aiosqlite.Connection, segment_id: int) -> Segment:
+    """The segment with this id; raises SegmentNotFound."""
+    async with conn.execute(
+        "SELECT id, name, created_at FROM segments WHERE id = ?", (segment_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        raise SegmentNotFound(segment_id)
+    return Segment(**dict(row))
+
+
+async def create(conn: aiosqlite.Connection, name: str, *, now: int) -> Segment:
+    """Creates a segment; the caller has checked the name is free."""
+    cursor = await conn.execute(
+        "INSERT INTO segments (name, created_at) VALUES (?, ?)", (name, now)
+    )
+    assert cursor.lastrowid is not None
+    return await get(conn, cursor.lastrowid)
+
+
+async def list_all(conn: aiosqlite.Connection) -> list[Segment]:
+    """Every segment, by name."""
+    async with conn.execute("SELECT id, name, created_at FROM segments ORDER BY name") as cursor:
+        return [Segment(**dict(row)) for row in await cursor.fetchall()]
+
+
+async def find_by_code(conn: aiosqlite.Connection, code: str) -> Segment | None:
+    """The segment an unrevoked invite code enrolls into, or None."""
+    async with conn.execute(
+        "SELECT s.id, s.name, s.created_at FROM invite_codes c"
+        " JOIN segments s ON s.id = c.segment_id"
+        " WHERE c.code = ? AND c.revoked_at IS NULL",
+        (code,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else Segment(**dict(row))
+
+
+async def find_active_code(conn: aiosqlite.Connection, segment_id: int) -> InviteCode | None:
+    """The segment's current invite code, or None."""
+    async with conn.execute(
+        "SELECT code, segment_id, created_by, created_at FROM invite_codes"
+        " WHERE segment_id = ? AND revoked_at IS NULL ORDER BY created_at DESC LIMIT 1",
+        (segment_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else InviteCode(**dict(row))
+
+
+async def create_code(
+    conn: aiosqlite.Connection, segment_id: int, *, created_by: int, now: int
+) -> InviteCode:
+    """Creates a new invite code for the segment."""
+    code = InviteCode(new_code(), segment_id, created_by, now)
+    await conn.execute(
+        "INSERT INTO invite_codes (code, segment_id, created_by, created_at) VALUES (?, ?, ?, ?)",
+        (code.code, code.segment_id, code.created_by, code.created_at),
+    )
+    return code

@@ -1,0 +1,68 @@
+"""Shared fixtures: a migrated database, a clock, settings, and the real bot on a fake transport."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_application
+from bot.clock import ManualClock
+from bot.context import PulseApplication, Services
+from bot.settings import Settings
+from storage.db import Database
+from tests.builders import Person
+from tests.transport import FakeTelegram
+
+TOKEN = "123456:TEST-TOKEN-abcdefghijklmnop"
+ADMIN = Person(500, "Anne", "en", "anne_admin")
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 11, 17, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "pulse.db")
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=TOKEN,
+        admin_ids=(ADMIN.id,),
+        database_path=tmp_path / "bot.db",
+    )
+
+
+@pytest.fixture
+def telegram() -> FakeTelegram:
+    return FakeTelegram()
+
+
+@pytest.fixture
+async def app(
+    settings: Settings, clock: ManualClock, telegram: FakeTelegram
+) -> AsyncIterator[PulseApplication]:
+    """The real Application, initialised with its services open, on the fake transport."""
+    application = build_application(settings, clock, request=telegram)
+    await application.initialize()
+    assert application.post_init is not None
+    await application.post_init(application)
+    yield application
+    await application.shutdown()
+    assert application.post_shutdown is not None
+    await application.post_shutdown(application)
+
+
+def services_of(app: PulseApplication) -> Services:
+    services = app.bot_data.services
+    assert services is not None
+    return services

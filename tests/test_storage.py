@@ -1,0 +1,123 @@
+"""The database handle and the repositories, on a real migrated SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from storage import customers, enrollments, segments
+from storage.customers import CustomerNotFound, CustomerStatus, Profile
+from storage.db import Database
+
+BRAM = Profile(user_id=11, chat_id=11, first_name="Bram", last_name=None, username="bram")
+
+
+class Boom(Exception):
+    pass
+
+
+async def test_pragmas_are_set(db: Database) -> None:
+    journal = await db.fetch_all("PRAGMA journal_mode")
+    foreign = await db.fetch_all("PRAGMA foreign_keys")
+    sync = await db.fetch_all("PRAGMA synchronous")
+    assert journal[0][0] == "wal"
+    assert foreign[0][0] == 1
+    assert sync[0][0] == 1  # NORMAL
+
+
+async def test_transaction_rolls_back_on_any_exception(db: Database) -> None:
+    with pytest.raises(Boom):
+        async with db.transaction() as conn:
+            await segments.create(conn, "retail", now=1)
+            raise Boom
+    async with db.read() as conn:
+        assert await segments.find_by_name(conn, "retail") is None
+
+
+async def test_transaction_commits_and_survives_reopening(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "p.db")
+    async with db.transaction() as conn:
+        await segments.create(conn, "retail", now=1)
+    await db.close()
+    db = await Database.open(tmp_path / "p.db")
+    async with db.read() as conn:
+        found = await segments.find_by_name(conn, "RETAIL")
+    await db.close()
+    assert found is not None
+    assert found.name == "retail"
+
+
+async def test_concurrent_transactions_do_not_interleave(db: Database) -> None:
+    async def add(name: str) -> None:
+        async with db.transaction() as conn:
+            segment = await segments.create(conn, name, now=1)
+            await asyncio.sleep(0)  # let the other coroutine try to get in
+            await segments.create_code(conn, segment.id, created_by=1, now=1)
+
+    await asyncio.gather(*(add(f"s{i}") for i in range(10)))
+    rows = await db.fetch_all("SELECT COUNT(*) FROM invite_codes")
+    assert rows[0][0] == 10
+
+
+async def test_get_raises_and_find_returns_none_for_an_unknown_customer(db: Database) -> None:
+    async with db.read() as conn:
+        assert await customers.find(conn, 1) is None
+        with pytest.raises(CustomerNotFound):
+            await customers.get(conn, 1)
+
+
+async def test_re_enrolling_a_stopped_customer_keeps_when_they_were_last_asked(
+    db: Database,
+) -> None:
+    async with db.transaction() as conn:
+        await customers.enroll(conn, BRAM, language="nl", segment_id=1, now=100)
+        await conn.execute("UPDATE customers SET last_asked_at = 150 WHERE user_id = 11")
+        await customers.set_status(conn, 11, CustomerStatus.STOPPED, now=200)
+        again = await customers.enroll(conn, BRAM, language="en", segment_id=1, now=300)
+    assert again.status is CustomerStatus.ACTIVE
+    assert again.last_asked_at == 150
+    assert again.stopped_at is None
+    assert again.consented_at == 300
+    assert again.enrolled_at == 100
+    assert again.language == "en"
+
+
+async def test_a_customer_cannot_be_in_a_segment_that_does_not_exist(db: Database) -> None:
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        async with db.transaction() as conn:
+            await customers.enroll(conn, BRAM, language="nl", segment_id=42, now=1)
+
+
+async def test_opening_a_new_consent_question_replaces_the_old_one(db: Database) -> None:
+    async with db.transaction() as conn:
+        first = await enrollments.open_pending(
+            conn, user_id=11, chat_id=11, segment_id=1, language="nl", now=1
+        )
+        second = await enrollments.open_pending(
+            conn, user_id=11, chat_id=11, segment_id=1, language="en", now=2
+        )
+        current = await enrollments.find_for_user(conn, 11)
+    assert current == second
+    assert first.id != second.id
+
+
+async def test_invite_codes_resolve_to_their_segment_until_revoked(db: Database) -> None:
+    async with db.transaction() as conn:
+        segment = await segments.create(conn, "retail", now=1)
+        code = await segments.create_code(conn, segment.id, created_by=500, now=1)
+        assert await segments.find_by_code(conn, code.code) == segment
+        await conn.execute("UPDATE invite_codes SET revoked_at = 2 WHERE code = ?", (code.code,))
+        assert await segments.find_by_code(conn, code.code) is None
+        assert await segments.find_by_code(conn, "nonsense") is None
+
+
+async def test_backup_writes_a_database_with_the_same_rows(db: Database, tmp_path: Path) -> None:
+    async with db.transaction() as conn:
+        await segments.create(conn, "retail", now=1)
+    await db.backup(tmp_path / "copy.db")
+    copy = await Database.open(tmp_path / "copy.db")
+    names = await copy.fetch_all("SELECT name FROM segments ORDER BY name")
+    await copy.close()
+    assert [row[0] for row in names] == ["general", "retail"]

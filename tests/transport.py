@@ -1,0 +1,115 @@
+"""A fake Bot API transport: canned answers in, recorded requests out (like PTB's OfflineRequest).
+
+It is a real `BaseRequest`, the edge PTB lets us replace; everything above it is the real bot.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.request import BaseRequest, RequestData
+
+BOT_ID = 999000
+BOT_USERNAME = "pulse_test_bot"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+class FakeTelegram(BaseRequest):
+    """Answers the Bot API methods Pulse uses and records every call."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self._message_ids: dict[int, int] = {}
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 1.0
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        name = url.rsplit("/", 1)[-1]
+        params = dict(request_data.parameters) if request_data else {}
+        self.calls.append(Call(name, params))
+        result = self._result(name, params)
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    def _result(self, name: str, params: dict[str, Any]) -> Any:
+        if name == "getMe":
+            return {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "Pulse",
+                "username": BOT_USERNAME,
+            }
+        if name in ("sendMessage", "editMessageText", "editMessageReplyMarkup"):
+            chat_id = int(params["chat_id"])
+            if name == "sendMessage":
+                self._message_ids[chat_id] = self._message_ids.get(chat_id, 0) + 1
+                message_id = self._message_ids[chat_id]
+            else:
+                message_id = int(params["message_id"])
+            message: dict[str, Any] = {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Pulse"},
+                "text": params.get("text", ""),
+            }
+            if "reply_markup" in params:
+                message["reply_markup"] = params["reply_markup"]
+            return message
+        return True
+
+    # --- what tests read ---------------------------------------------------------------
+
+    def sent(self, chat_id: int | None = None) -> list[Call]:
+        """The sendMessage calls, to one chat or all."""
+        return [
+            call
+            for call in self.calls
+            if call.method == "sendMessage"
+            and (chat_id is None or int(call.params["chat_id"]) == chat_id)
+        ]
+
+    def last_text(self, chat_id: int) -> str:
+        """The text of the last message sent to a chat."""
+        sent = self.sent(chat_id)
+        assert sent, f"nothing was sent to chat {chat_id}"
+        return str(sent[-1].params["text"])
+
+    def last_buttons(self, chat_id: int) -> list[tuple[str, str]]:
+        """(label, callback data) of every button on the last message sent to a chat."""
+        markup = self.sent(chat_id)[-1].params.get("reply_markup")
+        if not markup:
+            return []
+        return [
+            (button["text"], button["callback_data"])
+            for row in markup["inline_keyboard"]
+            for button in row
+        ]
+
+    def of(self, method: str) -> list[Call]:
+        """Every call of one method."""
+        return [call for call in self.calls if call.method == method]
