@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
@@ -132,3 +133,28 @@ async def _set_commands(app: PulseApplication, catalog: Catalog) -> None:
         await app.bot.set_my_commands(
             commands, BotCommandScopeDefault(), language_code=language_code
         )
+
+
+@asynccontextmanager
+async def running(app: PulseApplication, poll_timeout: float = 10.0) -> AsyncIterator[None]:
+    """Runs the bot with long polling inside the current event loop (the demo and tests).
+
+    The same steps as `Application.run_polling`, which owns its event loop and so cannot
+    run beside a sandbox served from that loop.
+    """
+    await app.initialize()
+    if app.post_init is not None:
+        await app.post_init(app)
+    assert app.updater is not None
+    try:
+        await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=poll_timeout)
+        await app.start()
+        try:
+            yield
+        finally:
+            await app.updater.stop()
+            await app.stop()
+    finally:
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)

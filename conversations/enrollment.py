@@ -156,12 +156,12 @@ def decide_consent(
         done = Reply("enroll.enrolled", pending.language)
         return Decision(
             writes=(close, enroll),
-            outcome=Outcome(replies=(done,), notice=done, close_buttons=True),
+            outcome=Outcome(replies=(done,), close_buttons=True),
         )
     refused = Reply("enroll.refused", pending.language)
     return Decision(
         writes=(close, RecordRefusal(pending.segment_id)),
-        outcome=Outcome(replies=(refused,), notice=refused, close_buttons=True),
+        outcome=Outcome(replies=(refused,), close_buttons=True),
     )
 
 
@@ -183,17 +183,15 @@ def decide_stop_answer(situation: Situation, *, confirmed: bool) -> Decision:
     """Handles a press on a /stop confirmation button."""
     customer = situation.customer
     if customer is None or not customer.reachable:
-        language = customer.language if customer else "en"
-        return Decision(
-            outcome=Outcome(notice=Reply("stop.already", language), close_buttons=True)
-        )
+        notice = Reply("stop.already", situation.language)
+        return Decision(outcome=Outcome(notice=notice, close_buttons=True))
     if not confirmed:
         reply = Reply("stop.cancelled", customer.language)
-        return Decision(outcome=Outcome(replies=(reply,), notice=reply, close_buttons=True))
+        return Decision(outcome=Outcome(replies=(reply,), close_buttons=True))
     reply = Reply("stop.done", customer.language)
     return Decision(
         writes=(SetStatus(CustomerStatus.STOPPED),),
-        outcome=Outcome(replies=(reply,), notice=reply, close_buttons=True),
+        outcome=Outcome(replies=(reply,), close_buttons=True),
     )
 
 
@@ -212,10 +210,10 @@ def decide_language(situation: Situation, *, choice: str | None) -> Decision:
         # Nothing is stored about this person, so there is nothing to change: say so in the
         # language they picked.
         reply = Reply("language.not_enrolled", choice)
-        return Decision(outcome=Outcome(replies=(reply,), notice=reply, close_buttons=True))
+        return Decision(outcome=Outcome(replies=(reply,), close_buttons=True))
     return Decision(
         writes=(SetLanguage(choice),),
-        outcome=Outcome(replies=(reply,), notice=reply, close_buttons=True),
+        outcome=Outcome(replies=(reply,), close_buttons=True),
     )
 
 

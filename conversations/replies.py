@@ -29,7 +29,8 @@ class Reply:
 class Outcome:
     """The bot's side of a handled event, computed after the database has committed.
 
-    `replies` go out in order; `notice` is the short text for answering a button press;
+    `replies` go out in order; `notice` is the popup for a press that changed nothing (a
+    press that did something is answered by its replies);
     `close_buttons` asks to take the buttons off the message that was pressed, so an
     answered question cannot be answered again.
     """

@@ -1,4 +1,4 @@
-"""Shared fixtures: a migrated database, a clock, settings, and the real bot on a fake transport."""
+"""Shared fixtures: a migrated database, a clock, settings, the real bot on a fake transport."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from bot.app import build_application
 from bot.clock import ManualClock
@@ -36,7 +37,7 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 def settings(tmp_path: Path) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
-        bot_token=TOKEN,
+        bot_token=SecretStr(TOKEN),
         admin_ids=(ADMIN.id,),
         database_path=tmp_path / "bot.db",
     )

@@ -88,7 +88,7 @@ async def test_no_to_consent_stores_only_the_refusal(
         names = await conn.execute_fetchall(
             "SELECT COUNT(*) FROM customers WHERE first_name = 'Claire'"
         )
-    assert list(names)[0][0] == 0
+    assert next(iter(names))[0] == 0
     assert "nothing about you" in telegram.last_text(CLAIRE.id)
 
 
@@ -242,7 +242,7 @@ async def test_a_customer_cannot_create_invites(
     assert "only for our team" in telegram.last_text(CLAIRE.id)
     async with services_of(app).db.read() as conn:
         rows = await conn.execute_fetchall("SELECT COUNT(*) FROM segments WHERE name = 'sneaky'")
-    assert list(rows)[0][0] == 0
+    assert next(iter(rows))[0] == 0
 
 
 async def test_invite_reuses_the_segments_link_and_audits_its_creation(
@@ -255,8 +255,10 @@ async def test_invite_reuses_the_segments_link_and_audits_its_creation(
     assert "new segment" not in telegram.last_text(ADMIN.id)
     async with services_of(app).db.read() as conn:
         rows = await conn.execute_fetchall("SELECT actor_id, action FROM audit_log ORDER BY id")
-    assert [tuple(row) for row in rows] == [(ADMIN.id, "segment.create"),
-                                            (ADMIN.id, "invite.create")]
+    assert [tuple(row) for row in rows] == [
+        (ADMIN.id, "segment.create"),
+        (ADMIN.id, "invite.create"),
+    ]
 
 
 @pytest.mark.parametrize("args", ["", "<b>bold</b>", "x" * 40])
@@ -264,10 +266,12 @@ async def test_invite_with_a_bad_segment_name_explains_and_creates_nothing(
     app: PulseApplication, telegram: FakeTelegram, args: str
 ) -> None:
     await send(app, ADMIN, f"/invite {args}".strip())
-    assert "/invite" in telegram.last_text(ADMIN.id) or "1 to 32 characters" in telegram.last_text(ADMIN.id)
+    assert "/invite" in telegram.last_text(ADMIN.id) or "1 to 32 characters" in telegram.last_text(
+        ADMIN.id
+    )
     async with services_of(app).db.read() as conn:
         rows = await conn.execute_fetchall("SELECT COUNT(*) FROM segments")
-    assert list(rows)[0][0] == 1
+    assert next(iter(rows))[0] == 1
 
 
 async def test_a_group_chat_gets_a_pointer_to_a_private_chat(
@@ -281,9 +285,7 @@ async def test_a_group_chat_gets_a_pointer_to_a_private_chat(
     assert await customer(app, CLAIRE.id) is None
 
 
-async def test_an_edited_message_is_ignored(
-    app: PulseApplication, telegram: FakeTelegram
-) -> None:
+async def test_an_edited_message_is_ignored(app: PulseApplication, telegram: FakeTelegram) -> None:
     await app.process_update(builders.message(app.bot, CLAIRE, "/start", edited=True))
     assert telegram.sent() == []
 

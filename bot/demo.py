@@ -1,0 +1,152 @@
+"""`pulsebot demo`: the real bot against the loopback sandbox, with simulated people."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from bot.app import build_application, running
+from bot.clock import ManualClock
+from bot.sandbox import DEFAULT_TOKEN, ChatMessage, Sandbox, SimUser
+from bot.settings import Settings
+from storage import customers, enrollments, segments
+
+ADMIN_ID = 500
+WAIT = 15.0  # seconds a simulated person waits for the bot before the demo gives up
+
+
+class Demo:
+    """The scenes of the demo, each printed as the part of the transcript it produced."""
+
+    def __init__(self, sandbox: Sandbox, out: Path) -> None:
+        self.sandbox = sandbox
+        self.out = out
+        self._printed = 0
+        self.lines: list[str] = []
+
+    def say(self, line: str) -> None:
+        self.lines.append(line)
+        print(line, flush=True)
+
+    def scene(self, title: str) -> None:
+        self.flush()
+        self.say(f"\n== {title} ==")
+
+    def flush(self) -> None:
+        events = self.sandbox.transcript[self._printed :]
+        self._printed += len(events)
+        for event in events:
+            self.say(event.format())
+
+    async def act(self, user: SimUser, action: Callable[[], Awaitable[object]]) -> ChatMessage:
+        """Does something as `user` and waits for the bot's next new message to them."""
+        seen = max((m.message_id for m in user.messages), default=0)
+        await action()
+        return await user.wait_for(lambda m: m.message_id > seen, WAIT)
+
+    async def invite(self, admin: SimUser, segment: str) -> str:
+        reply = await self.act(admin, lambda: admin.send(f"/invite {segment}"))
+        return reply.text.split("?start=", 1)[1].split()[0]
+
+    async def enroll(self, user: SimUser, code: str | None, answer: str | None) -> None:
+        await self.act(user, lambda: user.send(f"/start {code}" if code else "/start"))
+        if answer is not None:
+            await self.act(user, lambda: user.press(answer))
+
+
+async def run_demo(out: Path | None = None) -> int:
+    """Runs every scene and prints the transcript; returns the exit status."""
+    out = out or Path(tempfile.mkdtemp(prefix="pulse-demo-"))
+    out.mkdir(parents=True, exist_ok=True)
+    database = out / "pulse.db"
+    database.unlink(missing_ok=True)
+    async with Sandbox(DEFAULT_TOKEN, "pulse_demo_bot") as sandbox:
+        # Every value is given here, so no PULSE_* variable or .env can point the demo at a
+        # real database or a real bot.
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            bot_token=SecretStr(DEFAULT_TOKEN),
+            admin_ids=(ADMIN_ID,),
+            database_path=database,
+            timezone="Europe/Amsterdam",
+            telegram_base_url=sandbox.base_url,
+            log_level="WARNING",
+        )
+        clock = ManualClock(datetime.now(UTC))
+        app = build_application(settings, clock)
+        demo = Demo(sandbox, out)
+        async with running(app, poll_timeout=1.0):
+            await _scenes(demo, sandbox)
+            demo.flush()
+            services = app.bot_data.services
+            assert services is not None
+            async with services.db.read() as conn:
+                await _summary(demo, conn)
+    (out / "transcript.txt").write_text("\n".join(demo.lines) + "\n", encoding="utf-8")
+    print(f"\nThe transcript and the database are in {out}")
+    return 0
+
+
+async def _scenes(demo: Demo, sandbox: Sandbox) -> None:
+    anne = sandbox.user(ADMIN_ID, "Anne", username="anne_admin", language_code="en")
+    bram = sandbox.user(1001, "Bram", username="bram", language_code="nl")
+    claire = sandbox.user(1002, "Claire", username="claire", language_code="en")
+    dirk = sandbox.user(1003, "Dirk", language_code="nl")
+    emma = sandbox.user(1004, "Emma", username="emma", language_code="en-GB")
+    finn = sandbox.user(1005, "Finn", language_code="en")
+    gijs = sandbox.user(1006, "Gijs", language_code="nl-BE")
+    hana = sandbox.user(1007, "Hana", language_code="de")
+
+    demo.scene("The admin makes invite links for two segments")
+    retail = await demo.invite(anne, "retail")
+    wholesale = await demo.invite(anne, "wholesale")
+
+    demo.scene("Bram (Dutch) opens the retail link and agrees")
+    await demo.enroll(bram, retail, "Ja, prima")
+
+    demo.scene("Claire (English) opens the wholesale link and agrees")
+    await demo.enroll(claire, wholesale, "Yes, that's fine")
+
+    demo.scene("Dirk opens the retail link and says no: only the refusal is kept")
+    await demo.enroll(dirk, retail, "Nee, liever niet")
+
+    demo.scene("Emma starts without a link (default segment), then switches to Dutch")
+    await demo.enroll(emma, None, "Yes, that's fine")
+    await demo.act(emma, lambda: emma.send("/language"))
+    await demo.act(emma, lambda: emma.press("Nederlands"))
+
+    demo.scene("Finn joins, then stops")
+    await demo.enroll(finn, wholesale, "Yes, that's fine")
+    await demo.act(finn, lambda: finn.send("/stop"))
+    await demo.act(finn, lambda: finn.press("Yes, stop"))
+
+    demo.scene("Gijs joins, then blocks the bot")
+    await demo.enroll(gijs, retail, "Ja, prima")
+    await gijs.block()
+
+    demo.scene("Hana tries a team command, a sticker and an old link")
+    await demo.act(hana, lambda: hana.send("/invite friends"))
+    await demo.act(hana, lambda: hana.send_sticker())
+    await demo.act(hana, lambda: hana.send("/start not-a-real-code"))
+    await demo.act(hana, lambda: hana.send("/help"))
+
+
+async def _summary(demo: Demo, conn: object) -> None:
+    import aiosqlite
+
+    assert isinstance(conn, aiosqlite.Connection)
+    names = {s.id: s.name for s in await segments.list_all(conn)}
+    demo.say("\n== What the database holds ==")
+    for customer in await customers.list_all(conn):
+        handle = f"@{customer.username}" if customer.username else "(no handle)"
+        demo.say(
+            f"{customer.first_name:8} {handle:12} segment={names[customer.segment_id]:10}"
+            f" language={customer.language} status={customer.status.value}"
+        )
+    demo.say(
+        f"consent refusals kept (no name, no handle): {await enrollments.count_refusals(conn)}"
+    )

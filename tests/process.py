@@ -1,0 +1,71 @@
+"""Runs `pulsebot run` as a real OS process against a sandbox, for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.sandbox import Sandbox
+
+
+@dataclass
+class BotProcess:
+    process: subprocess.Popen[bytes]
+    log: Path
+    database: Path
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def bot_env(sandbox: Sandbox, database: Path, admin_ids: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_")}
+    env.update(
+        PULSE_BOT_TOKEN=sandbox.token,
+        PULSE_ADMIN_IDS=admin_ids,
+        PULSE_DATABASE_PATH=str(database),
+        PULSE_TELEGRAM_BASE_URL=sandbox.base_url,
+        # DEBUG logs the most; the token must still never appear.
+        PULSE_LOG_LEVEL="DEBUG",
+    )
+    return env
+
+
+@asynccontextmanager
+async def bot_process(
+    sandbox: Sandbox, tmp_path: Path, admin_ids: str, *, name: str = "bot"
+) -> AsyncIterator[BotProcess]:
+    """Starts `python -m bot run`, waits until it polls, and stops it with SIGTERM after."""
+    database = tmp_path / "pulse.db"
+    log = tmp_path / f"{name}.log"
+    polls_before = sandbox.count("getUpdates")
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=tmp_path,
+            env=bot_env(sandbox, database, admin_ids),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    running = BotProcess(process, log, database)
+    try:
+        await sandbox.wait_until(
+            lambda: sandbox.count("getUpdates") > polls_before or process.poll() is not None,
+            timeout=30,
+        )
+        assert process.poll() is None, running.output()
+        yield running
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
