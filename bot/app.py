@@ -136,7 +136,7 @@ async def _set_commands(app: PulseApplication, catalog: Catalog) -> None:
 
 
 @asynccontextmanager
-async def running(app: PulseApplication, poll_timeout: float = 10.0) -> AsyncIterator[None]:
+async def running(app: PulseApplication, poll_timeout: int = 10) -> AsyncIterator[None]:
     """Runs the bot with long polling inside the current event loop (the demo and tests).
 
     The same steps as `Application.run_polling`, which owns its event loop and so cannot

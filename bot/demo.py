@@ -79,7 +79,7 @@ async def run_demo(out: Path | None = None) -> int:
         clock = ManualClock(datetime.now(UTC))
         app = build_application(settings, clock)
         demo = Demo(sandbox, out)
-        async with running(app, poll_timeout=1.0):
+        async with running(app, poll_timeout=1):
             await _scenes(demo, sandbox)
             demo.flush()
             services = app.bot_data.services

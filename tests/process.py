@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -16,7 +17,7 @@ from bot.sandbox import Sandbox
 
 @dataclass
 class BotProcess:
-    process: subprocess.Popen[bytes]
+    process: asyncio.subprocess.Process
     log: Path
     database: Path
 
@@ -46,8 +47,12 @@ async def bot_process(
     log = tmp_path / f"{name}.log"
     polls_before = sandbox.count("getUpdates")
     with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
+        # asyncio's subprocess, so waiting for the bot never blocks the sandbox it talks to.
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
             cwd=tmp_path,
             env=bot_env(sandbox, database, admin_ids),
             stdout=sink,
@@ -56,16 +61,16 @@ async def bot_process(
     running = BotProcess(process, log, database)
     try:
         await sandbox.wait_until(
-            lambda: sandbox.count("getUpdates") > polls_before or process.poll() is not None,
+            lambda: sandbox.count("getUpdates") > polls_before or process.returncode is not None,
             timeout=30,
         )
-        assert process.poll() is None, running.output()
+        assert process.returncode is None, running.output()
         yield running
     finally:
-        if process.poll() is None:
+        if process.returncode is None:
             process.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
+                await asyncio.wait_for(process.wait(), timeout=30)
+            except TimeoutError:
                 process.kill()
-                process.wait()
+                await process.wait()
