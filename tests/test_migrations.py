@@ -28,7 +28,9 @@ async def test_fresh_database_gets_every_migration_recorded(tmp_path: Path) -> N
 
 async def test_failing_migration_rolls_back(tmp_path: Path) -> None:
     _write(tmp_path, "0001_first.sql", "CREATE TABLE a (x INTEGER);")
-    _write(tmp_path, "0002_broken.sql", "CREATE TABLE b (x INTEGER);\nINSERT INTO nowhere VALUES (1);")
+    _write(
+        tmp_path, "0002_broken.sql", "CREATE TABLE b (x INTEGER);\nINSERT INTO nowhere VALUES (1);"
+    )
     with pytest.raises(MigrationError, match="0002_broken"):
         await Database.open(tmp_path / "p.db", migrations_dir=tmp_path)
     db = await Database.open(tmp_path / "p.db", migrations_dir=tmp_path / "none")
@@ -65,5 +67,7 @@ def test_a_gap_in_migration_numbers_is_refused(tmp_path: Path) -> None:
 
 def test_statements_split_at_semicolons_outside_strings() -> None:
     sql = "-- a comment; still a comment\nINSERT INTO t VALUES ('a;b');\nSELECT 2;\n"
-    assert split_statements(sql) == ["-- a comment; still a comment\nINSERT INTO t VALUES ('a;b');",
-                                     "SELECT 2;"]
+    assert split_statements(sql) == [
+        "-- a comment; still a comment\nINSERT INTO t VALUES ('a;b');",
+        "SELECT 2;",
+    ]
