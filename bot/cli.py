@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.settings import ConfigError, load_settings, load_storage_settings
+from bot.settings import ConfigError, Settings, load_settings, load_storage_settings
 from storage.db import Database, StorageError
 from storage.migrate import MigrationError
 
@@ -48,12 +48,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"pulsebot: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    except (StorageError, MigrationError) as exc:
+    except (StorageError, MigrationError, StartupError) as exc:
         print(f"pulsebot: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
     raise AssertionError(f"unhandled command {args.command}")
+
+
+class StartupError(Exception):
+    """Pulse cannot start: the Bot API refused the token or cannot be reached."""
 
 
 def _run() -> int:
@@ -62,9 +66,37 @@ def _run() -> int:
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.bot_token.get_secret_value())
+    asyncio.run(_preflight(settings))
     app = build_application(settings)
     app.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
+
+
+async def _preflight(settings: Settings) -> None:
+    """Opens (and migrates) the database and asks the Bot API who we are, before running.
+
+    Without it a wrong token or an unreachable server ends in PTB's own traceback; with
+    it, in one line that says what to fix.
+    """
+    from telegram import Bot
+    from telegram.error import InvalidToken, NetworkError
+
+    db = await Database.open(settings.database_path)
+    await db.close()
+    bot = Bot(settings.bot_token.get_secret_value(), base_url=settings.api_base_url)
+    try:
+        await bot.initialize()
+    except InvalidToken:
+        raise ConfigError(
+            "PULSE_BOT_TOKEN was refused by the Bot API: copy the token from @BotFather again."
+        ) from None
+    except NetworkError as exc:
+        raise StartupError(
+            f"cannot reach the Bot API at {settings.telegram_base_url}: {exc.message}; "
+            "check the network or PULSE_TELEGRAM_BASE_URL."
+        ) from None
+    finally:
+        await bot.shutdown()
 
 
 async def _check() -> int:

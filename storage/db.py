@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -36,17 +37,21 @@ class Database:
     async def open(cls, path: str | Path, migrations_dir: Path | None = None) -> Database:
         """Opens (creating if needed) the database at `path` and applies pending migrations."""
         path = str(path)
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn: aiosqlite.Connection | None = None
         try:
+            if path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: we issue BEGIN ourselves, so sqlite3 never opens one
             # behind our back.
             conn = await aiosqlite.connect(path, isolation_level=None)
-        except Exception as exc:  # aiosqlite re-raises sqlite3 and OS errors alike
+            await conn.execute("PRAGMA journal_mode=WAL")
+        except (OSError, sqlite3.Error) as exc:
+            if conn is not None:
+                # aiosqlite's worker thread would otherwise keep the process alive.
+                await conn.close()
             raise StorageError(f"cannot open database {path}: {exc}") from exc
         db = cls(conn, path)
         try:
-            await conn.execute("PRAGMA journal_mode=WAL")
             await conn.execute("PRAGMA foreign_keys=ON")
             await conn.execute("PRAGMA synchronous=NORMAL")
             await conn.execute("PRAGMA busy_timeout=5000")

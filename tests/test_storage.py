@@ -9,7 +9,7 @@ import pytest
 
 from storage import customers, enrollments, segments
 from storage.customers import CustomerNotFound, CustomerStatus, Profile
-from storage.db import Database
+from storage.db import Database, StorageError
 
 BRAM = Profile(user_id=11, chat_id=11, first_name="Bram", last_name=None, username="bram")
 
@@ -121,3 +121,9 @@ async def test_backup_writes_a_database_with_the_same_rows(db: Database, tmp_pat
     names = await copy.fetch_all("SELECT name FROM segments ORDER BY name")
     await copy.close()
     assert [row[0] for row in names] == ["general", "retail"]
+
+
+async def test_a_file_that_is_not_a_database_gives_a_storage_error(tmp_path: Path) -> None:
+    (tmp_path / "junk.db").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StorageError, match="cannot open database"):
+        await Database.open(tmp_path / "junk.db")

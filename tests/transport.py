@@ -28,6 +28,11 @@ class FakeTelegram(BaseRequest):
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self._message_ids: dict[int, int] = {}
+        self._failures: dict[str, list[tuple[int, str]]] = {}
+
+    def fail_next(self, method: str, status: int, description: str, times: int = 1) -> None:
+        """Makes the next `times` calls of `method` fail as Telegram would."""
+        self._failures.setdefault(method, []).extend([(status, description)] * times)
 
     @property
     def read_timeout(self) -> float | None:
@@ -52,6 +57,10 @@ class FakeTelegram(BaseRequest):
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         self.calls.append(Call(name, params))
+        if self._failures.get(name):
+            status, description = self._failures[name].pop(0)
+            body = {"ok": False, "error_code": status, "description": description}
+            return status, json.dumps(body).encode()
         result = self._result(name, params)
         return 200, json.dumps({"ok": True, "result": result}).encode()
 

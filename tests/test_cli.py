@@ -1,0 +1,82 @@
+"""The `pulsebot` command line's operational commands."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+TOKEN = "123456:CLI-TEST-token"
+
+
+def pulsebot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_")}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_check_validates_settings_and_migrates_the_database(tmp_path: Path) -> None:
+    result = pulsebot(tmp_path, "check", PULSE_BOT_TOKEN=TOKEN, PULSE_ADMIN_IDS="1,2")
+    assert result.returncode == 0, result.stderr
+    assert "configuration ok" in result.stdout
+    assert "2 admin(s)" in result.stdout
+    assert TOKEN not in result.stdout + result.stderr
+    with sqlite3.connect(tmp_path / "pulse.db") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] >= 1
+
+
+def test_backup_copies_the_database_without_needing_a_token(tmp_path: Path) -> None:
+    pulsebot(tmp_path, "check", PULSE_BOT_TOKEN=TOKEN, PULSE_ADMIN_IDS="1")
+    result = pulsebot(tmp_path, "backup", "copy.db")
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(tmp_path / "copy.db") as conn:
+        names = [row[0] for row in conn.execute("SELECT name FROM segments")]
+    assert names == ["general"]
+
+
+def test_backup_of_a_missing_database_says_so(tmp_path: Path) -> None:
+    result = pulsebot(tmp_path, "backup", "copy.db", PULSE_DATABASE_PATH="absent.db")
+    assert result.returncode == 1
+    assert result.stderr.strip() == "pulsebot: no database at absent.db"
+
+
+def test_an_unusable_database_path_stops_run_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    result = pulsebot(
+        tmp_path,
+        "run",
+        PULSE_BOT_TOKEN=TOKEN,
+        PULSE_ADMIN_IDS="1",
+        PULSE_DATABASE_PATH=str(tmp_path / "a-file" / "pulse.db"),
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("pulsebot: cannot open database")
+
+
+def test_an_unreachable_bot_api_stops_run_with_one_line(tmp_path: Path) -> None:
+    # Port 9 (discard) on loopback: nothing listens there, so the connection is refused.
+    result = pulsebot(
+        tmp_path,
+        "run",
+        PULSE_BOT_TOKEN=TOKEN,
+        PULSE_ADMIN_IDS="1",
+        PULSE_TELEGRAM_BASE_URL="http://127.0.0.1:9",
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("pulsebot: cannot reach the Bot API at http://127.0.0.1:9")
+    assert TOKEN not in result.stderr
