@@ -9,9 +9,10 @@ import aiosqlite
 from conversations import enrollment
 from conversations.enrollment import Decision, Situation
 from conversations.replies import Outcome
-from storage import customers, enrollments, segments
+from storage import customers, enrollments, invitations, segments
 from storage.customers import Profile
 from storage.db import Database
+from storage.invitations import CheckinState
 
 
 class EnrollmentService:
@@ -159,6 +160,10 @@ async def _apply(
                 )
             case enrollment.SetStatus(status=status):
                 await customers.set_status(conn, profile.user_id, status, now=now)
+                # A stopped or blocked customer's open check-in ends with them.
+                await invitations.close_open_for_user(
+                    conn, profile.user_id, CheckinState.STOPPED, now
+                )
             case enrollment.SetLanguage(language=language):
                 if await customers.find(conn, profile.user_id) is not None:
                     await customers.set_language(conn, profile.user_id, language, now=now)

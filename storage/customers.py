@@ -164,3 +164,16 @@ async def count_by_segment(conn: aiosqlite.Connection) -> dict[int, dict[Custome
         for segment_id, status, count in await cursor.fetchall():
             counts.setdefault(segment_id, {})[CustomerStatus(status)] = count
     return counts
+
+
+async def reachable(conn: aiosqlite.Connection, segment_id: int | None = None) -> list[Customer]:
+    """Active and paused customers (the population rounds sample from), by user id."""
+    where = "status IN ('active', 'paused')"
+    params: tuple[int, ...] = ()
+    if segment_id is not None:
+        where += " AND segment_id = ?"
+        params = (segment_id,)
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM customers WHERE {where} ORDER BY user_id", params
+    ) as cursor:
+        return [_customer(row) for row in await cursor.fetchall()]

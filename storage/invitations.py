@@ -1,0 +1,357 @@
+"""Invitations (one customer's check-in in one round: its state and delivery) and answers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import aiosqlite
+
+
+class CheckinState(StrEnum):
+    QUEUED = "queued"
+    ASKED_SCORE = "asked_score"
+    ASKED_CHALLENGE = "asked_challenge"
+    ASKED_IMPROVEMENT = "asked_improvement"
+    ASKED_CONTACT = "asked_contact"
+    DONE = "done"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+OPEN_STATES = (
+    CheckinState.QUEUED,
+    CheckinState.ASKED_SCORE,
+    CheckinState.ASKED_CHALLENGE,
+    CheckinState.ASKED_IMPROVEMENT,
+    CheckinState.ASKED_CONTACT,
+)
+_OPEN_SQL = "('queued', 'asked_score', 'asked_challenge', 'asked_improvement', 'asked_contact')"
+
+
+class Delivery(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    # The send timed out: Telegram may have delivered it, so it is not sent again.
+    UNCERTAIN = "uncertain"
+    FAILED = "failed"
+
+
+class InvitationNotFound(LookupError):
+    """No invitation has that id."""
+
+
+@dataclass(frozen=True)
+class Invitation:
+    id: int
+    round_id: int
+    user_id: int
+    chat_id: int
+    segment_id: int
+    language: str
+    state: CheckinState
+    delivery: Delivery
+    score: int | None
+    gave_challenge: bool
+    created_at: int
+    send_after: int
+    sent_at: int | None
+    message_id: int | None
+    attempts: int
+    reminded_at: int | None
+    expires_at: int
+    answered_at: int | None
+    finished_at: int | None
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the conversation can still go on (before expiry)."""
+        return self.state in OPEN_STATES
+
+
+@dataclass(frozen=True)
+class NewInvitation:
+    user_id: int
+    chat_id: int
+    segment_id: int
+    language: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    invitation_id: int
+    question: str
+    value: str | None
+    skipped: bool
+    answered_at: int
+
+
+_COLUMNS = (
+    "id, round_id, user_id, chat_id, segment_id, language, state, delivery, score,"
+    " gave_challenge, created_at, send_after, sent_at, message_id, attempts, reminded_at,"
+    " expires_at, answered_at, finished_at"
+)
+
+
+def _invitation(row: aiosqlite.Row) -> Invitation:
+    values = dict(row)
+    values["state"] = CheckinState(values["state"])
+    values["delivery"] = Delivery(values["delivery"])
+    values["gave_challenge"] = bool(values["gave_challenge"])
+    return Invitation(**values)
+
+
+async def _select(
+    conn: aiosqlite.Connection, where: str, params: Sequence[object]
+) -> list[Invitation]:
+    async with conn.execute(f"SELECT {_COLUMNS} FROM invitations WHERE {where}", params) as cursor:
+        return [_invitation(row) for row in await cursor.fetchall()]
+
+
+async def create_many(
+    conn: aiosqlite.Connection,
+    round_id: int,
+    people: Sequence[NewInvitation],
+    *,
+    now: int,
+    send_after: int,
+    expires_at: int,
+) -> None:
+    """Records a round's invitations (before anything is sent) and when each was asked."""
+    await conn.executemany(
+        "INSERT INTO invitations (round_id, user_id, chat_id, segment_id, language, state,"
+        " created_at, send_after, expires_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
+        [
+            (round_id, p.user_id, p.chat_id, p.segment_id, p.language, now, send_after, expires_at)
+            for p in people
+        ],
+    )
+    await conn.executemany(
+        "UPDATE customers SET last_asked_at = ? WHERE user_id = ?",
+        [(now, p.user_id) for p in people],
+    )
+
+
+async def find(conn: aiosqlite.Connection, invitation_id: int) -> Invitation | None:
+    """The invitation with this id, or None."""
+    found = await _select(conn, "id = ?", (invitation_id,))
+    return found[0] if found else None
+
+
+async def get(conn: aiosqlite.Connection, invitation_id: int) -> Invitation:
+    """The invitation with this id; raises InvitationNotFound."""
+    found = await find(conn, invitation_id)
+    if found is None:
+        raise InvitationNotFound(invitation_id)
+    return found
+
+
+async def latest_for_user(conn: aiosqlite.Connection, user_id: int) -> Invitation | None:
+    """The customer's newest invitation, open or not, or None."""
+    found = await _select(conn, "user_id = ? ORDER BY id DESC LIMIT 1", (user_id,))
+    return found[0] if found else None
+
+
+async def open_user_ids(conn: aiosqlite.Connection) -> set[int]:
+    """Customers with an invitation still open."""
+    async with conn.execute(
+        f"SELECT DISTINCT user_id FROM invitations WHERE state IN {_OPEN_SQL}"
+    ) as cursor:
+        return {row[0] for row in await cursor.fetchall()}
+
+
+async def for_round(conn: aiosqlite.Connection, round_id: int) -> list[Invitation]:
+    """A round's invitations, by id."""
+    return await _select(conn, "round_id = ? ORDER BY id", (round_id,))
+
+
+async def all_invitations(conn: aiosqlite.Connection) -> list[Invitation]:
+    """Every invitation, oldest first."""
+    return await _select(conn, "1 = 1 ORDER BY id", ())
+
+
+async def due_for_delivery(conn: aiosqlite.Connection, now: int, limit: int) -> list[Invitation]:
+    """Queued invitations whose first question may go out now, oldest first."""
+    return await _select(
+        conn,
+        "delivery = 'pending' AND state = 'queued' AND send_after <= ? AND expires_at > ?"
+        " ORDER BY send_after, id LIMIT ?",
+        (now, now, limit),
+    )
+
+
+async def mark_sending(conn: aiosqlite.Connection, ids: Sequence[int]) -> None:
+    """Claims invitations for sending, so a second sender never takes the same ones."""
+    await conn.executemany(
+        "UPDATE invitations SET delivery = 'sending', attempts = attempts + 1 WHERE id = ?",
+        [(i,) for i in ids],
+    )
+
+
+async def mark_sent(
+    conn: aiosqlite.Connection,
+    invitation_id: int,
+    *,
+    message_id: int | None,
+    now: int,
+    delivery: Delivery = Delivery.SENT,
+) -> None:
+    """The first question went out (or may have): the conversation now waits for a score."""
+    await conn.execute(
+        "UPDATE invitations SET delivery = ?, state = CASE WHEN state = 'queued'"
+        " THEN 'asked_score' ELSE state END, prompted_state = COALESCE(prompted_state,"
+        " 'asked_score'), sent_at = ?, message_id = ?, last_error = NULL WHERE id = ?",
+        (delivery.value, now, message_id, invitation_id),
+    )
+
+
+async def retry_later(
+    conn: aiosqlite.Connection, invitation_id: int, *, send_after: int, error: str
+) -> None:
+    """Puts an invitation back in the queue after a passing failure."""
+    await conn.execute(
+        "UPDATE invitations SET delivery = 'pending', send_after = ?, last_error = ? WHERE id = ?",
+        (send_after, error, invitation_id),
+    )
+
+
+async def mark_failed(
+    conn: aiosqlite.Connection, invitation_id: int, *, error: str, now: int
+) -> None:
+    """The first question cannot be delivered; the invitation ends."""
+    await conn.execute(
+        "UPDATE invitations SET delivery = 'failed', state = 'failed', last_error = ?,"
+        " finished_at = ? WHERE id = ?",
+        (error, now, invitation_id),
+    )
+
+
+async def requeue_interrupted(conn: aiosqlite.Connection) -> int:
+    """After a crash: sends that were claimed but never recorded go back in the queue."""
+    cursor = await conn.execute(
+        "UPDATE invitations SET delivery = 'pending' WHERE delivery = 'sending'"
+    )
+    return cursor.rowcount
+
+
+async def save_step(
+    conn: aiosqlite.Connection,
+    invitation: Invitation,
+    *,
+    state: CheckinState,
+    answer: Answer | None,
+    score: int | None,
+    gave_challenge: bool,
+    now: int,
+) -> None:
+    """Commits one conversation step: the answer and the new state together."""
+    if answer is not None:
+        await conn.execute(
+            "INSERT INTO answers (invitation_id, question, value, skipped, answered_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                answer.invitation_id,
+                answer.question,
+                answer.value,
+                int(answer.skipped),
+                answer.answered_at,
+            ),
+        )
+    finished = now if state not in OPEN_STATES else None
+    await conn.execute(
+        "UPDATE invitations SET state = ?, score = ?, gave_challenge = ?,"
+        " answered_at = COALESCE(answered_at, ?), finished_at = ? WHERE id = ?",
+        (
+            state.value,
+            score,
+            int(gave_challenge),
+            now if answer else None,
+            finished,
+            invitation.id,
+        ),
+    )
+
+
+async def mark_prompted(
+    conn: aiosqlite.Connection, invitation_id: int, state: CheckinState
+) -> None:
+    """The question of `state` reached the customer."""
+    await conn.execute(
+        "UPDATE invitations SET prompted_state = ? WHERE id = ? AND state = ?",
+        (state.value, invitation_id, state.value),
+    )
+
+
+async def unprompted(conn: aiosqlite.Connection, now: int) -> list[Invitation]:
+    """Open conversations whose current question was committed but never sent."""
+    return await _select(
+        conn,
+        "state IN ('asked_challenge', 'asked_improvement', 'asked_contact')"
+        " AND (prompted_state IS NULL OR prompted_state != state) AND expires_at > ?"
+        " ORDER BY id",
+        (now,),
+    )
+
+
+async def expire_overdue(conn: aiosqlite.Connection, now: int) -> int:
+    """Ends every open invitation past its expiry; returns how many."""
+    cursor = await conn.execute(
+        f"UPDATE invitations SET state = 'expired', finished_at = ?,"
+        f" delivery = CASE WHEN delivery IN ('pending', 'sending') THEN 'failed' ELSE delivery END"
+        f" WHERE state IN {_OPEN_SQL} AND expires_at <= ?",
+        (now, now),
+    )
+    return cursor.rowcount
+
+
+async def due_reminders(
+    conn: aiosqlite.Connection, now: int, after_seconds: int, limit: int
+) -> list[Invitation]:
+    """Invitations whose first question went out long enough ago and got no answer at all."""
+    return await _select(
+        conn,
+        "state = 'asked_score' AND delivery IN ('sent', 'uncertain') AND reminded_at IS NULL"
+        " AND answered_at IS NULL AND sent_at <= ? AND expires_at > ? ORDER BY sent_at, id"
+        " LIMIT ?",
+        (now - after_seconds, now, limit),
+    )
+
+
+async def mark_reminded(conn: aiosqlite.Connection, invitation_id: int, now: int) -> bool:
+    """Claims the one reminder; False if it was already taken."""
+    cursor = await conn.execute(
+        "UPDATE invitations SET reminded_at = ? WHERE id = ? AND reminded_at IS NULL",
+        (now, invitation_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def close_open_for_user(
+    conn: aiosqlite.Connection, user_id: int, state: CheckinState, now: int
+) -> int:
+    """Ends a customer's open invitations (they stopped or blocked the bot)."""
+    cursor = await conn.execute(
+        f"UPDATE invitations SET state = ?, finished_at = ?,"
+        f" delivery = CASE WHEN delivery IN ('pending', 'sending') THEN 'failed' ELSE delivery END"
+        f" WHERE user_id = ? AND state IN {_OPEN_SQL}",
+        (state.value, now, user_id),
+    )
+    return cursor.rowcount
+
+
+async def answers_for(conn: aiosqlite.Connection, invitation_id: int) -> list[Answer]:
+    """An invitation's answers in the order given."""
+    async with conn.execute(
+        "SELECT invitation_id, question, value, skipped, answered_at FROM answers"
+        " WHERE invitation_id = ? ORDER BY id",
+        (invitation_id,),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [
+        Answer(r["invitation_id"], r["question"], r["value"], bool(r["skipped"]), r["answered_at"])
+        for r in rows
+    ]

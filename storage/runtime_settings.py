@@ -1,0 +1,75 @@
+"""Runtime settings: what admins change by command, stored as JSON, with Pulse's defaults."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import aiosqlite
+
+from storage import audit
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    """Every runtime setting; a value not stored in the database is the default here."""
+
+    checkin_days: tuple[str, ...] = ("tue",)
+    checkin_time: str = "10:00"
+    sample_size: str = "20"
+    cooldown_days: int = 30
+    reminder_hours: int | None = 24
+    expiry_hours: int = 72
+    quiet_start: str | None = "20:00"
+    quiet_end: str | None = "09:00"
+    # How long after a missed scheduled round (the bot was down) it is still run.
+    catch_up_hours: int = 12
+    # Bulk sends per second; Telegram allows about 30 overall.
+    send_rate: float = 25.0
+    checkins_paused: bool = False
+
+
+KEYS = frozenset(f.name for f in fields(RuntimeSettings))
+
+
+class UnknownSetting(KeyError):
+    """No runtime setting has that name."""
+
+
+def _decode(name: str, raw: str) -> Any:
+    value = json.loads(raw)
+    return tuple(value) if name == "checkin_days" else value
+
+
+async def load(conn: aiosqlite.Connection) -> RuntimeSettings:
+    """The current runtime settings: stored values over the defaults."""
+    async with conn.execute("SELECT key, value FROM settings") as cursor:
+        stored = {key: _decode(key, raw) for key, raw in await cursor.fetchall() if key in KEYS}
+    return replace(RuntimeSettings(), **stored)
+
+
+async def change(
+    conn: aiosqlite.Connection, name: str, value: Any, *, actor_id: int | None, now: int
+) -> tuple[Any, Any]:
+    """Stores a new value and audits the change; returns (old, new). Validation is the caller's."""
+    if name not in KEYS:
+        raise UnknownSetting(name)
+    old = getattr(await load(conn), name)
+    encoded = json.dumps(list(value) if isinstance(value, tuple) else value)
+    await conn.execute(
+        "INSERT INTO settings (key, value, updated_by, updated_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
+        " updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+        (name, encoded, actor_id, now),
+    )
+    await audit.record(
+        conn,
+        at=now,
+        actor_id=actor_id,
+        action="setting.change",
+        subject=name,
+        old_value=json.dumps(list(old) if isinstance(old, tuple) else old),
+        new_value=encoded,
+    )
+    return old, value
