@@ -9,6 +9,7 @@ from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -24,11 +25,18 @@ from telegram.request import BaseRequest
 from bot.catalog import Catalog
 from bot.clock import Clock, SystemClock
 from bot.context import BotData, PulseApplication, PulseContext, Services
-from bot.handlers import enrollment, fallbacks, gatekeeping, help, invite
+from bot.delivery import Sender
+from bot.handlers import checkin, enrollment, fallbacks, gatekeeping, help, invite, rounds
 from bot.handlers.errors import error_handler
+from bot.replying import send_replies
+from bot.scheduling import run_due_round, schedule_jobs
 from bot.settings import Settings
+from conversations.checkin import PRESS_DATA
+from conversations.checkin_service import CheckinService
 from conversations.enrollment import CONSENT_DATA, LANGUAGE_DATA, STOP_DATA
 from conversations.enrollment_service import EnrollmentService
+from conversations.replies import Outcome
+from storage import invitations
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -62,6 +70,7 @@ def build_application(
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .context_types(context_types)
         .post_init(_open_services(settings, catalog, clock or SystemClock()))
+        .post_stop(_stop_sending)
         .post_shutdown(_close_services)
         .build()
     )
@@ -80,14 +89,16 @@ def build_application(
     app.add_handler(CommandHandler("language", enrollment.language_command, private))
     app.add_handler(CommandHandler("help", help.help_command, private))
     app.add_handler(CommandHandler("invite", invite.invite_command, private))
+    app.add_handler(CommandHandler("checkin_now", rounds.checkin_now_command, private))
     app.add_handler(CallbackQueryHandler(enrollment.consent_button, CONSENT_DATA))
     app.add_handler(CallbackQueryHandler(enrollment.stop_button, STOP_DATA))
     app.add_handler(CallbackQueryHandler(enrollment.language_button, LANGUAGE_DATA))
+    app.add_handler(CallbackQueryHandler(checkin.checkin_button, PRESS_DATA))
     app.add_handler(
         ChatMemberHandler(enrollment.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER)
     )
     app.add_handler(MessageHandler(filters.COMMAND & private, fallbacks.unknown_command))
-    app.add_handler(MessageHandler(filters.TEXT & private, fallbacks.text_without_question))
+    app.add_handler(MessageHandler(filters.TEXT & private, checkin.text_message))
     app.add_handler(
         MessageHandler(
             private & ~filters.TEXT & ~filters.StatusUpdate.ALL, fallbacks.non_text_message
@@ -108,16 +119,58 @@ def _open_services(
             catalog=catalog,
             clock=clock,
             enrollment=EnrollmentService(db),
+            checkin=CheckinService(db),
+            sender=Sender(db, app.bot, catalog, clock, settings.zone),
         )
+        async with db.transaction() as conn:
+            interrupted = await invitations.requeue_interrupted(conn)
+        if interrupted:
+            # Claimed for sending when the process stopped: Telegram may have accepted
+            # some of these in the instant before, so a few customers may get it twice.
+            log.warning("%d invitation(s) interrupted mid-send are queued again", interrupted)
         await _set_commands(app, catalog)
+        await _ask_again(app.bot_data.services)
+        await schedule_jobs(app)
+        assert app.job_queue is not None
+        app.job_queue.run_once(_catch_up, when=0, name="checkin:catch-up")
         log.info("Pulse is running as @%s", app.bot.username)
 
     return post_init
 
 
+async def _ask_again(services: Services) -> None:
+    """Before polling: the questions committed but not sent when the process last stopped."""
+    for invitation, question in await services.checkin.unasked(now=services.now()):
+        try:
+            await send_replies(
+                services.catalog,
+                services.sender.bot,
+                invitation.chat_id,
+                Outcome(replies=(question,)),
+            )
+        except TelegramError as exc:
+            log.warning("could not ask invitation %s again: %s", invitation.id, exc)
+            continue
+        await services.checkin.prompted(invitation.id, invitation.state)
+
+
+async def _catch_up(context: PulseContext) -> None:
+    """At start-up: the round missed while the bot was down, then whatever is due."""
+    await run_due_round(context.services)
+    await context.services.sender.drain()
+
+
+async def _stop_sending(app: PulseApplication) -> None:
+    # Before shutdown closes the bot's HTTP client: sends in flight finish, no new ones start.
+    services = app.bot_data.services
+    if services is not None:
+        await services.sender.close()
+
+
 async def _close_services(app: PulseApplication) -> None:
     services = app.bot_data.services
     if services is not None:
+        await services.sender.close()
         await services.db.close()
         app.bot_data.services = None
 

@@ -6,12 +6,19 @@ import html
 import string
 import tomllib
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 CATALOG_DIR = Path(__file__).parent / "catalogs"
 LANGUAGES = ("nl", "en")
 FALLBACK = "en"
+
+
+class Html(str):
+    """Text that is already safe Telegram HTML: a catalog text, passed on as a parameter."""
+
+    __slots__ = ()
 
 
 class CatalogError(Exception):
@@ -61,12 +68,25 @@ class Catalog:
         """Every key the catalog of this language has."""
         return set(self._texts[language])
 
-    def text(self, language: str, key: str, **params: Any) -> str:
-        """The text for `key` in `language`, with `params` HTML-escaped and filled in."""
+    def date(self, language: str, moment: datetime) -> str:
+        """A day and month ("22 December", "22 december") in the language's words."""
+        months = self.text(language, "dates.months").split(",")
+        return self.text(
+            language, "dates.day_month", day=moment.day, month=months[moment.month - 1].strip()
+        )
+
+    def text(self, language: str, key: str, **params: Any) -> Html:
+        """The text for `key` in `language`, with `params` HTML-escaped and filled in.
+
+        Parameters that are `Html` (other catalog texts) are filled in as they are.
+        """
         texts = self._texts.get(language, self._texts[FALLBACK])
         template = texts[key]
-        escaped = {name: html.escape(str(value), quote=False) for name, value in params.items()}
-        return template.format(**escaped)
+        escaped = {
+            name: value if isinstance(value, Html) else html.escape(str(value), quote=False)
+            for name, value in params.items()
+        }
+        return Html(template.format(**escaped))
 
 
 def mismatches(texts: Mapping[str, Mapping[str, str]]) -> list[str]:

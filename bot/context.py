@@ -9,7 +9,9 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.catalog import Catalog
 from bot.clock import Clock, epoch
+from bot.delivery import Sender
 from bot.settings import Settings
+from conversations.checkin_service import CheckinService
 from conversations.enrollment_service import EnrollmentService
 from storage.db import Database
 
@@ -23,6 +25,8 @@ class Services:
     catalog: Catalog
     clock: Clock
     enrollment: EnrollmentService
+    checkin: CheckinService
+    sender: Sender
 
     def now(self) -> int:
         """The clock's time as stored in the database."""

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiosqlite
 from pydantic import SecretStr
 
 from bot.app import build_application, running
 from bot.clock import ManualClock
+from bot.delivery import Sender
 from bot.sandbox import DEFAULT_TOKEN, ChatMessage, Sandbox, SimUser
 from bot.settings import Settings
-from storage import customers, enrollments, segments
+from storage import customers, enrollments, invitations, segments
 
 ADMIN_ID = 500
 WAIT = 15.0  # seconds a simulated person waits for the bot before the demo gives up
@@ -76,11 +78,15 @@ async def run_demo(out: Path | None = None) -> int:
             telegram_base_url=sandbox.base_url,
             log_level="WARNING",
         )
-        clock = ManualClock(datetime.now(UTC))
+        # A Monday morning in Amsterdam: outside quiet hours, and no scheduled round due.
+        clock = ManualClock(datetime(2026, 11, 16, 9, 0, tzinfo=UTC))
         app = build_application(settings, clock)
         demo = Demo(sandbox, out)
         async with running(app, poll_timeout=1):
             await _scenes(demo, sandbox)
+            services = app.bot_data.services
+            assert services is not None
+            await _round(demo, sandbox, clock, services.sender)
             demo.flush()
             services = app.bot_data.services
             assert services is not None
@@ -128,6 +134,10 @@ async def _scenes(demo: Demo, sandbox: Sandbox) -> None:
     await demo.enroll(gijs, retail, "Ja, prima")
     await gijs.block()
 
+    ivo = sandbox.user(1008, "Ivo", language_code="en")
+    demo.scene("Ivo joins too")
+    await demo.enroll(ivo, wholesale, "Yes, that's fine")
+
     demo.scene("Hana tries a team command, a sticker and an old link")
     await demo.act(hana, lambda: hana.send("/invite friends"))
     await demo.act(hana, lambda: hana.send_sticker())
@@ -135,13 +145,48 @@ async def _scenes(demo: Demo, sandbox: Sandbox) -> None:
     await demo.act(hana, lambda: hana.send("/help"))
 
 
-async def _summary(demo: Demo, conn: object) -> None:
-    import aiosqlite
+async def _round(demo: Demo, sandbox: Sandbox, clock: ManualClock, sender: Sender) -> None:
+    anne, bram, claire = (
+        sandbox.user(ADMIN_ID, "Anne"),
+        sandbox.user(1001, "Bram"),
+        sandbox.user(1002, "Claire"),
+    )
+    emma, ivo = sandbox.user(1004, "Emma"), sandbox.user(1008, "Ivo")
+    asked = ("How are things", "Hoe gaat het")
 
-    assert isinstance(conn, aiosqlite.Connection)
+    demo.scene("The admin starts a check-in round (stopped and blocked customers are left out)")
+    await demo.act(anne, lambda: anne.send("/checkin_now"))
+    for person in (bram, claire, emma, ivo):
+        await person.wait_for(
+            lambda m: any(a in m.text for a in asked), WAIT, since_last_action=False
+        )
+
+    demo.scene("Bram answers everything")
+    await demo.act(bram, lambda: bram.press("🙁 2"))
+    await demo.act(bram, lambda: bram.send("Onze planning loopt steeds vast"))
+    await demo.act(bram, lambda: bram.send("Sneller reageren op e-mail"))
+    await demo.act(bram, lambda: bram.press("Ja, graag"))
+
+    demo.scene("Claire gives a score and skips the rest")
+    await demo.act(claire, lambda: claire.press("😄 5"))
+    await demo.act(claire, lambda: claire.press("Skip"))
+    await demo.act(claire, lambda: claire.press("Skip"))
+
+    demo.scene("Emma says not now")
+    await demo.act(emma, lambda: emma.press("Nu niet"))
+
+    demo.scene("Ivo does not answer; a day later he gets one reminder")
+    clock.advance(timedelta(hours=25))
+    seen = max(m.message_id for m in ivo.messages)
+    await sender.drain()  # what the upkeep job does every minute
+    await ivo.wait_for(lambda m: m.message_id > seen, WAIT)
+
+
+async def _summary(demo: Demo, conn: aiosqlite.Connection) -> None:
     names = {s.id: s.name for s in await segments.list_all(conn)}
+    people = {c.user_id: c for c in await customers.list_all(conn)}
     demo.say("\n== What the database holds ==")
-    for customer in await customers.list_all(conn):
+    for customer in people.values():
         handle = f"@{customer.username}" if customer.username else "(no handle)"
         demo.say(
             f"{customer.first_name:8} {handle:12} segment={names[customer.segment_id]:10}"
@@ -150,3 +195,11 @@ async def _summary(demo: Demo, conn: object) -> None:
     demo.say(
         f"consent refusals kept (no name, no handle): {await enrollments.count_refusals(conn)}"
     )
+    for invitation in await invitations.all_invitations(conn):
+        answers = await invitations.answers_for(conn, invitation.id)
+        given = ", ".join(
+            f"{a.question}=" + ("(skipped)" if a.skipped else repr(a.value)) for a in answers
+        )
+        name = people[invitation.user_id].first_name
+        reminded = " (reminded)" if invitation.reminded_at else ""
+        demo.say(f"check-in {name:8} {invitation.state.value:12}{reminded} {given}".rstrip())

@@ -7,7 +7,7 @@ from storage.db import Database
 from storage.team import Role
 
 # Commands only admins may use; gatekeeping checks these before any handler runs.
-ADMIN_COMMANDS = frozenset({"invite"})
+ADMIN_COMMANDS = frozenset({"invite", "checkin_now"})
 
 
 async def role_of(db: Database, configured_admins: tuple[int, ...], user_id: int) -> Role | None:

@@ -14,7 +14,7 @@ async def help_command(update: Update, context: PulseContext) -> None:
     services = context.services
     profile, telegram_language = sender(update)
     language = await services.enrollment.language_of(profile.user_id, telegram_language)
-    text = services.catalog.text(language, "help.customer")
+    text: str = services.catalog.text(language, "help.customer")
     if await role_of(services.db, services.settings.admin_ids, profile.user_id) is not None:
         text += "\n" + services.catalog.text(language, "help.team")
     await context.bot.send_message(profile.chat_id, text)

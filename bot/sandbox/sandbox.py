@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from collections.abc import Callable
@@ -222,6 +223,20 @@ class Sandbox:
     async def wait_idle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Waits until the bot has confirmed every update (not until it has handled them)."""
         await self.wait_until(lambda: self._world.updates.pending == 0, timeout)
+
+    async def wait_quiet(self, quiet: float = 0.5, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Waits until every update is confirmed and nothing has changed for `quiet` seconds.
+
+        Confirmed is not handled; a quiet spell after it is the nearest outside sign that
+        the bot has worked through a backlog (tests use it after a restart).
+        """
+        async with asyncio.timeout(timeout):
+            while True:
+                await self.wait_idle(timeout)
+                seen = self._world.version
+                await asyncio.sleep(quiet)
+                if self._world.version == seen and self._world.updates.pending == 0:
+                    return
 
     async def wait_until(
         self,

@@ -1,0 +1,282 @@
+"""Bulk sending: invitations and reminders, evenly paced, with Telegram's errors classified.
+
+Invitations are claimed in the database before they are sent and recorded after, never
+inside a transaction that awaits Telegram (invariant 4).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import Bot, Message
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.catalog import Catalog
+from bot.clock import Clock, epoch
+from bot.quiet_hours import quiet_until
+from bot.replying import render_markup, render_text
+from conversations import checkin
+from conversations.replies import Reply
+from storage import customers, invitations, runtime_settings
+from storage.customers import CustomerStatus
+from storage.db import Database
+from storage.invitations import CheckinState, Delivery, Invitation
+
+log = logging.getLogger(__name__)
+
+BATCH = 100
+CONCURRENCY = 8
+# Passing failures (5xx, network) are retried this often, with doubling waits, before the
+# invitation goes back in the queue for a later drain.
+ATTEMPTS = 4
+FIRST_BACKOFF = 0.5
+REQUEUE_AFTER = 300
+
+
+class Pacer:
+    """Spaces sends evenly at `rate` per second: no bursts, unlike a per-second bucket."""
+
+    def __init__(self, rate: float, now: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self._now = now
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        """Returns when the next send may start."""
+        async with self._lock:
+            moment = self._now()
+            slot = max(moment, self._next)
+            self._next = slot + 1.0 / self.rate
+        if slot > moment:
+            await asyncio.sleep(slot - moment)
+
+    def hold(self, seconds: float) -> None:
+        """Pushes every later send back (Telegram said 429: retry after)."""
+        self._next = max(self._next, self._now() + seconds)
+
+
+@dataclass
+class DrainReport:
+    sent: int = 0
+    uncertain: int = 0
+    failed: int = 0
+    blocked: int = 0
+    requeued: int = 0
+
+
+class Sender:
+    """Drains due invitations and reminders; one drain at a time."""
+
+    def __init__(
+        self, db: Database, bot: Bot, catalog: Catalog, clock: Clock, zone: ZoneInfo
+    ) -> None:
+        self._db = db
+        self.bot = bot
+        self._catalog = catalog
+        self._clock = clock
+        self._zone = zone
+        self._lock = asyncio.Lock()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._again = False
+        self.pacer = Pacer(25.0)
+
+    def wake(self) -> None:
+        """Drains in the background (a round's sends must not hold up the updates)."""
+        if self._stopping:
+            return
+        if self._task is not None and not self._task.done():
+            self._again = True  # new invitations may have been committed after its last claim
+            return
+        self._task = asyncio.create_task(self._background(), name="checkin:drain")
+
+    async def _background(self) -> None:
+        while True:
+            self._again = False
+            try:
+                await self.drain()
+            except Exception:
+                log.exception("sending stopped by an error; the upkeep job will resume it")
+                return
+            if not self._again or self._stopping:
+                return
+
+    def stop(self) -> None:
+        """Makes a running drain finish after the sends in flight."""
+        self._stopping = True
+
+    async def close(self) -> None:
+        """Stops sending and waits for the background drain to finish."""
+        self.stop()
+        if self._task is not None:
+            await self._task
+
+    async def drain(self) -> DrainReport:
+        """Sends every invitation that is due, then every reminder that is due."""
+        report = DrainReport()
+        async with self._lock:
+            async with self._db.read() as conn:
+                config = await runtime_settings.load(conn)
+            self.pacer.rate = config.send_rate
+            now = self._clock.now()
+            if quiet_until(now, self._zone, config.quiet_start, config.quiet_end) is not None:
+                return report
+            while not self._stopping:
+                batch = await self._claim()
+                if not batch:
+                    break
+                await self._send_all(batch, report)
+            if config.reminder_hours is not None and not self._stopping:
+                await self._remind(config.reminder_hours, report)
+        return report
+
+    async def expire(self) -> int:
+        """Ends every invitation past its expiry."""
+        async with self._db.transaction() as conn:
+            return await invitations.expire_overdue(conn, epoch(self._clock.now()))
+
+    async def _claim(self) -> list[tuple[Invitation, str]]:
+        now = epoch(self._clock.now())
+        async with self._db.transaction() as conn:
+            due = await invitations.due_for_delivery(conn, now, BATCH)
+            await invitations.mark_sending(conn, [i.id for i in due])
+            names = {}
+            for invitation in due:
+                customer = await customers.find(conn, invitation.user_id)
+                names[invitation.id] = customer.first_name if customer else ""
+        return [(i, names[i.id]) for i in due]
+
+    async def _send_all(self, batch: list[tuple[Invitation, str]], report: DrainReport) -> None:
+        queue: asyncio.Queue[tuple[Invitation, str]] = asyncio.Queue()
+        for item in batch:
+            queue.put_nowait(item)
+
+        async def worker() -> None:
+            while not queue.empty():
+                invitation, name = queue.get_nowait()
+                await self._send_invitation(invitation, name, report)
+
+        await asyncio.gather(*(worker() for _ in range(min(CONCURRENCY, len(batch)))))
+
+    async def _send_invitation(
+        self, invitation: Invitation, name: str, report: DrainReport
+    ) -> None:
+        reply = checkin.first_question(invitation, name)
+        try:
+            message = await self._send(invitation.chat_id, reply)
+        except TimedOut:
+            # Telegram may have delivered it: answering stays possible, resending is not done.
+            await self._record(invitation, None, Delivery.UNCERTAIN)
+            report.uncertain += 1
+        except Forbidden as exc:
+            await self._blocked(invitation, str(exc))
+            report.blocked += 1
+        except BadRequest as exc:
+            if "chat not found" not in exc.message.lower():
+                log.error("invitation %s refused: %s", invitation.id, exc.message)
+            await self._fail(invitation, exc.message)
+            report.failed += 1
+        except NetworkError as exc:
+            async with self._db.transaction() as conn:
+                await invitations.retry_later(
+                    conn,
+                    invitation.id,
+                    send_after=epoch(self._clock.now()) + REQUEUE_AFTER,
+                    error=exc.message,
+                )
+            report.requeued += 1
+        else:
+            await self._record(invitation, message.message_id, Delivery.SENT)
+            report.sent += 1
+
+    async def _send(self, chat_id: int, reply: Reply) -> Message:
+        """One paced send; 429s wait and retry, passing failures retry with backoff."""
+        backoff = FIRST_BACKOFF
+        attempt = 1
+        while True:
+            await self.pacer.wait()
+            try:
+                return await self.bot.send_message(
+                    chat_id,
+                    render_text(self._catalog, reply),
+                    reply_markup=render_markup(self._catalog, reply),
+                )
+            except RetryAfter as exc:
+                seconds = _seconds(exc.retry_after)
+                log.warning("Telegram asked to wait %.1f s", seconds)
+                self.pacer.hold(seconds)
+            except (TimedOut, Forbidden, BadRequest):
+                raise  # each is final for this send; the caller records which
+            except NetworkError:
+                if attempt >= ATTEMPTS:
+                    raise
+                await asyncio.sleep(backoff)
+                backoff *= 2
+                attempt += 1
+
+    async def _record(
+        self, invitation: Invitation, message_id: int | None, delivery: Delivery
+    ) -> None:
+        async with self._db.transaction() as conn:
+            await invitations.mark_sent(
+                conn,
+                invitation.id,
+                message_id=message_id,
+                now=epoch(self._clock.now()),
+                delivery=delivery,
+            )
+
+    async def _fail(self, invitation: Invitation, error: str) -> None:
+        async with self._db.transaction() as conn:
+            await invitations.mark_failed(
+                conn, invitation.id, error=error, now=epoch(self._clock.now())
+            )
+
+    async def _blocked(self, invitation: Invitation, error: str) -> None:
+        """403: the customer blocked the bot or deleted their account; never retried."""
+        now = epoch(self._clock.now())
+        async with self._db.transaction() as conn:
+            await invitations.mark_failed(conn, invitation.id, error=error, now=now)
+            if await customers.find(conn, invitation.user_id) is not None:
+                await customers.set_status(
+                    conn, invitation.user_id, CustomerStatus.BLOCKED, now=now
+                )
+            await invitations.close_open_for_user(
+                conn, invitation.user_id, CheckinState.STOPPED, now
+            )
+
+    async def _remind(self, hours: int, report: DrainReport) -> None:
+        now = epoch(self._clock.now())
+        after = int(timedelta(hours=hours).total_seconds())
+        while not self._stopping:
+            async with self._db.read() as conn:
+                due = await invitations.due_reminders(conn, now, after, BATCH)
+            if not due:
+                return
+            for invitation in due:
+                async with self._db.transaction() as conn:
+                    # Claimed before sending: a crash after this loses the reminder rather
+                    # than sending a second one.
+                    claimed = await invitations.mark_reminded(conn, invitation.id, now)
+                if claimed:
+                    await self._send_reminder(invitation, report)
+
+    async def _send_reminder(self, invitation: Invitation, report: DrainReport) -> None:
+        try:
+            await self._send(invitation.chat_id, checkin.reminder(invitation))
+        except Forbidden as exc:
+            await self._blocked(invitation, str(exc))
+            report.blocked += 1
+        except (BadRequest, NetworkError) as exc:
+            log.warning("reminder for invitation %s not sent: %s", invitation.id, exc)
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

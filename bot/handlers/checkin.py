@@ -1,0 +1,63 @@
+"""The check-in conversation in Telegram: button presses and typed answers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import Update
+
+from bot.context import PulseContext, Services
+from bot.handlers.fallbacks import text_without_question
+from bot.profiles import sender
+from bot.replying import answer_press, send_replies
+from conversations.checkin import parse_press
+from conversations.checkin_service import NextDate
+from storage import runtime_settings
+
+
+async def _next_date(services: Services) -> NextDate:
+    """When a customer who answers now may hear from Pulse again, in their language."""
+    async with services.db.read() as conn:
+        config = await runtime_settings.load(conn)
+    moment = (services.clock.now() + timedelta(days=config.cooldown_days)).astimezone(
+        services.settings.zone
+    )
+    return lambda language: services.catalog.date(language, moment)
+
+
+async def checkin_button(update: Update, context: PulseContext) -> None:
+    """Stores the pressed answer and asks the next question (or thanks the customer)."""
+    services = context.services
+    query = update.callback_query
+    if query is None or update.effective_user is None:
+        return
+    event = parse_press(query.data or "", update.effective_user.id)
+    if event is None:
+        await query.answer()
+        return
+    await services.checkin.press(
+        event,
+        now=services.now(),
+        next_date=await _next_date(services),
+        deliver=lambda outcome: answer_press(services.catalog, query, outcome),
+    )
+
+
+async def text_message(update: Update, context: PulseContext) -> None:
+    """Stores typed text as the answer to the open question, or points to /help."""
+    services = context.services
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    profile, _ = sender(update)
+    answered = await services.checkin.text(
+        profile.user_id,
+        message.text,
+        now=services.now(),
+        next_date=await _next_date(services),
+        deliver=lambda outcome: send_replies(
+            services.catalog, context.bot, profile.chat_id, outcome
+        ),
+    )
+    if not answered:
+        await text_without_question(update, context)

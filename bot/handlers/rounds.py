@@ -1,0 +1,85 @@
+"""/checkin_now [segment]: an admin starts a check-in round at once."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.catalog import Html
+from bot.clock import epoch
+from bot.context import PulseContext
+from bot.profiles import sender
+from bot.rounds import RoundStarted, start_round
+from bot.sampling import SkipReason
+from storage import segments
+
+
+async def checkin_now_command(update: Update, context: PulseContext) -> None:
+    """Starts a round with the current settings and reports who was invited and who skipped."""
+    services = context.services
+    profile, telegram_language = sender(update)
+    language = await services.enrollment.language_of(profile.user_id, telegram_language)
+    catalog = services.catalog
+    segment_id = None
+    segment_note = ""
+    if context.args:
+        name = " ".join(context.args)
+        async with services.db.read() as conn:
+            segment = await segments.find_by_name(conn, name)
+        if segment is None:
+            text = catalog.text(language, "rounds.unknown_segment", segment=name)
+            await context.bot.send_message(profile.chat_id, text)
+            return
+        segment_id = segment.id
+        segment_note = catalog.text(language, "rounds.for_segment", segment=segment.name)
+    now = services.clock.now()
+    started = await start_round(
+        services.db,
+        schedule=f"manual:{profile.user_id}",
+        scheduled_for=epoch(now),
+        now=now,
+        zone_name=services.settings.timezone,
+        started_by=profile.user_id,
+        segment_id=segment_id,
+    )
+    if started is None:
+        await context.bot.send_message(
+            profile.chat_id, catalog.text(language, "rounds.already_running")
+        )
+        return
+    await context.bot.send_message(
+        profile.chat_id, report(context, language, started, segment_note)
+    )
+    if started.sample.user_ids:
+        services.sender.wake()
+
+
+def report(context: PulseContext, language: str, started: RoundStarted, segment_note: str) -> str:
+    """The admin's summary: invited per segment, and who was skipped and why."""
+    catalog = context.services.catalog
+    sample = started.sample
+    skipped = {
+        "cooldown": sample.skipped[SkipReason.COOLDOWN],
+        "paused": sample.skipped[SkipReason.PAUSED],
+        "open": sample.skipped[SkipReason.OPEN_INVITATION],
+    }
+    if not sample.user_ids:
+        return catalog.text(language, "rounds.nobody", segment=segment_note, **skipped)
+    lines = [
+        catalog.text(
+            language,
+            "rounds.per_segment_line",
+            segment=started.segment_names.get(s.segment_id, str(s.segment_id)),
+            invited=s.invited,
+            eligible=s.eligible,
+            population=s.population,
+        )
+        for s in sample.strata
+    ]
+    return catalog.text(
+        language,
+        "rounds.started",
+        invited=len(sample.user_ids),
+        segment=segment_note,
+        per_segment=Html("\n".join(lines)),
+        **skipped,
+    )

@@ -1,0 +1,115 @@
+"""Starting a check-in round: draw the sample and record the round and its invitations.
+
+Everything is committed before anything is sent (invariant 2); `bot.delivery` sends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.clock import epoch
+from bot.quiet_hours import quiet_until
+from bot.sampling import Candidate, Sample, SkipReason, draw_sample, parse_sample_size
+from storage import customers, invitations, rounds, runtime_settings, segments
+from storage.db import Database
+from storage.invitations import NewInvitation
+from storage.rounds import Round, StratumRow
+
+SCHEDULED = "checkin"
+
+
+@dataclass(frozen=True)
+class RoundStarted:
+    """A round that was just recorded, with its sample and the segment names for a report."""
+
+    round: Round
+    sample: Sample
+    segment_names: dict[int, str]
+
+
+def seed_for(schedule: str, scheduled_for: int) -> int:
+    """A seed fixed by the round's identity, so the same round always draws the same sample."""
+    digest = hashlib.sha256(f"{schedule}@{scheduled_for}".encode()).digest()
+    return int.from_bytes(digest[:7], "big")  # 56 bits: fits SQLite's signed integers
+
+
+async def start_round(
+    db: Database,
+    *,
+    schedule: str,
+    scheduled_for: int,
+    now: datetime,
+    zone_name: str,
+    started_by: int | None = None,
+    segment_id: int | None = None,
+) -> RoundStarted | None:
+    """Draws and records a round; None when that (schedule, time) already has one."""
+    zone = ZoneInfo(zone_name)
+    stamp = epoch(now)
+    async with db.transaction() as conn:
+        if await rounds.find(conn, schedule, scheduled_for) is not None:
+            return None
+        config = await runtime_settings.load(conn)
+        people = await customers.reachable(conn, segment_id)
+        busy = await invitations.open_user_ids(conn)
+        candidates = [
+            Candidate(
+                c.user_id,
+                c.segment_id,
+                c.status.value,
+                c.paused_until,
+                c.last_asked_at,
+                c.user_id in busy,
+            )
+            for c in people
+        ]
+        seed = seed_for(schedule, scheduled_for)
+        sample = draw_sample(
+            candidates,
+            size=parse_sample_size(config.sample_size),
+            now=stamp,
+            cooldown_seconds=config.cooldown_days * 86400,
+            seed=seed,
+            segment_id=segment_id,
+        )
+        recorded = await rounds.create(
+            conn,
+            schedule=schedule,
+            scheduled_for=scheduled_for,
+            started_at=stamp,
+            started_by=started_by,
+            segment_id=segment_id,
+            sample_size=config.sample_size,
+            target=sample.target,
+            seed=seed,
+            skipped=(
+                sample.skipped[SkipReason.PAUSED],
+                sample.skipped[SkipReason.OPEN_INVITATION],
+                sample.skipped[SkipReason.COOLDOWN],
+            ),
+            strata=[
+                StratumRow(s.segment_id, s.population, s.eligible, s.invited)
+                for s in sample.strata
+            ],
+        )
+        assert recorded is not None  # checked above, inside the same transaction
+        # Quiet hours hold the first question until the morning; expiry counts from then.
+        quiet_end = quiet_until(now, zone, config.quiet_start, config.quiet_end)
+        send_after = epoch(quiet_end) if quiet_end else stamp
+        by_id = {c.user_id: c for c in people}
+        await invitations.create_many(
+            conn,
+            recorded.id,
+            [
+                NewInvitation(u, by_id[u].chat_id, by_id[u].segment_id, by_id[u].language)
+                for u in sample.user_ids
+            ],
+            now=stamp,
+            send_after=send_after,
+            expires_at=send_after + int(timedelta(hours=config.expiry_hours).total_seconds()),
+        )
+        names = {s.id: s.name for s in await segments.list_all(conn)}
+    return RoundStarted(recorded, sample, names)

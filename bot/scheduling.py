@@ -1,0 +1,116 @@
+"""Scheduler jobs derived from the runtime settings: the check-in round and its upkeep.
+
+The settings live in the database (invariant 3); jobs are rebuilt from them at start-up
+and whenever they change, under fixed names so they are replaced, never duplicated.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.clock import epoch
+from bot.context import PulseApplication, PulseContext, Services
+from bot.quiet_hours import parse_hhmm
+from bot.rounds import SCHEDULED, start_round
+from storage import runtime_settings
+from storage.runtime_settings import RuntimeSettings
+
+log = logging.getLogger(__name__)
+
+ROUND_JOB = "checkin:round"
+UPKEEP_JOB = "checkin:upkeep"
+UPKEEP_SECONDS = 60
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def trigger_for(config: RuntimeSettings, zone: ZoneInfo) -> CronTrigger:
+    """The cron trigger of the check-in schedule, with weekday names, never day numbers."""
+    at = parse_hhmm(config.checkin_time)
+    return CronTrigger(
+        day_of_week=",".join(config.checkin_days), hour=at.hour, minute=at.minute, timezone=zone
+    )
+
+
+def previous_occurrence(config: RuntimeSettings, zone: ZoneInfo, now: datetime) -> datetime | None:
+    """The latest scheduled check-in time at or before `now`, within the past week."""
+    at = parse_hhmm(config.checkin_time)
+    local = now.astimezone(zone)
+    for days_back in range(8):
+        day = local.date() - timedelta(days=days_back)
+        if WEEKDAYS[day.weekday()] not in config.checkin_days:
+            continue
+        moment = datetime.combine(day, at, tzinfo=zone)
+        if moment <= local:
+            return moment
+    return None
+
+
+async def run_due_round(services: Services) -> None:
+    """Runs the scheduled round for the latest occurrence if it is recent and not yet run.
+
+    Called by the cron job and once at start-up, so a round missed while the bot was down
+    runs once when it comes back (within `catch_up_hours`); the (schedule, time) key in the
+    database makes a second call for the same occurrence do nothing.
+    """
+    async with services.db.read() as conn:
+        config = await runtime_settings.load(conn)
+    if config.checkins_paused:
+        return
+    zone = services.settings.zone
+    now = services.clock.now()
+    occurrence = previous_occurrence(config, zone, now)
+    if occurrence is None or now - occurrence > timedelta(hours=config.catch_up_hours):
+        return
+    started = await start_round(
+        services.db,
+        schedule=SCHEDULED,
+        scheduled_for=epoch(occurrence),
+        now=now,
+        zone_name=services.settings.timezone,
+    )
+    if started is not None:
+        log.info("check-in round %s: %d invited", started.round.id, len(started.sample.user_ids))
+        await services.sender.drain()
+
+
+async def round_job(context: PulseContext) -> None:
+    """The scheduled check-in round."""
+    await run_due_round(context.services)
+
+
+async def upkeep_job(context: PulseContext) -> None:
+    """Expires overdue invitations, then sends what is due (held invitations, reminders)."""
+    services = context.services
+    expired = await services.sender.expire()
+    if expired:
+        log.info("%d invitation(s) expired", expired)
+    await services.sender.drain()
+
+
+async def schedule_jobs(app: PulseApplication) -> None:
+    """(Re)creates the round and upkeep jobs from the settings in the database."""
+    services = app.bot_data.services
+    assert services is not None
+    assert app.job_queue is not None
+    async with services.db.read() as conn:
+        config = await runtime_settings.load(conn)
+    for job in app.job_queue.get_jobs_by_name(ROUND_JOB) + app.job_queue.get_jobs_by_name(
+        UPKEEP_JOB
+    ):
+        job.schedule_removal()
+    grace = int(timedelta(hours=config.catch_up_hours).total_seconds())
+    app.job_queue.run_custom(
+        round_job,
+        job_kwargs={
+            "trigger": trigger_for(config, services.settings.zone),
+            # A busy loop must not silently drop a round; the database key keeps it single.
+            "misfire_grace_time": grace,
+            "coalesce": True,
+        },
+        name=ROUND_JOB,
+    )
+    app.job_queue.run_repeating(upkeep_job, interval=UPKEEP_SECONDS, first=1, name=UPKEEP_JOB)
