@@ -8,6 +8,8 @@ from storage.team import Role
 
 # Commands only admins may use; gatekeeping checks these before any handler runs.
 ADMIN_COMMANDS = frozenset({"invite", "checkin_now"})
+# Commands staff and admins may use (they show customer data).
+STAFF_COMMANDS: frozenset[str] = frozenset()
 
 
 async def role_of(db: Database, configured_admins: tuple[int, ...], user_id: int) -> Role | None:

@@ -28,6 +28,9 @@ class RuntimeSettings:
     # Bulk sends per second; Telegram allows about 30 overall.
     send_rate: float = 25.0
     checkins_paused: bool = False
+    # The weekly staff digest: one weekday name and a local time; it covers the 7 days before.
+    digest_day: str = "mon"
+    digest_time: str = "09:00"
 
 
 KEYS = frozenset(f.name for f in fields(RuntimeSettings))

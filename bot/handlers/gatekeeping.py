@@ -7,7 +7,7 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import PulseContext
-from bot.roles import ADMIN_COMMANDS, role_of
+from bot.roles import ADMIN_COMMANDS, STAFF_COMMANDS, role_of
 from conversations.enrollment import language_for
 from storage.team import Role
 
@@ -38,15 +38,17 @@ def command_name(text: str) -> str:
 
 
 async def check_team_command(update: Update, context: PulseContext) -> None:
-    """Lets an admin command through only for admins; anyone else gets one polite line."""
+    """Lets team commands through only for the roles allowed; others get one polite line."""
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None or not message.text:
         return
-    if command_name(message.text) not in ADMIN_COMMANDS:
+    name = command_name(message.text)
+    if name not in ADMIN_COMMANDS and name not in STAFF_COMMANDS:
         return
     services = context.services
-    if await role_of(services.db, services.settings.admin_ids, user.id) is Role.ADMIN:
+    role = await role_of(services.db, services.settings.admin_ids, user.id)
+    if role is Role.ADMIN or (role is Role.STAFF and name in STAFF_COMMANDS):
         return
     language = await services.enrollment.language_of(user.id, language_for(user.language_code))
     await message.reply_text(services.catalog.text(language, "general.not_allowed"))
