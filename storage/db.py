@@ -72,11 +72,13 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """The one write path: `BEGIN IMMEDIATE` under the lock; commit, or roll back on error."""
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                # Inside the try: a task cancelled while BEGIN is queued on the connection's
+                # thread must still roll it back, or the next writer finds a transaction open.
+                await self._conn.execute("BEGIN IMMEDIATE")
                 yield self._conn
             except BaseException:
-                await self._conn.rollback()
+                await self._conn.rollback()  # a no-op when BEGIN itself failed
                 raise
             await self._conn.commit()
 

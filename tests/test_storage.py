@@ -36,6 +36,29 @@ async def test_transaction_rolls_back_on_any_exception(db: Database) -> None:
         assert await segments.find_by_name(conn, "retail") is None
 
 
+async def test_a_writer_cancelled_at_any_moment_leaves_no_transaction_open(
+    db: Database,
+) -> None:
+    # Cancel a writer after each number of loop turns: while BEGIN is queued on the
+    # connection's thread, mid-statement, at commit. The next writer must always get in.
+    for turns in range(8):
+
+        async def write(name: str) -> None:
+            async with db.transaction() as conn:
+                await segments.create(conn, name, now=1)
+
+        task = asyncio.create_task(write(f"c{turns}"))
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        async with db.transaction() as conn:
+            await segments.create(conn, f"after{turns}", now=1)
+    async with db.read() as conn:
+        for turns in range(8):
+            assert await segments.find_by_name(conn, f"after{turns}") is not None
+
+
 async def test_transaction_commits_and_survives_reopening(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "p.db")
     async with db.transaction() as conn:
