@@ -1,0 +1,216 @@
+"""The one outbound path: every message the bot sends is paced, prioritised and retried here.
+
+PTB hands each Bot API call to this rate limiter. Calls that put a message in a chat get a
+slot: slots are spaced evenly at the overall rate (no per-second bursts, which a strict
+server refuses), a chat gets at most one message per `chat_interval`, and replies inside
+a conversation take the next free slot before any bulk send (invitations, reminders) that
+is waiting. A 429 holds every slot for its `retry_after` and the call is tried again, so
+nothing is dropped. Other calls (getUpdates, answerCallbackQuery, getMe, ...) pass at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import itertools
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import IntEnum
+from typing import Any
+
+from telegram.error import NetworkError, RetryAfter
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
+
+# Bot API methods that put (or change) a message in a chat and so count against the limits.
+MESSAGE_ENDPOINTS = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "copyMessage",
+        "forwardMessage",
+    }
+)
+# Telegram allows about 30 messages a second overall and about one a second per chat.
+DEFAULT_RATE = 30.0
+DEFAULT_CHAT_INTERVAL = 1.0
+# A 429 is retried this many times before the error reaches the caller (each retry first
+# waits the full `retry_after` Telegram asked for).
+MAX_RETRIES = 8
+
+
+class Priority(IntEnum):
+    """Lower goes first."""
+
+    CONVERSATION = 0
+    BULK = 1
+
+
+# Pass as `rate_limit_args` on a bot call to mark it as a bulk send.
+BULK: dict[str, Any] = {"priority": Priority.BULK}
+
+
+@dataclass(order=True)
+class _Waiter:
+    priority: int
+    seq: int
+    chat_id: int | None = field(compare=False)
+    granted: asyncio.Future[None] = field(compare=False)
+
+
+@dataclass
+class OutboundStats:
+    """What went out, for logs and benchmarks."""
+
+    sent: int = 0
+    retried_429: int = 0
+    by_priority: dict[Priority, int] = field(default_factory=lambda: dict.fromkeys(Priority, 0))
+
+
+class OutboundLimiter(BaseRateLimiter[dict[str, Any]]):
+    """Grants message slots evenly, conversation before bulk, one per chat per interval."""
+
+    def __init__(
+        self,
+        rate: float = DEFAULT_RATE,
+        chat_interval: float = DEFAULT_CHAT_INTERVAL,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rate = rate
+        self.chat_interval = chat_interval
+        self.stats = OutboundStats()
+        self._now = now
+        self._waiting: list[_Waiter] = []
+        self._seq = itertools.count()
+        self._next_slot = 0.0
+        self._chat_next: dict[int, float] = {}
+        self._arrived = asyncio.Event()
+        self._granter: asyncio.Task[None] | None = None
+
+    async def initialize(self) -> None:
+        """Nothing to open: the granter starts with the first message."""
+
+    async def shutdown(self) -> None:
+        if self._granter is not None:
+            self._granter.cancel()
+            await asyncio.gather(self._granter, return_exceptions=True)
+            self._granter = None
+        for waiter in self._waiting:
+            if not waiter.granted.done():
+                # A network error, not a cancellation: callers treat it as "not sent, try
+                # again later" (the sender keeps the invitation queued).
+                waiter.granted.set_exception(NetworkError("the bot is shutting down"))
+        self._waiting.clear()
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: dict[str, Any] | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        if endpoint not in MESSAGE_ENDPOINTS:
+            return await callback(*args, **kwargs)
+        priority = Priority((rate_limit_args or {}).get("priority", Priority.CONVERSATION))
+        chat_id = _chat_id(data.get("chat_id"))
+        retries = 0
+        while True:
+            await self.slot(priority, chat_id)
+            try:
+                result = await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                retries += 1
+                seconds = _seconds(exc.retry_after)
+                self.stats.retried_429 += 1
+                log.warning("Telegram asked to wait %.1f s (%s)", seconds, endpoint)
+                self.hold(seconds)
+                if retries > MAX_RETRIES:
+                    raise
+                continue
+            self.stats.sent += 1
+            self.stats.by_priority[priority] += 1
+            return result
+
+    async def slot(self, priority: Priority, chat_id: int | None) -> None:
+        """Returns when a message of this priority to this chat may go out."""
+        loop = asyncio.get_running_loop()
+        waiter = _Waiter(priority, next(self._seq), chat_id, loop.create_future())
+        heapq.heappush(self._waiting, waiter)
+        self._arrived.set()
+        if self._granter is None or self._granter.done():
+            self._granter = asyncio.create_task(self._grant_forever(), name="outbound:granter")
+        try:
+            await waiter.granted
+        except asyncio.CancelledError:
+            if waiter in self._waiting:
+                self._waiting.remove(waiter)
+                heapq.heapify(self._waiting)
+            raise
+
+    def hold(self, seconds: float) -> None:
+        """Pushes every later slot back (Telegram said 429: retry after)."""
+        self._next_slot = max(self._next_slot, self._now() + seconds)
+
+    async def _grant_forever(self) -> None:
+        while True:
+            if not self._waiting:
+                self._arrived.clear()
+                await self._arrived.wait()
+                continue
+            moment = self._now()
+            if moment < self._next_slot:
+                await asyncio.sleep(self._next_slot - moment)
+                continue
+            waiter, ready_at = self._first_ready(moment)
+            if waiter is None:
+                # Everyone waiting wants a chat that had a message just now.
+                self._arrived.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._arrived.wait(), ready_at - moment)
+                continue
+            self._grant(waiter, moment)
+
+    def _first_ready(self, moment: float) -> tuple[_Waiter | None, float]:
+        """The first waiter by priority and arrival whose chat may have a message now."""
+        earliest = float("inf")
+        for waiter in sorted(self._waiting):
+            if waiter.granted.done():
+                continue
+            ready_at = self._chat_next.get(waiter.chat_id, 0.0) if waiter.chat_id else 0.0
+            if ready_at <= moment:
+                return waiter, moment
+            earliest = min(earliest, ready_at)
+        return None, earliest
+
+    def _grant(self, waiter: _Waiter, moment: float) -> None:
+        self._waiting.remove(waiter)
+        heapq.heapify(self._waiting)
+        if waiter.granted.done():
+            return  # cancelled while waiting
+        waiter.granted.set_result(None)
+        self._next_slot = max(self._next_slot, moment) + 1.0 / self.rate
+        if waiter.chat_id is not None:
+            self._chat_next[waiter.chat_id] = moment + self.chat_interval
+        if len(self._chat_next) > 10_000:
+            self._chat_next = {c: t for c, t in self._chat_next.items() if t > moment}
+
+
+def _chat_id(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None  # an @channel username; Pulse talks only in private chats
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
