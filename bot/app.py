@@ -25,10 +25,13 @@ from telegram.request import BaseRequest
 from bot.catalog import Catalog
 from bot.clock import Clock, SystemClock
 from bot.context import BotData, PulseApplication, PulseContext, Services
+from bot.delivery import CONCURRENCY as SENDER_CONCURRENCY
 from bot.delivery import Sender
 from bot.handlers import checkin, enrollment, fallbacks, gatekeeping, help, invite, rounds
 from bot.handlers.errors import error_handler
-from bot.replying import send_replies
+from bot.inbox import CONCURRENCY, UpdatePipeline
+from bot.outbound import OutboundLimiter
+from bot.replying import buttons_closed, send_replies
 from bot.scheduling import run_due_round, schedule_jobs
 from bot.settings import Settings
 from conversations.checkin import PRESS_DATA
@@ -52,25 +55,35 @@ CUSTOMER_COMMANDS = ("start", "language", "stop", "help")
 
 
 def build_application(
-    settings: Settings, clock: Clock | None = None, request: BaseRequest | None = None
+    settings: Settings,
+    clock: Clock | None = None,
+    request: BaseRequest | None = None,
+    outbound: OutboundLimiter | None = None,
 ) -> PulseApplication:
     """The Pulse bot: PTB's Application with every handler registered, ready to run.
 
-    `request` replaces the HTTP transport to the Bot API (tests pass a fake one).
+    `request` replaces the HTTP transport to the Bot API (tests pass a fake one);
+    `outbound` the pacing of messages (Telegram's limits by default).
     """
     catalog = Catalog.load()
     context_types = ContextTypes(context=PulseContext, bot_data=BotData)
     builder = ApplicationBuilder()
     if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+        builder = builder.request(request)
+    else:
+        # One connection per concurrent update, plus the bulk sender's; an oversized pool
+        # was measured to be slower, not faster.
+        builder = builder.connection_pool_size(CONCURRENCY + SENDER_CONCURRENCY)
     app: PulseApplication = (
-        builder.token(settings.bot_token.get_secret_value())
+        # No PTB Updater: bot.inbox polls, records each update before confirming it.
+        builder.updater(None)
+        .rate_limiter(outbound or OutboundLimiter())
+        .token(settings.bot_token.get_secret_value())
         .base_url(settings.api_base_url)
         .base_file_url(settings.file_base_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .context_types(context_types)
         .post_init(_open_services(settings, catalog, clock or SystemClock()))
-        .post_stop(_stop_sending)
         .post_shutdown(_close_services)
         .build()
     )
@@ -189,24 +202,36 @@ async def _set_commands(app: PulseApplication, catalog: Catalog) -> None:
 
 
 @asynccontextmanager
-async def running(app: PulseApplication, poll_timeout: int = 10) -> AsyncIterator[None]:
-    """Runs the bot with long polling inside the current event loop (the demo and tests).
+async def running(app: PulseApplication, poll_timeout: int = 10) -> AsyncIterator[UpdatePipeline]:
+    """Runs the bot inside the current event loop: `pulsebot run`, the demo and the tests.
 
-    The same steps as `Application.run_polling`, which owns its event loop and so cannot
-    run beside a sandbox served from that loop.
+    The same steps as `Application.run_polling`, with the durable update pipeline in place
+    of PTB's Updater (and so usable beside a sandbox served from the same loop).
     """
     await app.initialize()
-    if app.post_init is not None:
-        await app.post_init(app)
-    assert app.updater is not None
     try:
-        await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=poll_timeout)
+        if app.post_init is not None:
+            await app.post_init(app)
+        services = app.bot_data.services
+        assert services is not None
+        pipeline = UpdatePipeline(
+            app,
+            services.db,
+            services.clock,
+            allowed_updates=ALLOWED_UPDATES,
+            poll_timeout=poll_timeout,
+        )
         await app.start()
+        await pipeline.start()
         try:
-            yield
+            yield pipeline
         finally:
-            await app.updater.stop()
-            await app.stop()
+            try:
+                await pipeline.stop()
+                await buttons_closed()
+                await _stop_sending(app)
+            finally:
+                await app.stop()
     finally:
         await app.shutdown()
         if app.post_shutdown is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -61,14 +62,32 @@ class StartupError(Exception):
 
 
 def _run() -> int:
-    from bot.app import ALLOWED_UPDATES, build_application
     from bot.logs import configure_logging
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.bot_token.get_secret_value())
     asyncio.run(_preflight(settings))
+    return asyncio.run(_serve(settings))
+
+
+async def _serve(settings: Settings) -> int:
+    """Runs until SIGINT or SIGTERM, then stops cleanly (updates in hand finish first)."""
+    from bot.app import build_application, running
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
     app = build_application(settings)
-    app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    async with running(app) as pipeline:
+        stopped = asyncio.create_task(stop.wait())
+        while not stop.is_set() and pipeline.failed is None:
+            await asyncio.wait({stopped}, timeout=1.0)
+        stopped.cancel()
+        failure = pipeline.failed
+    if failure is not None:
+        print(f"pulsebot: stopped: {failure}", file=sys.stderr)
+        return 1
     return 0
 
 

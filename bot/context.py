@@ -40,7 +40,11 @@ class BotData:
         self.services: Services | None = None
 
 
-class PulseContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+# The bot with Pulse's outbound limiter, whose per-call arguments are a dict.
+PulseBot = ExtBot[dict[str, Any]]
+
+
+class PulseContext(CallbackContext[PulseBot, dict[Any, Any], dict[Any, Any], BotData]):
     """The context every Pulse handler receives."""
 
     @property
@@ -53,5 +57,5 @@ class PulseContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
 
 
 PulseApplication = Application[
-    ExtBot[None], PulseContext, dict[Any, Any], dict[Any, Any], BotData, JobQueue[Any]
+    PulseBot, PulseContext, dict[Any, Any], dict[Any, Any], BotData, JobQueue[Any]
 ]

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, Message
+from telegram import Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import ExtBot
 
 from bot.catalog import Catalog
 from bot.clock import Clock, epoch
+from bot.outbound import BULK, OutboundLimiter
 from bot.quiet_hours import quiet_until
 from bot.replying import render_markup, render_text
 from conversations import checkin
@@ -39,29 +40,6 @@ FIRST_BACKOFF = 0.5
 REQUEUE_AFTER = 300
 
 
-class Pacer:
-    """Spaces sends evenly at `rate` per second: no bursts, unlike a per-second bucket."""
-
-    def __init__(self, rate: float, now: Callable[[], float] = time.monotonic) -> None:
-        self.rate = rate
-        self._now = now
-        self._next = 0.0
-        self._lock = asyncio.Lock()
-
-    async def wait(self) -> None:
-        """Returns when the next send may start."""
-        async with self._lock:
-            moment = self._now()
-            slot = max(moment, self._next)
-            self._next = slot + 1.0 / self.rate
-        if slot > moment:
-            await asyncio.sleep(slot - moment)
-
-    def hold(self, seconds: float) -> None:
-        """Pushes every later send back (Telegram said 429: retry after)."""
-        self._next = max(self._next, self._now() + seconds)
-
-
 @dataclass
 class DrainReport:
     sent: int = 0
@@ -75,7 +53,7 @@ class Sender:
     """Drains due invitations and reminders; one drain at a time."""
 
     def __init__(
-        self, db: Database, bot: Bot, catalog: Catalog, clock: Clock, zone: ZoneInfo
+        self, db: Database, bot: ExtBot[Any], catalog: Catalog, clock: Clock, zone: ZoneInfo
     ) -> None:
         self._db = db
         self.bot = bot
@@ -86,7 +64,6 @@ class Sender:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._again = False
-        self.pacer = Pacer(25.0)
 
     def wake(self) -> None:
         """Drains in the background (a round's sends must not hold up the updates)."""
@@ -124,7 +101,7 @@ class Sender:
         async with self._lock:
             async with self._db.read() as conn:
                 config = await runtime_settings.load(conn)
-            self.pacer.rate = config.send_rate
+            apply_send_rate(self.bot, config.send_rate)
             now = self._clock.now()
             if quiet_until(now, self._zone, config.quiet_start, config.quiet_end) is not None:
                 return report
@@ -183,7 +160,9 @@ class Sender:
                 log.error("invitation %s refused: %s", invitation.id, exc.message)
             await self._fail(invitation, exc.message)
             report.failed += 1
-        except NetworkError as exc:
+        except (NetworkError, RetryAfter) as exc:
+            # Still failing after the retries (or flood control that will not lift): the
+            # invitation waits for a later drain rather than being dropped.
             async with self._db.transaction() as conn:
                 await invitations.retry_later(
                     conn,
@@ -197,22 +176,19 @@ class Sender:
             report.sent += 1
 
     async def _send(self, chat_id: int, reply: Reply) -> Message:
-        """One paced send; 429s wait and retry, passing failures retry with backoff."""
+        """One bulk send through the outbound path (which paces it and waits out 429s);
+        passing failures retry with backoff."""
         backoff = FIRST_BACKOFF
         attempt = 1
         while True:
-            await self.pacer.wait()
             try:
                 return await self.bot.send_message(
                     chat_id,
                     render_text(self._catalog, reply),
                     reply_markup=render_markup(self._catalog, reply),
+                    rate_limit_args=BULK,
                 )
-            except RetryAfter as exc:
-                seconds = _seconds(exc.retry_after)
-                log.warning("Telegram asked to wait %.1f s", seconds)
-                self.pacer.hold(seconds)
-            except (TimedOut, Forbidden, BadRequest):
+            except (TimedOut, Forbidden, BadRequest, RetryAfter):
                 raise  # each is final for this send; the caller records which
             except NetworkError:
                 if attempt >= ATTEMPTS:
@@ -274,9 +250,12 @@ class Sender:
         except Forbidden as exc:
             await self._blocked(invitation, str(exc))
             report.blocked += 1
-        except (BadRequest, NetworkError) as exc:
+        except (BadRequest, NetworkError, RetryAfter) as exc:
             log.warning("reminder for invitation %s not sent: %s", invitation.id, exc)
 
 
-def _seconds(value: float | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+def apply_send_rate(bot: ExtBot[Any], rate: float) -> None:
+    """Sets the overall message rate of the outbound path (a runtime setting)."""
+    limiter = getattr(bot, "rate_limiter", None)
+    if isinstance(limiter, OutboundLimiter):
+        limiter.rate = rate

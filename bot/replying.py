@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from bot.catalog import Catalog
 from conversations.replies import Outcome, Reply
@@ -41,15 +42,45 @@ async def send_replies(catalog: Catalog, bot: Bot, chat_id: int, outcome: Outcom
 
 
 async def answer_press(catalog: Catalog, query: CallbackQuery, outcome: Outcome) -> None:
-    """Answers a button press: the popup first (always), then the buttons, then the replies."""
+    """Answers a button press: the popup first (always), then the replies, then the buttons.
+
+    The next question goes before the old buttons come off: Telegram allows a chat about
+    one message a second, and the edit is the one that can wait. It waits in the
+    background so the chat's next update is not held up by it.
+    """
     notice = render_text(catalog, outcome.notice) if outcome.notice else None
-    await query.answer(notice)
-    if outcome.close_buttons and isinstance(query.message, Message):
-        try:
-            await query.message.edit_reply_markup(reply_markup=None)
-        except BadRequest as exc:
-            # Two quick presses on one message: the first already took the buttons off.
-            if "not modified" not in str(exc).lower():
-                raise
+    try:
+        await query.answer(notice)
+    except BadRequest as exc:
+        # A press handled again after a restart is past Telegram's answer window; its
+        # effect and replies still count, only the popup is lost.
+        if "query is too old" not in str(exc).lower():
+            raise
+        log.info("press %s answered too late for its popup", query.id)
     # Private chats only, so the presser's user id is the chat id.
     await send_replies(catalog, query.get_bot(), query.from_user.id, outcome)
+    if outcome.close_buttons and isinstance(query.message, Message):
+        task = asyncio.create_task(_close_buttons(query.message))
+        _closing.add(task)
+        task.add_done_callback(_closing.discard)
+
+
+# Edits in flight; referenced so they are not collected before they finish.
+_closing: set[asyncio.Task[None]] = set()
+
+
+async def _close_buttons(message: Message) -> None:
+    try:
+        await message.edit_reply_markup(reply_markup=None)
+    except BadRequest as exc:
+        # Two quick presses on one message: the first already took the buttons off.
+        if "not modified" not in str(exc).lower():
+            log.warning("could not take the buttons off message %s: %s", message.id, exc)
+    except TelegramError as exc:
+        log.warning("could not take the buttons off message %s: %s", message.id, exc)
+
+
+async def buttons_closed() -> None:
+    """Waits for the button edits still in flight (before the bot stops)."""
+    if _closing:
+        await asyncio.gather(*_closing, return_exceptions=True)

@@ -8,7 +8,7 @@ import aiosqlite
 
 from conversations.checkin import QUESTION_OF_STATE, Pressed, Step, Typed, question_reply, step
 from conversations.replies import Outcome, Reply
-from storage import customers, invitations
+from storage import customers, inbox, invitations
 from storage.db import Database
 from storage.invitations import CheckinState, Invitation
 
@@ -28,6 +28,10 @@ class CheckinService:
     ) -> None:
         """A press on a check-in button (checked against the invitation in the database)."""
         async with self._db.transaction() as conn:
+            if not await inbox.claim_effect(conn, now):
+                # Handled before a crash; the next question is asked again at start-up.
+                await deliver(Outcome())
+                return
             invitation = await invitations.find(conn, event.invitation_id)
             if invitation is None or invitation.user_id != event.user_id:
                 # Someone else's (or no) invitation: answer in the presser's own language.
@@ -48,6 +52,8 @@ class CheckinService:
     ) -> bool:
         """Free text from a customer; False when no check-in of theirs is open to take it."""
         async with self._db.transaction() as conn:
+            if not await inbox.claim_effect(conn, now):
+                return True  # handled before a crash; the next question is asked again
             invitation = await invitations.latest_for_user(conn, user_id)
             if invitation is None or not invitation.is_open or invitation.expires_at <= now:
                 return False

@@ -9,7 +9,7 @@ import aiosqlite
 from conversations import enrollment
 from conversations.enrollment import Decision, Situation
 from conversations.replies import Outcome
-from storage import customers, enrollments, invitations, segments
+from storage import customers, enrollments, inbox, invitations, segments
 from storage.customers import Profile
 from storage.db import Database
 from storage.invitations import CheckinState
@@ -36,6 +36,8 @@ class EnrollmentService:
     ) -> Outcome:
         """/start, with the deep-link code if there was one."""
         async with self._db.transaction() as conn:
+            if not await inbox.claim_effect(conn, now):
+                return Outcome()  # handled before a crash: said and done already
             situation = await _situation(conn, profile.user_id, telegram_language)
             code_segment = None
             if code is not None and enrollment.CODE_PATTERN.match(code):
@@ -117,6 +119,8 @@ class EnrollmentService:
     ) -> Outcome:
         """Loads the situation, decides and commits in one transaction."""
         async with self._db.transaction() as conn:
+            if not await inbox.claim_effect(conn, now):
+                return Outcome()  # handled before a crash: said and done already
             situation = await _situation(conn, profile.user_id, telegram_language)
             decision = decide(situation)
             await _apply(conn, decision, profile, now)

@@ -25,8 +25,8 @@ class RuntimeSettings:
     quiet_end: str | None = "09:00"
     # How long after a missed scheduled round (the bot was down) it is still run.
     catch_up_hours: int = 12
-    # Bulk sends per second; Telegram allows about 30 overall.
-    send_rate: float = 25.0
+    # Messages per second overall, conversation and bulk together; Telegram allows about 30.
+    send_rate: float = 30.0
     checkins_paused: bool = False
     # The weekly staff digest: one weekday name and a local time; it covers the 7 days before.
     digest_day: str = "mon"

@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from telegram import Update
 
 from bot.app import build_application
 from bot.clock import ManualClock
 from bot.context import PulseApplication, Services
+from bot.outbound import OutboundLimiter
+from bot.replying import buttons_closed
 from bot.settings import Settings
 from storage.db import Database
 from tests.builders import Person
@@ -53,14 +56,24 @@ async def app(
     settings: Settings, clock: ManualClock, telegram: FakeTelegram
 ) -> AsyncIterator[PulseApplication]:
     """The real Application, initialised with its services open, on the fake transport."""
-    application = build_application(settings, clock, request=telegram)
+    # No pacing between messages: the fake transport has no flood limits to respect.
+    outbound = OutboundLimiter(rate=10_000.0, chat_interval=0.0)
+    application = build_application(settings, clock, request=telegram, outbound=outbound)
     await application.initialize()
     assert application.post_init is not None
     await application.post_init(application)
     yield application
+    # As `bot.app.running` does: sends in flight finish before the HTTP client closes.
+    await services_of(application).sender.close()
     await application.shutdown()
     assert application.post_shutdown is not None
     await application.post_shutdown(application)
+
+
+async def handle(app: PulseApplication, update: Update) -> None:
+    """Handles one update as the pipeline would, including the button edits it leaves behind."""
+    await app.process_update(update)
+    await buttons_closed()
 
 
 def services_of(app: PulseApplication) -> Services:

@@ -13,7 +13,7 @@ from storage.customers import CustomerStatus, Profile
 from storage.invitations import CheckinState, Delivery
 from tests import builders
 from tests.builders import Person
-from tests.conftest import ADMIN, services_of
+from tests.conftest import ADMIN, handle, services_of
 from tests.transport import FakeTelegram
 
 # Tuesday 17 November 2026, 10:00 in Amsterdam (09:00 UTC): the default check-in time.
@@ -82,14 +82,14 @@ async def test_a_full_check_in_stores_every_answer_as_it_is_given(
     await enroll_directly(app, [person])
     await round_now(app, clock)
     inv = await invitation_of(app, person.id)
-    await app.process_update(builders.press(app.bot, person, f"ci:{inv.id}:score:2"))
+    await handle(app, builders.press(app.bot, person, f"ci:{inv.id}:score:2"))
     assert "biggest challenge" in telegram.last_text(person.id)
     assert (await invitation_of(app, person.id)).state is CheckinState.ASKED_CHALLENGE
-    await app.process_update(builders.message(app.bot, person, "Finding <good> staff & more"))
+    await handle(app, builders.message(app.bot, person, "Finding <good> staff & more"))
     assert "do better" in telegram.last_text(person.id)
-    await app.process_update(builders.press(app.bot, person, f"ci:{inv.id}:skip:improvement"))
+    await handle(app, builders.press(app.bot, person, f"ci:{inv.id}:skip:improvement"))
     assert "contact you" in telegram.last_text(person.id)
-    await app.process_update(builders.press(app.bot, person, f"ci:{inv.id}:contact:yes"))
+    await handle(app, builders.press(app.bot, person, f"ci:{inv.id}:contact:yes"))
     assert "won't hear from me again before 17 December" in telegram.last_text(person.id)
     async with services_of(app).db.read() as conn:
         answers = await invitations.answers_for(conn, inv.id)
@@ -111,7 +111,7 @@ async def test_not_now_ends_the_invitation_without_a_reminder(
     await enroll_directly(app, [person])
     await round_now(app, clock)
     inv = await invitation_of(app, person.id)
-    await app.process_update(builders.press(app.bot, person, f"ci:{inv.id}:notnow"))
+    await handle(app, builders.press(app.bot, person, f"ci:{inv.id}:notnow"))
     assert (await invitation_of(app, person.id)).state is CheckinState.DECLINED
     clock.advance(timedelta(hours=25))
     before = len(telegram.sent(person.id))
@@ -149,7 +149,7 @@ async def test_a_press_on_an_expired_invitation_says_so_and_stores_nothing(
     inv = await invitation_of(app, person.id)
     clock.advance(timedelta(hours=73))
     assert await services_of(app).sender.expire() == 1
-    await app.process_update(builders.press(app.bot, person, f"ci:{inv.id}:score:5"))
+    await handle(app, builders.press(app.bot, person, f"ci:{inv.id}:score:5"))
     assert "expired" in telegram.of("answerCallbackQuery")[-1].params["text"]
     async with services_of(app).db.read() as conn:
         assert await invitations.answers_for(conn, inv.id) == []
@@ -162,7 +162,7 @@ async def test_a_customer_cannot_answer_another_customers_invitation(
     await enroll_directly(app, PEOPLE[:2])
     await round_now(app, clock)
     theirs = await invitation_of(app, PEOPLE[0].id)
-    await app.process_update(builders.press(app.bot, PEOPLE[1], f"ci:{theirs.id}:score:1"))
+    await handle(app, builders.press(app.bot, PEOPLE[1], f"ci:{theirs.id}:score:1"))
     assert (await invitation_of(app, PEOPLE[0].id)).state is CheckinState.ASKED_SCORE
     assert "isn't meant for you" in telegram.of("answerCallbackQuery")[-1].params["text"]
 
@@ -206,11 +206,11 @@ async def test_stop_mid_conversation_ends_the_open_check_in(
     await enroll_directly(app, [person])
     await round_now(app, clock)
     inv = await invitation_of(app, person.id)
-    await app.process_update(builders.press(app.bot, person, f"ci:{inv.id}:score:4"))
-    await app.process_update(builders.message(app.bot, person, "/stop"))
-    await app.process_update(builders.press(app.bot, person, "stop:yes"))
+    await handle(app, builders.press(app.bot, person, f"ci:{inv.id}:score:4"))
+    await handle(app, builders.message(app.bot, person, "/stop"))
+    await handle(app, builders.press(app.bot, person, "stop:yes"))
     assert (await invitation_of(app, person.id)).state is CheckinState.STOPPED
-    await app.process_update(builders.message(app.bot, person, "late answer"))
+    await handle(app, builders.message(app.bot, person, "late answer"))
     assert "no question open" in telegram.last_text(person.id)
 
 
@@ -243,13 +243,13 @@ async def test_checkin_now_reports_who_was_invited_and_who_was_skipped(
         await runtime_settings.change(
             conn, "sample_size", "4", actor_id=ADMIN.id, now=epoch(TUESDAY_10)
         )
-    await app.process_update(builders.message(app.bot, ADMIN, "/checkin_now"))
+    await handle(app, builders.message(app.bot, ADMIN, "/checkin_now"))
     report = telegram.last_text(ADMIN.id)
     assert "<b>4</b> invited" in report
     assert "general: 4 of 6 eligible (6 customers)" in report
-    await app.process_update(builders.message(app.bot, ADMIN, "/checkin_now nowhere"))
+    await handle(app, builders.message(app.bot, ADMIN, "/checkin_now nowhere"))
     assert "no segment called" in telegram.last_text(ADMIN.id)
     clock.advance(timedelta(seconds=5))
-    await app.process_update(builders.message(app.bot, ADMIN, "/checkin_now"))
+    await handle(app, builders.message(app.bot, ADMIN, "/checkin_now"))
     assert "2</b> invited" in telegram.last_text(ADMIN.id)
     assert "4 with an open check-in" in telegram.last_text(ADMIN.id)

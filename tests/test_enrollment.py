@@ -9,7 +9,7 @@ from storage import customers, enrollments
 from storage.customers import CustomerStatus
 from tests import builders
 from tests.builders import Person
-from tests.conftest import ADMIN, services_of
+from tests.conftest import ADMIN, handle, services_of
 from tests.transport import BOT_USERNAME, FakeTelegram
 
 BRAM = Person(11, "Bram", "nl-NL", "bram")
@@ -17,11 +17,11 @@ CLAIRE = Person(12, "Claire", "en", "claire")
 
 
 async def send(app: PulseApplication, person: Person, text: str) -> None:
-    await app.process_update(builders.message(app.bot, person, text))
+    await handle(app, builders.message(app.bot, person, text))
 
 
 async def press(app: PulseApplication, person: Person, data: str) -> None:
-    await app.process_update(builders.press(app.bot, person, data))
+    await handle(app, builders.press(app.bot, person, data))
 
 
 async def invite_code(app: PulseApplication, telegram: FakeTelegram, segment: str) -> str:
@@ -228,7 +228,7 @@ async def test_blocking_the_bot_marks_the_customer_blocked(
 ) -> None:
     await enroll(app, telegram, CLAIRE, "")
     sent_before = len(telegram.calls)
-    await app.process_update(builders.blocked(app.bot, CLAIRE))
+    await handle(app, builders.blocked(app.bot, CLAIRE))
     stored = await customer(app, CLAIRE.id)
     assert stored is not None
     assert stored.status is CustomerStatus.BLOCKED
@@ -278,15 +278,15 @@ async def test_a_group_chat_gets_a_pointer_to_a_private_chat(
     app: PulseApplication, telegram: FakeTelegram
 ) -> None:
     group = {"id": -100, "type": "group", "title": "Team"}
-    await app.process_update(builders.message(app.bot, CLAIRE, "/start", chat=group))
+    await handle(app, builders.message(app.bot, CLAIRE, "/start", chat=group))
     assert "private" in telegram.last_text(-100)
-    await app.process_update(builders.message(app.bot, CLAIRE, "hello all", chat=group))
+    await handle(app, builders.message(app.bot, CLAIRE, "hello all", chat=group))
     assert len(telegram.sent(-100)) == 1  # plain chatter in a group gets no reply
     assert await customer(app, CLAIRE.id) is None
 
 
 async def test_an_edited_message_is_ignored(app: PulseApplication, telegram: FakeTelegram) -> None:
-    await app.process_update(builders.message(app.bot, CLAIRE, "/start", edited=True))
+    await handle(app, builders.message(app.bot, CLAIRE, "/start", edited=True))
     assert telegram.sent() == []
 
 
@@ -304,7 +304,7 @@ async def test_a_sticker_gets_a_request_for_text(
             "is_video": False,
         }
     }
-    await app.process_update(builders.message(app.bot, BRAM, None, extra=sticker))
+    await handle(app, builders.message(app.bot, BRAM, None, extra=sticker))
     assert "alleen tekst" in telegram.last_text(BRAM.id)
 
 
