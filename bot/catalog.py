@@ -52,14 +52,21 @@ class Catalog:
 
     @classmethod
     def load(cls, directory: Path = CATALOG_DIR) -> Catalog:
-        """Loads `nl.toml` and `en.toml`; both must have the same keys and placeholders."""
+        """Loads `nl.toml` and `en.toml` (plus `<part>.nl.toml` and `<part>.en.toml`, one
+        part per capability); both languages must have the same keys and placeholders."""
         texts: dict[str, dict[str, str]] = {}
         for language in LANGUAGES:
-            path = directory / f"{language}.toml"
-            try:
-                texts[language] = _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise CatalogError(f"{path.name}: {exc}") from exc
+            merged: dict[str, str] = {}
+            paths = [directory / f"{language}.toml", *sorted(directory.glob(f"*.{language}.toml"))]
+            for path in paths:
+                try:
+                    part = _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
+                except (OSError, tomllib.TOMLDecodeError) as exc:
+                    raise CatalogError(f"{path.name}: {exc}") from exc
+                for key in part.keys() & merged.keys():
+                    raise CatalogError(f"{path.name}: {key} is already defined in another file")
+                merged.update(part)
+            texts[language] = merged
         for problem in mismatches(texts):
             raise CatalogError(problem)
         return cls(texts)

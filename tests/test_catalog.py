@@ -63,6 +63,16 @@ def test_a_key_missing_from_one_language_is_refused(tmp_path: Path) -> None:
         Catalog.load(tmp_path)
 
 
+def test_part_files_are_merged_and_a_key_defined_twice_is_refused(tmp_path: Path) -> None:
+    for language in LANGUAGES:
+        (tmp_path / f"{language}.toml").write_text('[a]\nb = "x"\n')
+        (tmp_path / f"digest.{language}.toml").write_text('[digest]\ntitle = "t"\n')
+    assert Catalog.load(tmp_path).text("en", "digest.title") == "t"
+    (tmp_path / "extra.en.toml").write_text('[a]\nb = "again"\n')
+    with pytest.raises(CatalogError, match=r"extra\.en\.toml: a\.b is already defined"):
+        Catalog.load(tmp_path)
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_text_is_valid_telegram_html(language: str) -> None:
     catalog = Catalog.load()
