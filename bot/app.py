@@ -26,7 +26,7 @@ from bot.catalog import Catalog
 from bot.clock import Clock, SystemClock
 from bot.context import BotData, PulseApplication, PulseContext, Services
 from bot.delivery import CONCURRENCY as SENDER_CONCURRENCY
-from bot.delivery import Sender
+from bot.delivery import Sender, apply_send_limits
 from bot.handlers import checkin, enrollment, fallbacks, gatekeeping, help, invite, rounds
 from bot.handlers.errors import error_handler
 from bot.inbox import CONCURRENCY, UpdatePipeline
@@ -39,7 +39,7 @@ from conversations.checkin_service import CheckinService
 from conversations.enrollment import CONSENT_DATA, LANGUAGE_DATA, STOP_DATA
 from conversations.enrollment_service import EnrollmentService
 from conversations.replies import Outcome
-from storage import invitations
+from storage import invitations, runtime_settings
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -137,6 +137,7 @@ def _open_services(
         )
         async with db.transaction() as conn:
             interrupted = await invitations.requeue_interrupted(conn)
+            apply_send_limits(app.bot, await runtime_settings.load(conn))
         if interrupted:
             # Claimed for sending when the process stopped: Telegram may have accepted
             # some of these in the instant before, so a few customers may get it twice.

@@ -28,6 +28,7 @@ from storage import customers, invitations, runtime_settings
 from storage.customers import CustomerStatus
 from storage.db import Database
 from storage.invitations import CheckinState, Delivery, Invitation
+from storage.runtime_settings import RuntimeSettings
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class Sender:
         async with self._lock:
             async with self._db.read() as conn:
                 config = await runtime_settings.load(conn)
-            apply_send_rate(self.bot, config.send_rate)
+            apply_send_limits(self.bot, config)
             now = self._clock.now()
             if quiet_until(now, self._zone, config.quiet_start, config.quiet_end) is not None:
                 return report
@@ -254,8 +255,9 @@ class Sender:
             log.warning("reminder for invitation %s not sent: %s", invitation.id, exc)
 
 
-def apply_send_rate(bot: ExtBot[Any], rate: float) -> None:
-    """Sets the overall message rate of the outbound path (a runtime setting)."""
+def apply_send_limits(bot: ExtBot[Any], config: RuntimeSettings) -> None:
+    """Sets the outbound path's overall rate and per-chat spacing (runtime settings)."""
     limiter = getattr(bot, "rate_limiter", None)
     if isinstance(limiter, OutboundLimiter):
-        limiter.rate = rate
+        limiter.rate = config.send_rate
+        limiter.chat_interval = config.chat_interval

@@ -27,6 +27,8 @@ class RuntimeSettings:
     catch_up_hours: int = 12
     # Messages per second overall, conversation and bulk together; Telegram allows about 30.
     send_rate: float = 30.0
+    # Seconds between two messages to one chat; Telegram allows about one a second.
+    chat_interval: float = 1.0
     checkins_paused: bool = False
     # The weekly staff digest: one weekday name and a local time; it covers the 7 days before.
     digest_day: str = "mon"

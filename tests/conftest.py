@@ -13,7 +13,6 @@ from telegram import Update
 from bot.app import build_application
 from bot.clock import ManualClock
 from bot.context import PulseApplication, Services
-from bot.outbound import OutboundLimiter
 from bot.replying import buttons_closed
 from bot.settings import Settings
 from storage.db import Database
@@ -57,8 +56,15 @@ async def app(
 ) -> AsyncIterator[PulseApplication]:
     """The real Application, initialised with its services open, on the fake transport."""
     # No pacing between messages: the fake transport has no flood limits to respect.
-    outbound = OutboundLimiter(rate=10_000.0, chat_interval=0.0)
-    application = build_application(settings, clock, request=telegram, outbound=outbound)
+    setup = await Database.open(settings.database_path)
+    async with setup.transaction() as conn:
+        # Stored as an operator would have; not through `change`, which audits.
+        await conn.executemany(
+            "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, 0)",
+            [("send_rate", "10000.0"), ("chat_interval", "0.0")],
+        )
+    await setup.close()
+    application = build_application(settings, clock, request=telegram)
     await application.initialize()
     assert application.post_init is not None
     await application.post_init(application)
