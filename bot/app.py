@@ -203,7 +203,9 @@ async def _set_commands(app: PulseApplication, catalog: Catalog) -> None:
 
 
 @asynccontextmanager
-async def running(app: PulseApplication, poll_timeout: int = 10) -> AsyncIterator[UpdatePipeline]:
+async def running(
+    app: PulseApplication, poll_timeout: int = 10, **tuning: int
+) -> AsyncIterator[UpdatePipeline]:
     """Runs the bot inside the current event loop: `pulsebot run`, the demo and the tests.
 
     The same steps as `Application.run_polling`, with the durable update pipeline in place
@@ -221,6 +223,7 @@ async def running(app: PulseApplication, poll_timeout: int = 10) -> AsyncIterato
             services.clock,
             allowed_updates=ALLOWED_UPDATES,
             poll_timeout=poll_timeout,
+            **tuning,  # concurrency and backlog, for tests and benchmarks
         )
         await app.start()
         await pipeline.start()

@@ -35,6 +35,7 @@ CONCURRENCY = 32
 BACKLOG = 1000
 # Handled updates are marked done in one write per this many seconds.
 DONE_FLUSH_SECONDS = 0.05
+MAX_PER_POLL = 100  # Telegram's most per getUpdates
 REPLAY_PAGE = 500
 POLL_RETRY_SECONDS = (1.0, 2.0, 5.0, 10.0)
 
@@ -100,6 +101,11 @@ class UpdatePipeline:
         await self._flush()
 
     @property
+    def held(self) -> int:
+        """Updates taken from Telegram (or the inbox) and not yet handled."""
+        return self._held
+
+    @property
     def failed(self) -> BaseException | None:
         """Why polling stopped for good (a revoked token, say), or None while it runs."""
         if self._poller is None or not self._poller.done() or self._poller.cancelled():
@@ -113,7 +119,11 @@ class UpdatePipeline:
             await self._wait_for_room()
             try:
                 updates = await self._app.bot.get_updates(
-                    offset=offset, timeout=self._poll_timeout, allowed_updates=self._allowed
+                    offset=offset,
+                    # Never more than there is room for: the rest waits at Telegram.
+                    limit=min(MAX_PER_POLL, self._backlog - self._held),
+                    timeout=self._poll_timeout,
+                    allowed_updates=self._allowed,
                 )
             except InvalidToken:
                 raise

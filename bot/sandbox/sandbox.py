@@ -127,14 +127,19 @@ class Sandbox:
         last_name: str | None = None,
         username: str | None = None,
         language_code: str | None = None,
+        started: bool = False,
     ) -> SimUser:
-        """A simulated user with a private chat (same id); the same id gives the same user."""
+        """A simulated user with a private chat (same id); the same id gives the same user.
+
+        `started` makes one who talked to the bot before the sandbox began (an existing
+        customer), so the bot may write to them without a /start first.
+        """
         if user_id in self._users:
             return self._users[user_id]
         if user_id <= 0 or user_id in self._world.chats:
             raise ValueError(f"user id {user_id} must be positive and not yet in use")
         person = Person(user_id, first_name, last_name, username, language_code)
-        chat = Chat(user_id, "private", person=person)
+        chat = Chat(user_id, "private", person=person, started=started)
         self._world.chats[user_id] = chat
         self._users[user_id] = SimUser(self._world, person, chat)
         return self._users[user_id]
