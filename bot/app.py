@@ -22,16 +22,31 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot import menus, wording
 from bot.catalog import Catalog
 from bot.clock import Clock, SystemClock
 from bot.context import BotData, PulseApplication, PulseContext, Services
 from bot.delivery import CONCURRENCY as SENDER_CONCURRENCY
 from bot.delivery import Sender, apply_send_limits
-from bot.handlers import checkin, enrollment, fallbacks, gatekeeping, help, invite, rounds
+from bot.handlers import (
+    admin_audit,
+    admin_questions,
+    admin_segments,
+    admin_settings,
+    admin_team,
+    checkin,
+    enrollment,
+    fallbacks,
+    gatekeeping,
+    help,
+    invite,
+    rounds,
+)
 from bot.handlers.errors import error_handler
 from bot.inbox import CONCURRENCY, UpdatePipeline
 from bot.outbound import OutboundLimiter
 from bot.replying import buttons_closed, send_replies
+from bot.roles import CUSTOMER_COMMANDS
 from bot.scheduling import run_due_round, schedule_jobs
 from bot.settings import Settings
 from conversations.checkin import PRESS_DATA
@@ -51,7 +66,6 @@ ALLOWED_UPDATES = [
     Update.CALLBACK_QUERY,
     Update.MY_CHAT_MEMBER,
 ]
-CUSTOMER_COMMANDS = ("start", "language", "stop", "help")
 
 
 def build_application(
@@ -97,12 +111,38 @@ def build_application(
     # Group -1: team commands stop here unless the sender's role allows them.
     app.add_handler(MessageHandler(filters.COMMAND & private, gatekeeping.check_team_command), -1)
 
+    # A team invite link's /start before the customers' (its code never looks like theirs).
+    app.add_handler(
+        CommandHandler(
+            "start", admin_team.join_team_command, private & filters.Regex(admin_team.JOIN_PATTERN)
+        )
+    )
     app.add_handler(CommandHandler("start", enrollment.start_command, private))
     app.add_handler(CommandHandler("stop", enrollment.stop_command, private))
     app.add_handler(CommandHandler("language", enrollment.language_command, private))
     app.add_handler(CommandHandler("help", help.help_command, private))
     app.add_handler(CommandHandler("invite", invite.invite_command, private))
     app.add_handler(CommandHandler("checkin_now", rounds.checkin_now_command, private))
+    # Team commands (issue 6); group -1 has already let through only the roles allowed.
+    for name, callback in (
+        ("settings", admin_settings.settings_command),
+        ("schedule", admin_settings.schedule_command),
+        ("sample", admin_settings.sample_command),
+        ("cooldown", admin_settings.cooldown_command),
+        ("reminder", admin_settings.reminder_command),
+        ("expiry", admin_settings.expiry_command),
+        ("quiet", admin_settings.quiet_command),
+        ("timezone", admin_settings.timezone_command),
+        ("pause", admin_settings.pause_command),
+        ("resume", admin_settings.resume_command),
+        ("segments", admin_segments.segments_command),
+        ("segment", admin_segments.segment_command),
+        ("questions", admin_questions.questions_command),
+        ("staff", admin_team.staff_command),
+        ("admin", admin_team.admin_command),
+        ("audit", admin_audit.audit_command),
+    ):
+        app.add_handler(CommandHandler(name, callback, private))
     app.add_handler(CallbackQueryHandler(enrollment.consent_button, CONSENT_DATA))
     app.add_handler(CallbackQueryHandler(enrollment.stop_button, STOP_DATA))
     app.add_handler(CallbackQueryHandler(enrollment.language_button, LANGUAGE_DATA))
@@ -142,7 +182,9 @@ def _open_services(
             # Claimed for sending when the process stopped: Telegram may have accepted
             # some of these in the instant before, so a few customers may get it twice.
             log.warning("%d invitation(s) interrupted mid-send are queued again", interrupted)
+        await wording.load(db, catalog)
         await _set_commands(app, catalog)
+        await menus.refresh_team(app.bot, catalog, db, settings.admin_ids)
         await _ask_again(app.bot_data.services)
         await schedule_jobs(app)
         assert app.job_queue is not None

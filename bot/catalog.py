@@ -49,6 +49,8 @@ class Catalog:
 
     def __init__(self, texts: Mapping[str, Mapping[str, str]]) -> None:
         self._texts = texts
+        # Templates that replace the files' for a (language, key): wording admins changed.
+        self._overrides: dict[tuple[str, str], str] = {}
 
     @classmethod
     def load(cls, directory: Path = CATALOG_DIR) -> Catalog:
@@ -82,13 +84,27 @@ class Catalog:
             language, "dates.day_month", day=moment.day, month=months[moment.month - 1].strip()
         )
 
+    def template(self, language: str, key: str) -> str:
+        """The template for `key` in `language` as the catalog file has it (no overrides)."""
+        return self._texts.get(language, self._texts[FALLBACK])[key]
+
+    def override(self, language: str, key: str, template: str | None) -> None:
+        """Uses `template` for `key` in `language` from now on; None goes back to the file's."""
+        if key not in self._texts[language]:
+            raise KeyError(key)
+        if template is None:
+            self._overrides.pop((language, key), None)
+        else:
+            self._overrides[language, key] = template
+
     def text(self, language: str, key: str, **params: Any) -> Html:
         """The text for `key` in `language`, with `params` HTML-escaped and filled in.
 
         Parameters that are `Html` (other catalog texts) are filled in as they are.
         """
-        texts = self._texts.get(language, self._texts[FALLBACK])
-        template = texts[key]
+        if language not in self._texts:
+            language = FALLBACK
+        template = self._overrides.get((language, key)) or self._texts[language][key]
         escaped = {
             name: value if isinstance(value, Html) else html.escape(str(value), quote=False)
             for name, value in params.items()

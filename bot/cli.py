@@ -29,6 +29,10 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("check", help="check the configuration and the database, then exit")
     backup = commands.add_parser("backup", help="write a consistent copy of the database")
     backup.add_argument("target", type=Path, help="file to write the copy to")
+    shown = commands.add_parser(
+        "settings", help="print the runtime settings and the next runs, as /settings shows them"
+    )
+    shown.add_argument("--language", choices=("en", "nl"), default="en")
     return parser
 
 
@@ -46,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_check())
         if args.command == "backup":
             return asyncio.run(_backup(args.target))
+        if args.command == "settings":
+            return asyncio.run(_show_settings(args.language))
     except ConfigError as exc:
         print(f"pulsebot: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -126,6 +132,28 @@ async def _check() -> int:
         f"configuration ok; database {settings.database_path} is migrated; "
         f"{len(settings.admin_ids)} admin(s); time zone {settings.timezone}"
     )
+    return 0
+
+
+async def _show_settings(language: str) -> int:
+    """What an admin's /settings shows, for an operator without Telegram at hand."""
+    from bot.admin.display import plain_text, settings_text
+    from bot.catalog import Catalog
+    from bot.clock import SystemClock
+    from storage import runtime_settings
+
+    settings = load_settings()
+    if not settings.database_path.exists():
+        raise StorageError(f"no database at {settings.database_path}")
+    db = await Database.open(settings.database_path)
+    try:
+        async with db.read() as conn:
+            config = await runtime_settings.load(conn)
+    finally:
+        await db.close()
+    now = SystemClock().now()
+    text = settings_text(Catalog.load(), language, config, settings.timezone, now)
+    print(plain_text(text))
     return 0
 
 

@@ -104,7 +104,8 @@ class Sender:
                 config = await runtime_settings.load(conn)
             apply_send_limits(self.bot, config)
             now = self._clock.now()
-            if quiet_until(now, self._zone, config.quiet_start, config.quiet_end) is not None:
+            zone = ZoneInfo(config.zone_name(self._zone.key))
+            if quiet_until(now, zone, config.quiet_start, config.quiet_end) is not None:
                 return report
             while not self._stopping:
                 batch = await self._claim()

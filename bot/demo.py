@@ -144,6 +144,13 @@ async def _scenes(demo: Demo, sandbox: Sandbox) -> None:
     await demo.act(hana, lambda: hana.send("/start not-a-real-code"))
     await demo.act(hana, lambda: hana.send("/help"))
 
+    demo.scene("The admin checks the settings and moves the check-ins; a night time is refused")
+    await demo.act(anne, lambda: anne.send("/settings"))
+    # Not on Mondays: the demo's clock stands on a Monday morning, so nothing is due.
+    await demo.act(anne, lambda: anne.send("/schedule checkin tue,thu 10:30"))
+    await demo.act(anne, lambda: anne.send("/schedule checkin sun 02:30"))
+    await demo.act(hana, lambda: hana.send("/pause"))
+
 
 async def _round(demo: Demo, sandbox: Sandbox, clock: ManualClock, sender: Sender) -> None:
     anne, bram, claire = (

@@ -6,10 +6,31 @@ from storage import team
 from storage.db import Database
 from storage.team import Role
 
+# Commands everyone may use, in the order of the customers' command menu.
+CUSTOMER_COMMANDS = ("start", "language", "stop", "help")
 # Commands only admins may use; gatekeeping checks these before any handler runs.
-ADMIN_COMMANDS = frozenset({"invite", "checkin_now"})
+ADMIN_COMMANDS = frozenset(
+    {
+        "invite",
+        "checkin_now",
+        "schedule",
+        "sample",
+        "cooldown",
+        "reminder",
+        "expiry",
+        "quiet",
+        "timezone",
+        "pause",
+        "resume",
+        "segment",
+        "questions",
+        "staff",
+        "admin",
+        "audit",
+    }
+)
 # Commands staff and admins may use (they show customer data).
-STAFF_COMMANDS: frozenset[str] = frozenset()
+STAFF_COMMANDS: frozenset[str] = frozenset({"settings", "segments"})
 
 
 async def role_of(db: Database, configured_admins: tuple[int, ...], user_id: int) -> Role | None:

@@ -47,12 +47,13 @@ async def start_round(
     segment_id: int | None = None,
 ) -> RoundStarted | None:
     """Draws and records a round; None when that (schedule, time) already has one."""
-    zone = ZoneInfo(zone_name)
     stamp = epoch(now)
     async with db.transaction() as conn:
         if await rounds.find(conn, schedule, scheduled_for) is not None:
             return None
         config = await runtime_settings.load(conn)
+        # An admin's /timezone overrides the zone the caller was configured with.
+        zone = ZoneInfo(config.zone_name(zone_name))
         people = await customers.reachable(conn, segment_id)
         busy = await invitations.open_user_ids(conn)
         candidates = [

@@ -60,7 +60,8 @@ async def run_due_round(services: Services) -> None:
         config = await runtime_settings.load(conn)
     if config.checkins_paused:
         return
-    zone = services.settings.zone
+    zone_name = config.zone_name(services.settings.timezone)
+    zone = ZoneInfo(zone_name)
     now = services.clock.now()
     occurrence = previous_occurrence(config, zone, now)
     if occurrence is None or now - occurrence > timedelta(hours=config.catch_up_hours):
@@ -70,7 +71,7 @@ async def run_due_round(services: Services) -> None:
         schedule=SCHEDULED,
         scheduled_for=epoch(occurrence),
         now=now,
-        zone_name=services.settings.timezone,
+        zone_name=zone_name,
     )
     if started is not None:
         log.info("check-in round %s: %d invited", started.round.id, len(started.sample.user_ids))
@@ -103,10 +104,21 @@ async def schedule_jobs(app: PulseApplication) -> None:
     ):
         job.schedule_removal()
     grace = int(timedelta(hours=config.catch_up_hours).total_seconds())
+    zone = ZoneInfo(config.zone_name(services.settings.timezone))
+    trigger = trigger_for(config, zone)
+    log.info(
+        "check-in rounds: %s at %s in %s%s, next at %s",
+        ",".join(config.checkin_days),
+        config.checkin_time,
+        zone.key,
+        " (paused)" if config.checkins_paused else "",
+        # The scheduler runs on the wall clock, so this is when the job will fire.
+        trigger.get_next_fire_time(None, datetime.now(zone)),
+    )
     app.job_queue.run_custom(
         round_job,
         job_kwargs={
-            "trigger": trigger_for(config, services.settings.zone),
+            "trigger": trigger,
             # A busy loop must not silently drop a round; the database key keeps it single.
             "misfire_grace_time": grace,
             "coalesce": True,

@@ -33,6 +33,12 @@ class RuntimeSettings:
     # The weekly staff digest: one weekday name and a local time; it covers the 7 days before.
     digest_day: str = "mon"
     digest_time: str = "09:00"
+    # The IANA time zone of schedules and quiet hours; None: the configured PULSE_TIMEZONE.
+    timezone: str | None = None
+
+    def zone_name(self, configured: str) -> str:
+        """The time zone schedules and quiet hours follow: this setting, else `configured`."""
+        return self.timezone or configured
 
 
 KEYS = frozenset(f.name for f in fields(RuntimeSettings))

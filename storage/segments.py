@@ -102,3 +102,13 @@ async def create_code(
         (code.code, code.segment_id, code.created_by, code.created_at),
     )
     return code
+
+
+async def rename(conn: aiosqlite.Connection, segment_id: int, name: str) -> None:
+    """Gives a segment a new name; the caller has checked the name is free."""
+    await conn.execute("UPDATE segments SET name = ? WHERE id = ?", (name, segment_id))
+
+
+async def delete(conn: aiosqlite.Connection, segment_id: int) -> None:
+    """Deletes a segment and its invite codes; the caller has checked nothing refers to it."""
+    await conn.execute("DELETE FROM segments WHERE id = ?", (segment_id,))

@@ -37,3 +37,46 @@ async def find(conn: aiosqlite.Connection, user_id: int) -> TeamMember | None:
     values = dict(row)
     values["role"] = Role(values["role"])
     return TeamMember(**values)
+
+
+_COLUMNS = "user_id, role, name, username, language, added_by, added_at"
+
+
+def _member(row: aiosqlite.Row) -> TeamMember:
+    values = dict(row)
+    values["role"] = Role(values["role"])
+    return TeamMember(**values)
+
+
+async def list_all(conn: aiosqlite.Connection) -> list[TeamMember]:
+    """Every team member added at runtime, admins first, then by when they were added."""
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM team_members"
+        " ORDER BY CASE role WHEN 'admin' THEN 0 ELSE 1 END, added_at, user_id"
+    ) as cursor:
+        return [_member(row) for row in await cursor.fetchall()]
+
+
+async def put(conn: aiosqlite.Connection, member: TeamMember) -> None:
+    """Adds a team member, or changes the role and details of one already there."""
+    await conn.execute(
+        f"INSERT INTO team_members ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (user_id) DO UPDATE SET role = excluded.role, name = excluded.name,"
+        " username = excluded.username, language = excluded.language,"
+        " added_by = excluded.added_by, added_at = excluded.added_at",
+        (
+            member.user_id,
+            member.role.value,
+            member.name,
+            member.username,
+            member.language,
+            member.added_by,
+            member.added_at,
+        ),
+    )
+
+
+async def remove(conn: aiosqlite.Connection, user_id: int) -> bool:
+    """Takes someone off the team; False when they were not on it."""
+    cursor = await conn.execute("DELETE FROM team_members WHERE user_id = ?", (user_id,))
+    return cursor.rowcount == 1

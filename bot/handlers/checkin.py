@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 
@@ -19,9 +20,8 @@ async def _next_date(services: Services) -> NextDate:
     """When a customer who answers now may hear from Pulse again, in their language."""
     async with services.db.read() as conn:
         config = await runtime_settings.load(conn)
-    moment = (services.clock.now() + timedelta(days=config.cooldown_days)).astimezone(
-        services.settings.zone
-    )
+    zone = ZoneInfo(config.zone_name(services.settings.timezone))
+    moment = (services.clock.now() + timedelta(days=config.cooldown_days)).astimezone(zone)
     return lambda language: services.catalog.date(language, moment)
 
 

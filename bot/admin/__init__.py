@@ -1,0 +1,1 @@
+"""What admin commands need that is pure: argument parsing, schedule arithmetic, wording."""

@@ -1,0 +1,109 @@
+"""Command menus that fit the person: customers see the customer commands, staff and admins
+also theirs (setMyCommands with a per-chat scope), refreshed whenever a role changes."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, BotCommand, BotCommandScopeChat
+from telegram.error import TelegramError
+
+from bot.catalog import Catalog, Html
+from bot.roles import ADMIN_COMMANDS, CUSTOMER_COMMANDS, STAFF_COMMANDS
+from storage import team
+from storage.db import Database
+from storage.team import Role
+
+log = logging.getLogger(__name__)
+
+# The team commands in the order the menu and /help list them; a command not named here
+# (added by another feature) follows, alphabetically.
+TEAM_ORDER = (
+    "settings",
+    "segments",
+    "schedule",
+    "pause",
+    "resume",
+    "checkin_now",
+    "digest_now",
+    "sample",
+    "cooldown",
+    "reminder",
+    "expiry",
+    "quiet",
+    "timezone",
+    "invite",
+    "segment",
+    "questions",
+    "staff",
+    "admin",
+    "audit",
+)
+# Menus are set for English (no language code: every other client language too) and Dutch.
+MENU_LANGUAGES: tuple[tuple[str | None, str], ...] = ((None, "en"), ("nl", "nl"))
+
+
+def team_commands(role: Role) -> list[str]:
+    """The team commands a role may use, in menu order."""
+    allowed = STAFF_COMMANDS | (ADMIN_COMMANDS if role is Role.ADMIN else frozenset())
+    ordered = [name for name in TEAM_ORDER if name in allowed]
+    return ordered + sorted(allowed - set(TEAM_ORDER))
+
+
+def description(catalog: Catalog, language: str, name: str) -> str:
+    """The one line that describes a command in menus and /help."""
+    key = f"commands.{name}"
+    return catalog.text(language, key) if key in catalog.keys(language) else f"/{name}"
+
+
+def menu(catalog: Catalog, language: str, role: Role | None) -> list[BotCommand]:
+    """The command menu of a customer (role None), staff member or admin."""
+    names = list(CUSTOMER_COMMANDS) + (team_commands(role) if role is not None else [])
+    return [BotCommand(name, description(catalog, language, name)) for name in names]
+
+
+async def refresh(bot: Bot, catalog: Catalog, user_id: int, role: Role | None) -> None:
+    """Sets the menu of one person's private chat for their role (customers: the default).
+
+    A person who never started the bot has no chat to set it in; they get theirs at the
+    next start-up after they do.
+    """
+    scope = BotCommandScopeChat(user_id)
+    try:
+        for language_code, language in MENU_LANGUAGES:
+            if role is None:
+                await bot.delete_my_commands(scope, language_code=language_code)
+            else:
+                commands = menu(catalog, language, role)
+                await bot.set_my_commands(commands, scope, language_code=language_code)
+    except TelegramError as exc:
+        log.info("could not set the command menu of user %s: %s", user_id, exc)
+
+
+async def refresh_team(
+    bot: Bot, catalog: Catalog, db: Database, configured_admins: tuple[int, ...]
+) -> None:
+    """At start-up: the menus of every configured admin and team member."""
+    async with db.read() as conn:
+        members = await team.list_all(conn)
+    roles = {member.user_id: member.role for member in members}
+    roles.update(dict.fromkeys(configured_admins, Role.ADMIN))
+    for user_id, role in roles.items():
+        await refresh(bot, catalog, user_id, role)
+
+
+def team_help(catalog: Catalog, language: str, role: Role) -> str:
+    """/help's team part: every command the role may use, with its arguments and a line."""
+    lines = [catalog.text(language, "admin.help_title")]
+    for name in team_commands(role):
+        key = f"command_args.{name}"
+        args = catalog.text(language, key) if key in catalog.keys(language) else ""
+        lines.append(
+            catalog.text(
+                language,
+                "admin.help_line",
+                command=Html(f"/{name} {args}" if args else f"/{name}"),
+                description=description(catalog, language, name),
+            )
+        )
+    return "\n".join(lines)

@@ -1,0 +1,73 @@
+"""Figures per segment for admins: customers by status, and how many answer check-ins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+
+@dataclass(frozen=True)
+class SegmentFigures:
+    segment_id: int
+    name: str
+    active: int
+    paused: int
+    gone: int  # stopped or blocked
+    invite_code: str | None
+    invited: int  # invitations delivered since the period's start
+    answered: int  # of those, the ones with at least one answer
+
+    @property
+    def customers(self) -> int:
+        """Everyone enrolled in the segment, whatever their status."""
+        return self.active + self.paused + self.gone
+
+
+@dataclass(frozen=True)
+class SegmentUse:
+    """What still refers to a segment, so removing it would lose or orphan something."""
+
+    customers: int
+    pending: int
+    invitations: int
+
+    @property
+    def in_use(self) -> bool:
+        """Whether anything refers to the segment."""
+        return bool(self.customers or self.pending or self.invitations)
+
+
+async def figures(conn: aiosqlite.Connection, since: int) -> list[SegmentFigures]:
+    """Every segment by name, with its customers and its response since `since`."""
+    async with conn.execute(
+        "SELECT s.id, s.name, COALESCE(c.active, 0), COALESCE(c.paused, 0),"
+        " COALESCE(c.gone, 0),"
+        " (SELECT code FROM invite_codes k WHERE k.segment_id = s.id AND k.revoked_at IS NULL"
+        "   ORDER BY k.created_at DESC LIMIT 1),"
+        " COALESCE(i.invited, 0), COALESCE(i.answered, 0)"
+        " FROM segments s"
+        " LEFT JOIN (SELECT segment_id, SUM(status = 'active') AS active,"
+        "   SUM(status = 'paused') AS paused, SUM(status IN ('stopped', 'blocked')) AS gone"
+        "   FROM customers GROUP BY segment_id) c ON c.segment_id = s.id"
+        " LEFT JOIN (SELECT segment_id, COUNT(*) AS invited,"
+        "   SUM(answered_at IS NOT NULL) AS answered FROM invitations"
+        "   WHERE delivery IN ('sent', 'uncertain') AND created_at >= ?"
+        "   GROUP BY segment_id) i ON i.segment_id = s.id"
+        " ORDER BY s.name",
+        (since,),
+    ) as cursor:
+        return [SegmentFigures(*row) for row in await cursor.fetchall()]
+
+
+async def use_of(conn: aiosqlite.Connection, segment_id: int) -> SegmentUse:
+    """What refers to the segment: customers, consent questions out, past invitations."""
+    async with conn.execute(
+        "SELECT (SELECT COUNT(*) FROM customers WHERE segment_id = ?),"
+        " (SELECT COUNT(*) FROM pending_enrollments WHERE segment_id = ?),"
+        " (SELECT COUNT(*) FROM invitations WHERE segment_id = ?)",
+        (segment_id, segment_id, segment_id),
+    ) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    return SegmentUse(int(row[0]), int(row[1]), int(row[2]))

@@ -1,0 +1,96 @@
+"""Who may do what: every admin and staff command sent by a customer, a stranger, a staff
+member and an admin. Gatekeeping stops the refused ones before any handler runs."""
+
+from __future__ import annotations
+
+import pytest
+from telegram.ext import CommandHandler
+
+from bot.context import PulseApplication
+from bot.roles import ADMIN_COMMANDS, CUSTOMER_COMMANDS, STAFF_COMMANDS
+from storage.team import Role
+from tests.builders import Person
+from tests.conftest import ADMIN
+from tests.team_chat import CUSTOMER, STAFF, STRANGER, enroll, make_member, reply, snapshot
+from tests.transport import FakeTelegram
+
+# One invocation per team command that would change something if it were let through.
+INVOCATIONS = {
+    "settings": "/settings",
+    "segments": "/segments",
+    "schedule": "/schedule checkin mon-fri 09:30",
+    "sample": "/sample 10%",
+    "cooldown": "/cooldown 14",
+    "reminder": "/reminder off",
+    "expiry": "/expiry 48",
+    "quiet": "/quiet off",
+    "timezone": "/timezone Europe/London",
+    "pause": "/pause",
+    "resume": "/resume",
+    "checkin_now": "/checkin_now",
+    "invite": "/invite retail",
+    "segment": "/segment rename general -> everyone",
+    "questions": "/questions set score en How are we doing?",
+    "staff": "/staff add 700",
+    "admin": "/admin add 700",
+    "audit": "/audit",
+}
+REFUSAL = "only for our team"
+REFUSAL_NL = "alleen voor ons team"
+ROLES = {"customer": CUSTOMER, "stranger": STRANGER, "staff": STAFF, "admin": ADMIN}
+
+
+def allowed(role: str, command: str) -> bool:
+    if role == "admin":
+        return True
+    return role == "staff" and command in STAFF_COMMANDS
+
+
+def test_the_table_covers_every_team_command() -> None:
+    assert set(INVOCATIONS) == ADMIN_COMMANDS | STAFF_COMMANDS
+
+
+def test_every_registered_command_is_a_customer_command_or_gatekept(
+    app: PulseApplication,
+) -> None:
+    registered = {
+        name
+        for handlers in app.handlers.values()
+        for handler in handlers
+        if isinstance(handler, CommandHandler)
+        for name in handler.commands
+    }
+    team = ADMIN_COMMANDS | STAFF_COMMANDS
+    assert registered - team == set(CUSTOMER_COMMANDS)
+    assert team <= registered
+    assert not STAFF_COMMANDS & ADMIN_COMMANDS
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+@pytest.mark.parametrize("command", sorted(INVOCATIONS))
+async def test_who_may_use_each_team_command(
+    app: PulseApplication, telegram: FakeTelegram, role: str, command: str
+) -> None:
+    person: Person = ROLES[role]
+    await enroll(app, CUSTOMER)
+    await make_member(app, STAFF, Role.STAFF)
+    before = await snapshot(app)
+    answer = await reply(app, telegram, person, INVOCATIONS[command])
+    if allowed(role, command):
+        assert answer
+        assert REFUSAL not in answer
+    else:
+        assert answer in (
+            "Sorry, that command is only for our team.",
+            "Sorry, dat commando is alleen voor ons team.",
+        )
+        assert len(telegram.sent(person.id)) == 1  # one polite line, nothing else
+        assert await snapshot(app) == before
+
+
+async def test_the_refusal_is_in_the_senders_language(
+    app: PulseApplication, telegram: FakeTelegram
+) -> None:
+    await enroll(app, CUSTOMER)
+    assert REFUSAL_NL in await reply(app, telegram, CUSTOMER, "/pause")
+    assert REFUSAL in await reply(app, telegram, STRANGER, "/pause@pulse_test_bot")
