@@ -28,6 +28,7 @@ from bot.clock import Clock, SystemClock
 from bot.context import BotData, PulseApplication, PulseContext, Services
 from bot.delivery import CONCURRENCY as SENDER_CONCURRENCY
 from bot.delivery import Sender, apply_send_limits
+from bot.digest.sending import run_due_digest
 from bot.handlers import (
     admin_audit,
     admin_questions,
@@ -35,6 +36,7 @@ from bot.handlers import (
     admin_settings,
     admin_team,
     checkin,
+    digest,
     enrollment,
     fallbacks,
     gatekeeping,
@@ -123,7 +125,7 @@ def build_application(
     app.add_handler(CommandHandler("help", help.help_command, private))
     app.add_handler(CommandHandler("invite", invite.invite_command, private))
     app.add_handler(CommandHandler("checkin_now", rounds.checkin_now_command, private))
-    # Team commands (issue 6); group -1 has already let through only the roles allowed.
+    # Team commands; group -1 has already let through only the roles allowed.
     for name, callback in (
         ("settings", admin_settings.settings_command),
         ("schedule", admin_settings.schedule_command),
@@ -141,6 +143,9 @@ def build_application(
         ("staff", admin_team.staff_command),
         ("admin", admin_team.admin_command),
         ("audit", admin_audit.audit_command),
+        ("digest", digest.digest_command),
+        ("digest_now", digest.digest_now_command),
+        ("export", digest.export_command),
     ):
         app.add_handler(CommandHandler(name, callback, private))
     app.add_handler(CallbackQueryHandler(enrollment.consent_button, CONSENT_DATA))
@@ -211,9 +216,11 @@ async def _ask_again(services: Services) -> None:
 
 
 async def _catch_up(context: PulseContext) -> None:
-    """At start-up: the round missed while the bot was down, then whatever is due."""
+    """At start-up: the round and the digest missed while the bot was down, then whatever
+    is due."""
     await run_due_round(context.services)
     await context.services.sender.drain()
+    await run_due_digest(context.services)
 
 
 async def _stop_sending(app: PulseApplication) -> None:

@@ -29,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("check", help="check the configuration and the database, then exit")
     backup = commands.add_parser("backup", help="write a consistent copy of the database")
     backup.add_argument("target", type=Path, help="file to write the copy to")
+    export = commands.add_parser("export", help="write every answer as CSV, as /export sends it")
+    export.add_argument("--out", type=Path, required=True, help="the CSV file to write")
     shown = commands.add_parser(
         "settings", help="print the runtime settings and the next runs, as /settings shows them"
     )
@@ -50,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_check())
         if args.command == "backup":
             return asyncio.run(_backup(args.target))
+        if args.command == "export":
+            return asyncio.run(_export(args.out))
         if args.command == "settings":
             return asyncio.run(_show_settings(args.language))
     except ConfigError as exc:
@@ -154,6 +158,33 @@ async def _show_settings(language: str) -> int:
     now = SystemClock().now()
     text = settings_text(Catalog.load(), language, config, settings.timezone, now)
     print(plain_text(text))
+    return 0
+
+
+async def _export(target: Path) -> int:
+    """Every answer as CSV; the times in the schedules' time zone."""
+    from zoneinfo import ZoneInfo
+
+    from bot.export import write_csv
+    from storage import runtime_settings
+
+    settings = load_storage_settings()
+    if not settings.database_path.exists():
+        raise StorageError(f"no database at {settings.database_path}")
+    db = await Database.open(settings.database_path)
+    try:
+        async with db.read() as conn:
+            config = await runtime_settings.load(conn)
+        zone = ZoneInfo(config.zone_name(settings.timezone))
+        try:
+            # utf-8-sig: spreadsheet programs then read the names' accents as UTF-8.
+            with target.open("w", encoding="utf-8-sig", newline="") as out:
+                count = await write_csv(db, out, zone)
+        except OSError as exc:
+            raise StorageError(f"cannot write {target}: {exc.strerror}") from None
+    finally:
+        await db.close()
+    print(f"exported {count} answer(s) to {target}")
     return 0
 
 

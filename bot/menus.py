@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 # The team commands in the order the menu and /help list them; a command not named here
 # (added by another feature) follows, alphabetically.
 TEAM_ORDER = (
+    "digest",
+    "export",
     "settings",
     "segments",
     "schedule",

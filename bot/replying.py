@@ -13,6 +13,23 @@ from conversations.replies import Outcome, Reply
 
 log = logging.getLogger(__name__)
 
+# Telegram's limit is 4096 characters; a little room is left for the HTML entities.
+MESSAGE_CHARS = 4000
+
+
+def split_message(text: str) -> list[str]:
+    """The text in parts of at most MESSAGE_CHARS, cut at line ends (lines stay whole)."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        if current and len(current) + 1 + len(line) > MESSAGE_CHARS:
+            parts.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    parts.append(current)
+    return parts
+
 
 def render_markup(catalog: Catalog, reply: Reply) -> InlineKeyboardMarkup | None:
     """The inline keyboard of a reply, labelled in its language."""

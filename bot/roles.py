@@ -27,10 +27,11 @@ ADMIN_COMMANDS = frozenset(
         "staff",
         "admin",
         "audit",
+        "digest_now",
     }
 )
 # Commands staff and admins may use (they show customer data).
-STAFF_COMMANDS: frozenset[str] = frozenset({"settings", "segments"})
+STAFF_COMMANDS: frozenset[str] = frozenset({"settings", "segments", "digest", "export"})
 
 
 async def role_of(db: Database, configured_admins: tuple[int, ...], user_id: int) -> Role | None:

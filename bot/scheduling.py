@@ -1,4 +1,5 @@
-"""Scheduler jobs derived from the runtime settings: the check-in round and its upkeep.
+"""Scheduler jobs derived from the runtime settings: the check-in round, its upkeep, and
+the weekly digest.
 
 The settings live in the database (invariant 3); jobs are rebuilt from them at start-up
 and whenever they change, under fixed names so they are replaced, never duplicated.
@@ -14,6 +15,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.clock import epoch
 from bot.context import PulseApplication, PulseContext, Services
+from bot.digest.sending import run_due_digest
 from bot.quiet_hours import parse_hhmm
 from bot.rounds import SCHEDULED, start_round
 from storage import runtime_settings
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 
 ROUND_JOB = "checkin:round"
 UPKEEP_JOB = "checkin:upkeep"
+DIGEST_JOB = "digest:weekly"
 UPKEEP_SECONDS = 60
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -83,6 +86,11 @@ async def round_job(context: PulseContext) -> None:
     await run_due_round(context.services)
 
 
+async def digest_job(context: PulseContext) -> None:
+    """The weekly digest to the team."""
+    await run_due_digest(context.services)
+
+
 async def upkeep_job(context: PulseContext) -> None:
     """Expires overdue invitations, then sends what is due (held invitations, reminders)."""
     services = context.services
@@ -99,10 +107,9 @@ async def schedule_jobs(app: PulseApplication) -> None:
     assert app.job_queue is not None
     async with services.db.read() as conn:
         config = await runtime_settings.load(conn)
-    for job in app.job_queue.get_jobs_by_name(ROUND_JOB) + app.job_queue.get_jobs_by_name(
-        UPKEEP_JOB
-    ):
-        job.schedule_removal()
+    for name in (ROUND_JOB, UPKEEP_JOB, DIGEST_JOB):
+        for job in app.job_queue.get_jobs_by_name(name):
+            job.schedule_removal()
     grace = int(timedelta(hours=config.catch_up_hours).total_seconds())
     zone = ZoneInfo(config.zone_name(services.settings.timezone))
     trigger = trigger_for(config, zone)
@@ -124,5 +131,21 @@ async def schedule_jobs(app: PulseApplication) -> None:
             "coalesce": True,
         },
         name=ROUND_JOB,
+    )
+    digest_at = parse_hhmm(config.digest_time)
+    app.job_queue.run_custom(
+        digest_job,
+        job_kwargs={
+            "trigger": CronTrigger(
+                day_of_week=config.digest_day,
+                hour=digest_at.hour,
+                minute=digest_at.minute,
+                timezone=zone,
+            ),
+            # As for rounds: late rather than never; deliveries are claimed per period.
+            "misfire_grace_time": grace,
+            "coalesce": True,
+        },
+        name=DIGEST_JOB,
     )
     app.job_queue.run_repeating(upkeep_job, interval=UPKEEP_SECONDS, first=1, name=UPKEEP_JOB)

@@ -32,13 +32,29 @@ class ConfigError(Exception):
 
 
 class StorageSettings(BaseSettings):
-    """The settings that operational commands (backup, check) need without a token."""
+    """The settings that operational commands (backup, export) need without a token."""
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
     database_path: Path = Path("pulse.db")
+    # Operational commands write times (the export) in it, so it is here, not below.
+    timezone: str = "Europe/Amsterdam"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a known time zone") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The configured time zone."""
+        return ZoneInfo(self.timezone)
 
 
 class Settings(StorageSettings):
@@ -46,7 +62,6 @@ class Settings(StorageSettings):
 
     bot_token: SecretStr
     admin_ids: Annotated[tuple[int, ...], NoDecode]
-    timezone: str = "Europe/Amsterdam"
     telegram_base_url: str = "https://api.telegram.org"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -80,15 +95,6 @@ class Settings(StorageSettings):
             raise ValueError("must be positive Telegram user ids")
         return value
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not a known time zone") from None
-        return value
-
     @field_validator("telegram_base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
@@ -96,11 +102,6 @@ class Settings(StorageSettings):
             raise ValueError("must start with http:// or https://")
         # Accept the form PTB itself uses, ".../bot", as well as the server root.
         return value.rstrip("/").removesuffix("/bot")
-
-    @property
-    def zone(self) -> ZoneInfo:
-        """The configured time zone."""
-        return ZoneInfo(self.timezone)
 
     @property
     def api_base_url(self) -> str:

@@ -80,3 +80,48 @@ def test_an_unreachable_bot_api_stops_run_with_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("pulsebot: cannot reach the Bot API at http://127.0.0.1:9")
     assert TOKEN not in result.stderr
+
+
+def test_export_writes_every_answer_as_spreadsheet_safe_csv(tmp_path: Path) -> None:
+    pulsebot(tmp_path, "check", PULSE_BOT_TOKEN=TOKEN, PULSE_ADMIN_IDS="1")
+    with sqlite3.connect(tmp_path / "pulse.db") as conn:
+        conn.execute(
+            "INSERT INTO customers (user_id, chat_id, first_name, language, segment_id, status,"
+            " consented_at, enrolled_at, updated_at)"
+            " VALUES (42, 42, '@Zoë', 'nl', 1, 'active', 0, 0, 0)"
+        )
+        conn.execute(
+            "INSERT INTO rounds (id, schedule, scheduled_for, started_at, sample_size, target,"
+            " seed) VALUES (1, 'checkin', 1795424400, 1795424400, '20', 1, 7)"
+        )
+        conn.execute(
+            "INSERT INTO invitations (id, round_id, user_id, chat_id, segment_id, language,"
+            " state, created_at, send_after, expires_at)"
+            " VALUES (1, 1, 42, 42, 1, 'nl', 'done', 1795424400, 1795424400, 1795683600)"
+        )
+        conn.executemany(
+            "INSERT INTO answers (invitation_id, question, value, skipped, answered_at)"
+            " VALUES (1, ?, ?, ?, 1795424460)",
+            [("score", "4", 0), ("challenge", "=1+1", 0), ("improvement", None, 1)],
+        )
+    result = pulsebot(tmp_path, "export", "--out", "answers.csv", PULSE_TIMEZONE="UTC")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "exported 3 answer(s) to answers.csv"
+    lines = (tmp_path / "answers.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("answered_at,round,round_started_at,segment,customer_id")
+    assert lines[1:] == [
+        "2026-11-23T09:01:00+00:00,1,2026-11-23T09:00:00+00:00,general,42,'@Zoë,,,nl,score,4,no",
+        "2026-11-23T09:01:00+00:00,1,2026-11-23T09:00:00+00:00,general,42,'@Zoë,,,nl,challenge,"
+        "'=1+1,no",
+        "2026-11-23T09:01:00+00:00,1,2026-11-23T09:00:00+00:00,general,42,'@Zoë,,,nl,improvement,"
+        ",yes",
+    ]
+
+
+def test_export_to_a_folder_that_does_not_exist_says_so(tmp_path: Path) -> None:
+    pulsebot(tmp_path, "check", PULSE_BOT_TOKEN=TOKEN, PULSE_ADMIN_IDS="1")
+    result = pulsebot(tmp_path, "export", "--out", "missing/answers.csv")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "pulsebot: cannot write missing/answers.csv: No such file or directory"
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram.request import BaseRequest, RequestData
@@ -20,6 +20,8 @@ BOT_USERNAME = "pulse_test_bot"
 class Call:
     method: str
     params: dict[str, Any]
+    # Uploaded files by field name: (file name, content).
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
 
 class FakeTelegram(BaseRequest):
@@ -56,7 +58,14 @@ class FakeTelegram(BaseRequest):
     ) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
-        self.calls.append(Call(name, params))
+        files: dict[str, tuple[str, bytes]] = {}
+        if request_data is not None and request_data.contains_files:
+            for key, value in (request_data.multipart_data or {}).items():
+                # PTB's multipart parts: (file name, content, mime type).
+                name_part, content = value[0], value[1]
+                data = content if isinstance(content, bytes) else content.read()
+                files[key] = (str(name_part), data)
+        self.calls.append(Call(name, params, files))
         if self._failures.get(name):
             status, description = self._failures[name].pop(0)
             body = {"ok": False, "error_code": status, "description": description}
@@ -89,6 +98,23 @@ class FakeTelegram(BaseRequest):
             if "reply_markup" in params:
                 message["reply_markup"] = params["reply_markup"]
             return message
+        if name in ("sendPhoto", "sendDocument"):
+            chat_id = int(params["chat_id"])
+            self._message_ids[chat_id] = self._message_ids.get(chat_id, 0) + 1
+            file = {"file_id": f"file-{len(self.calls)}", "file_unique_id": f"u{len(self.calls)}"}
+            media: dict[str, Any] = (
+                {"photo": [{**file, "width": 1200, "height": 800}]}
+                if name == "sendPhoto"
+                else {"document": file}
+            )
+            return {
+                "message_id": self._message_ids[chat_id],
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Pulse"},
+                "caption": params.get("caption", ""),
+                **media,
+            }
         return True
 
     # --- what tests read ---------------------------------------------------------------

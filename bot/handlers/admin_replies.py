@@ -14,26 +14,9 @@ from bot.admin.parsing import InvalidArgument
 from bot.catalog import Catalog, Html
 from bot.context import PulseContext, Services
 from bot.profiles import sender
+from bot.replying import split_message
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-# Telegram's limit is 4096 characters; a little room is left for the HTML entities.
-MESSAGE_CHARS = 4000
-
-
-def split_message(text: str) -> list[str]:
-    """The text in parts of at most MESSAGE_CHARS, cut at line ends (lines stay whole)."""
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        if current and len(current) + 1 + len(line) > MESSAGE_CHARS:
-            parts.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
-    parts.append(current)
-    return parts
-
-
 @dataclass(frozen=True)
 class AdminChat:
     """The private chat of the admin (or staff member) who sent a command."""

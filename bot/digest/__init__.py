@@ -1,0 +1,1 @@
+"""The weekly staff digest: figures, themes, chart, rendering and sending."""

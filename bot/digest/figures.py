@@ -1,0 +1,280 @@
+"""A period's digest figures: read from the check-ins in one pass, then assembled by pure
+functions (statistics, coverage, themes) into one plain, JSON-ready record."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.clock import epoch
+from bot.digest import statistics, themes
+from bot.digest.period import Period, week_bounds
+from bot.digest.statistics import NO_SCORES, Estimate, Scores, SegmentHistory, Stratum
+from storage import digest_data
+from storage.db import Database
+from storage.digest_data import FollowUpRow, SegmentInfo, TextAnswer, WeekSegmentCounts
+
+# Follow-ups: customers who asked to be contacted or scored at most this.
+LOW_SCORE = 2
+
+
+@dataclass(frozen=True)
+class SegmentFigures:
+    """One segment in the period."""
+
+    name: str
+    population: int
+    invited: int
+    answered: int
+    mean: float | None
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    """One week of the trend window: its start, answers, and the mean with its interval."""
+
+    start: int
+    answered: int
+    estimate: Estimate | None
+
+
+@dataclass(frozen=True)
+class SilentFigures:
+    """A segment with customers and no answers for `weeks` weeks (`at_least`: the whole
+    window, so perhaps longer)."""
+
+    name: str
+    weeks: int
+    at_least: bool
+
+
+@dataclass(frozen=True)
+class LowResponseFigures:
+    """A segment answering far less often than the rest."""
+
+    name: str
+    rate: float
+    rest_rate: float
+
+
+@dataclass(frozen=True)
+class ThemeFigures:
+    """A recurring theme: its label, how many answers, and one quote (with the customer's
+    name only when they agreed to be contacted)."""
+
+    label: str
+    count: int
+    quote: str
+    quoted: str | None
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A customer staff should contact."""
+
+    name: str
+    username: str | None
+    segment: str
+    score: int | None
+    contact: bool
+    challenge: str | None
+    improvement: str | None
+
+
+@dataclass(frozen=True)
+class DigestFigures:
+    """Everything a digest says about a period, in plain values."""
+
+    start: int
+    end: int
+    invited: int
+    answered: int
+    previous_invited: int
+    previous_answered: int
+    scores: Scores
+    previous_scores: Scores
+    raw: Estimate | None
+    weighted: Estimate | None
+    previous_raw: Estimate | None
+    segments: tuple[SegmentFigures, ...]
+    silent: tuple[SilentFigures, ...]
+    low_response: tuple[LowResponseFigures, ...]
+    challenge_answers: int
+    challenges: tuple[ThemeFigures, ...]
+    improvement_answers: int
+    improvements: tuple[ThemeFigures, ...]
+    follow_ups: tuple[FollowUp, ...]
+    weeks: tuple[WeekFigures, ...]
+
+    def to_json(self) -> str:
+        """The figures as stored beside the digest's text."""
+        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+
+
+def weeks_from_json(figures: str) -> tuple[WeekFigures, ...]:
+    """The trend weeks of stored figures, to draw a stored digest's chart again."""
+    weeks: list[WeekFigures] = []
+    for week in json.loads(figures)["weeks"]:
+        estimate = week["estimate"]
+        weeks.append(
+            WeekFigures(
+                int(week["start"]),
+                int(week["answered"]),
+                None if estimate is None else Estimate(**estimate),
+            )
+        )
+    return tuple(weeks)
+
+
+@dataclass(frozen=True)
+class DigestInput:
+    """What the digest reads from the database for one period."""
+
+    bounds: tuple[int, ...]  # the trend window's week bounds, oldest first
+    counts: tuple[WeekSegmentCounts, ...]
+    segments: tuple[SegmentInfo, ...]
+    populations: dict[int, int]  # as the period's rounds recorded them
+    texts: tuple[TextAnswer, ...]
+    follow_ups: tuple[FollowUpRow, ...]
+
+
+async def read_input(db: Database, period: Period, zone: ZoneInfo) -> DigestInput:
+    """Reads a period's rows (one read, so the figures agree with each other)."""
+    bounds = tuple(epoch(moment) for moment in week_bounds(period, zone))
+    start, end = epoch(period.start), epoch(period.end)
+    async with db.read() as conn:
+        counts = await digest_data.week_segment_counts(conn, bounds)
+        segments = await digest_data.segments(conn)
+        populations = await digest_data.populations(conn, start, end)
+        texts = await digest_data.text_answers(conn, start, end)
+        follow_ups = await digest_data.follow_ups(conn, start, end, LOW_SCORE)
+    return DigestInput(
+        bounds, tuple(counts), tuple(segments), populations, tuple(texts), tuple(follow_ups)
+    )
+
+
+def _name(first_name: str | None, username: str | None) -> str | None:
+    return first_name or (f"@{username}" if username else None)
+
+
+def _themes(answers: Sequence[TextAnswer], question: str) -> tuple[ThemeFigures, ...]:
+    chosen = [a for a in answers if a.question == question]
+    found = themes.find_themes(
+        themes.Answer(k, a.text, a.language, a.contact) for k, a in enumerate(chosen)
+    )
+    figures: list[ThemeFigures] = []
+    for theme in found:
+        source = chosen[theme.quote.answer_id]
+        # Quotes are anonymous unless the customer agreed to be contacted.
+        quoted = _name(source.first_name, source.username) if source.contact else None
+        figures.append(ThemeFigures(theme.label, theme.count, theme.quote.text, quoted))
+    return tuple(figures)
+
+
+def build(data: DigestInput) -> DigestFigures:
+    """The period's figures from its rows: the last week of the window is the period."""
+    weeks = len(data.bounds) - 1
+    names = {s.id: s.name for s in data.segments}
+    by_week: list[dict[int, WeekSegmentCounts]] = [{} for _ in range(weeks)]
+    for row in data.counts:
+        by_week[row.week][row.segment_id] = row
+
+    def week_scores(week: int) -> Scores:
+        total = NO_SCORES
+        for row in by_week[week].values():
+            total = statistics.add_scores(total, row.scores)
+        return total
+
+    def week_sum(week: int, field: str) -> int:
+        return sum(int(getattr(row, field)) for row in by_week[week].values())
+
+    current, previous = weeks - 1, weeks - 2
+    period_rows = by_week[current]
+    population = {s.id: data.populations.get(s.id, s.customers) for s in data.segments}
+    segment_figures = tuple(
+        SegmentFigures(
+            s.name,
+            population[s.id],
+            period_rows[s.id].invited if s.id in period_rows else 0,
+            period_rows[s.id].answered if s.id in period_rows else 0,
+            statistics.mean(period_rows[s.id].scores) if s.id in period_rows else None,
+        )
+        for s in data.segments
+        if s.customers or s.id in period_rows
+    )
+    strata = [
+        Stratum(population.get(segment_id, 0), row.scores)
+        for segment_id, row in period_rows.items()
+    ]
+    histories = [
+        SegmentHistory(
+            s.id,
+            s.customers,
+            # The first week the segment existed in: it cannot be silent before it was made.
+            next((k for k in range(weeks) if data.bounds[k + 1] > s.created_at), weeks),
+            tuple(by_week[k][s.id].invited if s.id in by_week[k] else 0 for k in range(weeks)),
+            tuple(by_week[k][s.id].answered if s.id in by_week[k] else 0 for k in range(weeks)),
+        )
+        for s in data.segments
+    ]
+    scores = week_scores(current)
+    previous_scores = week_scores(previous) if previous >= 0 else NO_SCORES
+    return DigestFigures(
+        start=data.bounds[-2],
+        end=data.bounds[-1],
+        invited=week_sum(current, "invited"),
+        answered=week_sum(current, "answered"),
+        previous_invited=week_sum(previous, "invited") if previous >= 0 else 0,
+        previous_answered=week_sum(previous, "answered") if previous >= 0 else 0,
+        scores=scores,
+        previous_scores=previous_scores,
+        raw=statistics.raw_estimate(scores),
+        weighted=statistics.post_stratified(strata),
+        previous_raw=statistics.raw_estimate(previous_scores),
+        segments=segment_figures,
+        silent=tuple(
+            SilentFigures(names[s.segment_id], s.weeks, s.whole_window)
+            for s in statistics.silent_segments(histories)
+        ),
+        low_response=tuple(
+            LowResponseFigures(names[s.segment_id], s.rate, s.rest_rate)
+            for s in statistics.low_response_segments(histories)
+        ),
+        challenge_answers=sum(a.question == "challenge" for a in data.texts),
+        challenges=_themes(data.texts, "challenge"),
+        improvement_answers=sum(a.question == "improvement" for a in data.texts),
+        improvements=_themes(data.texts, "improvement"),
+        follow_ups=tuple(
+            FollowUp(
+                _name(row.first_name, row.username) or str(row.user_id),
+                row.username,
+                names.get(row.segment_id, "?"),
+                row.score,
+                row.contact,
+                row.challenge,
+                row.improvement,
+            )
+            for row in data.follow_ups
+        ),
+        weeks=tuple(
+            WeekFigures(
+                data.bounds[k], week_sum(k, "answered"), statistics.raw_estimate(week_scores(k))
+            )
+            for k in range(weeks)
+        ),
+    )
+
+
+async def collect(db: Database, period: Period, zone: ZoneInfo) -> DigestFigures:
+    """The figures of a period, read from the database."""
+    return build(await read_input(db, period, zone))
+
+
+def period_of(figures: DigestFigures, zone: ZoneInfo) -> Period:
+    """The period figures cover, as timezone-aware instants."""
+    return Period(
+        datetime.fromtimestamp(figures.start, zone), datetime.fromtimestamp(figures.end, zone)
+    )

@@ -1,0 +1,234 @@
+"""The digest as Telegram HTML in the reader's language: figures in, message parts out.
+
+Every customer word goes through the catalog's escaping; a part never passes Telegram's
+4096 characters, and the split falls between lines so no HTML tag is cut in two.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.catalog import Catalog, Html
+from bot.digest import statistics
+from bot.digest.figures import DigestFigures, FollowUp, ThemeFigures
+from bot.digest.statistics import Estimate, Scores
+from bot.replying import split_message
+
+BARS = "▁▂▃▄▅▆▇█"
+# A follow-up's own words are cut here: enough to act on, and many fit in one message.
+FOLLOW_UP_CHARS = 300
+MINUS = "−"
+
+
+def _cut(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+class _Writer:
+    """Formats numbers and texts for one reader."""
+
+    def __init__(self, catalog: Catalog, language: str) -> None:
+        self.catalog = catalog
+        self.language = language
+        self._decimal = catalog.text(language, "digest.decimal")
+
+    def text(self, key: str, **params: object) -> Html:
+        return self.catalog.text(self.language, f"digest.{key}", **params)
+
+    def number(self, value: float, decimals: int = 1) -> str:
+        return f"{value:.{decimals}f}".replace(".", self._decimal)
+
+    def percent(self, rate: float | None) -> str:
+        return "–" if rate is None else f"{round(rate * 100)} %"
+
+    def signed(self, value: float, decimals: int) -> str:
+        shown = self.number(abs(value), decimals)
+        if shown == self.number(0, decimals):
+            return "±" + shown
+        return ("+" if value > 0 else MINUS) + shown
+
+    def change(self, delta: float | None, decimals: int = 0, points: bool = False) -> Html:
+        """ " (+3)" after a figure, or nothing when there is no earlier figure."""
+        if delta is None:
+            return Html("")
+        shown = self.signed(delta, decimals)
+        if points:
+            shown = self.text("points", value=shown)
+        return self.text("change", delta=Html(shown) if points else shown)
+
+
+def _date(catalog: Catalog, language: str, moment: datetime) -> str:
+    return catalog.date(language, moment)
+
+
+def distribution_bar(scores: Scores) -> str:
+    """The 1–5 distribution as five labelled bars scaled to the most common score."""
+    top = max(scores)
+    cells = []
+    for score, count in enumerate(scores, start=1):
+        # A score nobody gave shows no bar at all, so "none" and "few" look different.
+        bar = BARS[round(count / top * (len(BARS) - 1))] if count else " "
+        cells.append(f"{score}{bar}")
+    return " ".join(cells)
+
+
+def _overview(w: _Writer, f: DigestFigures) -> list[str]:
+    rate = statistics.rate(f.answered, f.invited)
+    previous_rate = statistics.rate(f.previous_answered, f.previous_invited)
+    had_previous = f.previous_invited > 0
+    rate_change = statistics.change(rate, previous_rate)
+    return [
+        w.text(
+            "overview",
+            invited=f.invited,
+            invited_change=w.change(f.invited - f.previous_invited if had_previous else None),
+            answered=f.answered,
+            answered_change=w.change(f.answered - f.previous_answered if had_previous else None),
+            rate=w.percent(rate),
+            rate_change=w.change(None if rate_change is None else rate_change * 100, 0, True),
+        )
+    ]
+
+
+def _pulse(w: _Writer, f: DigestFigures) -> list[str]:
+    lines: list[str] = [w.text("pulse_title")]
+    count = statistics.count(f.scores)
+    if count == 0:
+        return [*lines, w.text("pulse_none")]
+    if f.raw is None:
+        return [*lines, w.text("pulse_too_few", count=count)]
+    previous = f.previous_raw.mean if f.previous_raw else None
+    lines.append(
+        w.text(
+            "pulse_mean",
+            mean=w.number(f.raw.mean),
+            change=w.change(statistics.change(f.raw.mean, previous), 1),
+            low=w.number(f.raw.low),
+            high=w.number(f.raw.high),
+            count=count,
+        )
+    )
+    lines.append(
+        w.text(
+            "distribution",
+            bar=distribution_bar(f.scores),
+            counts=" · ".join(str(n) for n in f.scores),
+        )
+    )
+    if f.weighted is not None:
+        lines.append(_estimate(w, "pulse_weighted", f.weighted))
+    return lines
+
+
+def _estimate(w: _Writer, key: str, estimate: Estimate) -> str:
+    return w.text(
+        key,
+        mean=w.number(estimate.mean),
+        low=w.number(estimate.low),
+        high=w.number(estimate.high),
+    )
+
+
+def _segments(w: _Writer, f: DigestFigures) -> list[str]:
+    if not f.segments:
+        return []
+    lines: list[str] = [w.text("segments_title")]
+    for s in f.segments:
+        if s.invited == 0:
+            lines.append(w.text("segment_line_idle", name=s.name, population=s.population))
+            continue
+        lines.append(
+            w.text(
+                "segment_line",
+                name=s.name,
+                answered=s.answered,
+                invited=s.invited,
+                rate=w.percent(statistics.rate(s.answered, s.invited)),
+                mean="–" if s.mean is None else w.number(s.mean),
+            )
+        )
+    return lines
+
+
+def _coverage(w: _Writer, f: DigestFigures) -> list[str]:
+    warnings = [
+        w.text("silent_at_least" if s.at_least else "silent", name=s.name, weeks=s.weeks)
+        for s in f.silent
+    ] + [
+        w.text("low_response", name=s.name, rate=w.percent(s.rate), rest=w.percent(s.rest_rate))
+        for s in f.low_response
+    ]
+    return [w.text("coverage_title"), *warnings] if warnings else []
+
+
+def _themes(w: _Writer, title: str, found: tuple[ThemeFigures, ...], answers: int) -> list[str]:
+    lines: list[str] = [w.text(title)]
+    if answers == 0:
+        return [*lines, w.text("themes_none")]
+    if not found:
+        return [*lines, w.text("themes_scattered", count=answers)]
+    for theme in found:
+        params = {"label": theme.label, "count": theme.count, "quote": theme.quote}
+        if theme.quoted:
+            lines.append(w.text("theme_line_named", name=theme.quoted, **params))
+        else:
+            lines.append(w.text("theme_line", **params))
+    return lines
+
+
+def _follow_up(w: _Writer, person: FollowUp) -> list[str]:
+    if person.contact and person.score is not None and person.score <= 2:
+        what = w.text("followup_contact_score", score=person.score)
+    elif person.contact:
+        what = w.text("followup_contact")
+    else:
+        what = w.text("followup_score", score=person.score)
+    handle = f" @{person.username}" if person.username else ""
+    lines: list[str] = [
+        w.text("followup_line", name=person.name, handle=handle, segment=person.segment, what=what)
+    ]
+    if person.challenge:
+        lines.append(w.text("followup_challenge", text=_cut(person.challenge, FOLLOW_UP_CHARS)))
+    if person.improvement:
+        lines.append(
+            w.text("followup_improvement", text=_cut(person.improvement, FOLLOW_UP_CHARS))
+        )
+    return lines
+
+
+def render(
+    catalog: Catalog,
+    language: str,
+    figures: DigestFigures,
+    zone: ZoneInfo,
+) -> list[str]:
+    """The digest's message parts, each within Telegram's limit."""
+    w = _Writer(catalog, language)
+    start = datetime.fromtimestamp(figures.start, zone)
+    end = datetime.fromtimestamp(figures.end, zone)
+    sections: list[list[str]] = [
+        [
+            w.text(
+                "title",
+                start=_date(catalog, language, start),
+                end=_date(catalog, language, end),
+            ),
+            *_overview(w, figures),
+        ],
+        _pulse(w, figures),
+        _segments(w, figures),
+        _coverage(w, figures),
+        _themes(w, "challenges_title", figures.challenges, figures.challenge_answers),
+        _themes(w, "improvements_title", figures.improvements, figures.improvement_answers),
+        [w.text("followups_title")]
+        + (
+            [line for person in figures.follow_ups for line in _follow_up(w, person)]
+            or [w.text("followups_none")]
+        ),
+    ]
+    text = "\n\n".join("\n".join(section) for section in sections if section)
+    return split_message(text)

@@ -1,0 +1,252 @@
+"""Sending the digest: the scheduled week to the whole team once per person, on demand to
+one reader, and a stored copy re-read. Figures are computed once per send, rendered per
+language, stored, and each delivery claimed in the database before it goes out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from telegram import InputFile
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
+
+from bot.catalog import Catalog
+from bot.clock import epoch
+from bot.context import PulseBot, Services
+from bot.digest import chart, figures, render
+from bot.digest.figures import DigestFigures, WeekFigures
+from bot.digest.period import Period, latest_occurrence, rolling_period, weeks_before
+from bot.outbound import BULK
+from storage import digests, runtime_settings
+from storage.digests import DeliveryStatus, Recipient, StoredDigest
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Passing failures (5xx, network) are retried this often, with doubling waits.
+ATTEMPTS = 3
+FIRST_BACKOFF = 1.0
+
+
+@dataclass
+class DigestReport:
+    """How a send to the team went."""
+
+    sent: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    already: list[int] = field(default_factory=list)
+
+
+def chart_png(
+    catalog: Catalog, language: str, weeks: tuple[WeekFigures, ...], zone: ZoneInfo
+) -> bytes:
+    """The trend chart with its labels in the reader's language."""
+    labels = chart.ChartLabels(
+        title=catalog.text(language, "digest.chart_title"),
+        mean=catalog.text(language, "digest.chart_mean"),
+        answers=catalog.text(language, "digest.chart_answers"),
+        months=tuple(m.strip() for m in catalog.text(language, "dates.months").split(",")),
+    )
+    points = [
+        chart.ChartWeek(
+            start=datetime.fromtimestamp(week.start, zone).date(),
+            answers=week.answered,
+            mean=week.estimate.mean if week.estimate else None,
+            low=week.estimate.low if week.estimate else None,
+            high=week.estimate.high if week.estimate else None,
+        )
+        for week in weeks
+    ]
+    return chart.render_chart(points, labels)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A digest ready to send in one language: its stored text and its chart."""
+
+    stored: StoredDigest | None
+    parts: list[str]
+    png: bytes
+
+
+async def _render(
+    services: Services, result: DigestFigures, language: str, zone: ZoneInfo
+) -> tuple[list[str], bytes]:
+    parts = render.render(services.catalog, language, result, zone)
+    # Drawing takes a fraction of a second of CPU: off the event loop, which keeps
+    # answering customers meanwhile (the chart code keeps no global state).
+    png = await asyncio.to_thread(chart_png, services.catalog, language, result.weeks, zone)
+    return parts, png
+
+
+async def _send_to(
+    services: Services, chat_id: int, parts: list[str], png: bytes, caption: str
+) -> None:
+    """The message parts, then the chart; bulk priority, so conversations go first."""
+    bot: PulseBot = services.sender.bot
+    for part in parts:
+        await _with_retries(partial(bot.send_message, chat_id, part, rate_limit_args=BULK))
+    await _with_retries(
+        lambda: bot.send_photo(
+            chat_id, InputFile(png, filename="pulse.png"), caption=caption, rate_limit_args=BULK
+        )
+    )
+
+
+async def _with_retries(call: Callable[[], Awaitable[T]]) -> T:
+    backoff = FIRST_BACKOFF
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return await call()
+        except (TimedOut, Forbidden, BadRequest):
+            raise
+        except NetworkError:
+            if attempt == ATTEMPTS:
+                raise
+            await asyncio.sleep(backoff)
+            backoff *= 2
+    raise AssertionError("unreachable")
+
+
+async def send_to_team(services: Services, period: Period, zone: ZoneInfo) -> DigestReport:
+    """The period's digest to every admin and staff member who has not had it yet.
+
+    Each delivery is claimed before its send: a second run for the same period (a
+    duplicate trigger, the catch-up after a restart) sends nothing twice. A delivery
+    interrupted mid-send stays claimed and is not sent again (it may have arrived).
+    """
+    report = DigestReport()
+    async with services.db.read() as conn:
+        recipients = await digests.recipients(conn, services.settings.admin_ids)
+        claimed = await digests.deliveries(conn, epoch(period.start))
+    waiting = [r for r in recipients if r.user_id not in claimed]
+    report.already = [r.user_id for r in recipients if r.user_id in claimed]
+    if not waiting:
+        return report
+    result = await figures.collect(services.db, period, zone)
+    rendered: dict[str, Rendered] = {}
+    for recipient in waiting:
+        if recipient.language not in rendered:
+            rendered[recipient.language] = await _store(services, result, period, recipient, zone)
+        await _deliver(services, period, recipient, rendered[recipient.language], report)
+    return report
+
+
+async def _store(
+    services: Services,
+    result: DigestFigures,
+    period: Period,
+    recipient: Recipient,
+    zone: ZoneInfo,
+) -> Rendered:
+    parts, png = await _render(services, result, recipient.language, zone)
+    async with services.db.transaction() as conn:
+        stored = await digests.put(
+            conn,
+            period_start=epoch(period.start),
+            period_end=epoch(period.end),
+            language=recipient.language,
+            figures=result.to_json(),
+            parts=parts,
+            now=services.now(),
+        )
+    # A copy stored by an earlier run is what the others got: send that one.
+    return Rendered(stored, stored.parts, png)
+
+
+async def _deliver(
+    services: Services,
+    period: Period,
+    recipient: Recipient,
+    rendered: Rendered,
+    report: DigestReport,
+) -> None:
+    assert rendered.stored is not None
+    start = epoch(period.start)
+    async with services.db.transaction() as conn:
+        if not await digests.claim(
+            conn, start, recipient.user_id, rendered.stored.id, services.now()
+        ):
+            report.already.append(recipient.user_id)
+            return
+    caption = services.catalog.text(recipient.language, "digest.chart_caption")
+    status, error = DeliveryStatus.SENT, None
+    try:
+        await _send_to(services, recipient.user_id, rendered.parts, rendered.png, caption)
+    except TelegramError as exc:
+        # Forbidden: they never started the bot or blocked it; the rest are logged.
+        status, error = DeliveryStatus.FAILED, exc.message
+        log.warning("digest to %s failed: %s", recipient.user_id, exc.message)
+    async with services.db.transaction() as conn:
+        await digests.finish(
+            conn, start, recipient.user_id, status, now=services.now(), error=error
+        )
+    (report.sent if status is DeliveryStatus.SENT else report.failed).append(recipient.user_id)
+
+
+async def run_due_digest(services: Services) -> DigestReport | None:
+    """The scheduled digest of the latest occurrence, if it is recent and not yet sent.
+
+    Called by the weekly job and at start-up, so a digest missed while the bot was down
+    goes out once when it comes back (within `catch_up_hours`).
+    """
+    async with services.db.read() as conn:
+        config = await runtime_settings.load(conn)
+    zone = ZoneInfo(config.zone_name(services.settings.timezone))
+    now = services.clock.now()
+    occurrence = latest_occurrence(config.digest_day, config.digest_time, zone, now)
+    if now - occurrence > timedelta(hours=config.catch_up_hours):
+        return None
+    period = Period(weeks_before(occurrence, 1, zone), occurrence)
+    report = await send_to_team(services, period, zone)
+    if report.sent or report.failed:
+        log.info("digest: sent to %d, failed for %d", len(report.sent), len(report.failed))
+    return report
+
+
+async def send_now(services: Services, zone: ZoneInfo) -> DigestReport:
+    """/digest_now: the last seven days to the whole team at once."""
+    return await send_to_team(services, rolling_period(services.clock.now(), zone), zone)
+
+
+async def send_view(services: Services, chat_id: int, language: str, zone: ZoneInfo) -> None:
+    """/digest: the last seven days to one reader, computed now and not stored."""
+    result = await figures.collect(services.db, rolling_period(services.clock.now(), zone), zone)
+    parts, png = await _render(services, result, language, zone)
+    caption = services.catalog.text(language, "digest.chart_caption")
+    await _send_to(services, chat_id, parts, png, caption)
+
+
+async def send_earlier(
+    services: Services, chat_id: int, language: str, zone: ZoneInfo, back: int
+) -> None:
+    """/digest N: the weekly digest N weeks back (1: the latest), as stored when it went
+    out in this language, else computed from the answers."""
+    async with services.db.read() as conn:
+        config = await runtime_settings.load(conn)
+    now = services.clock.now()
+    end = weeks_before(
+        latest_occurrence(config.digest_day, config.digest_time, zone, now), back - 1, zone
+    )
+    period = Period(weeks_before(end, 1, zone), end)
+    async with services.db.read() as conn:
+        stored = await digests.find(conn, epoch(period.start), epoch(period.end), language)
+    caption = services.catalog.text(language, "digest.chart_caption")
+    if stored is None:
+        result = await figures.collect(services.db, period, zone)
+        parts, png = await _render(services, result, language, zone)
+    else:
+        note = services.catalog.text(
+            language, "digest.earlier_copy", date=services.catalog.date(language, period.end)
+        )
+        parts = [note, *stored.parts]
+        png = await asyncio.to_thread(
+            chart_png, services.catalog, language, figures.weeks_from_json(stored.figures), zone
+        )
+    await _send_to(services, chat_id, parts, png, caption)

@@ -1,0 +1,91 @@
+"""/digest [N], /digest_now and /export: what customers said, for staff and admins only
+(group -1 has already turned everyone else away)."""
+
+from __future__ import annotations
+
+import io
+from zoneinfo import ZoneInfo
+
+from telegram import InputFile, Update
+
+from bot.admin.parsing import InvalidArgument, WrongUsage, parse_whole
+from bot.context import PulseContext, Services
+from bot.digest import sending
+from bot.export import write_csv
+from bot.handlers.admin_replies import AdminChat, admin_chat
+from bot.team import describe
+from storage import people, runtime_settings
+
+MAX_WEEKS_BACK = 52
+
+
+async def _zone(services: Services) -> ZoneInfo:
+    async with services.db.read() as conn:
+        config = await runtime_settings.load(conn)
+    return ZoneInfo(config.zone_name(services.settings.timezone))
+
+
+async def digest_command(update: Update, context: PulseContext) -> None:
+    """Sends the last seven days' digest, or the weekly one N weeks back, to the asker."""
+    chat = await admin_chat(update, context)
+    args = list(context.args or [])
+    back = 0
+    if args:
+        try:
+            back = parse_whole(args, low=1, high=MAX_WEEKS_BACK)
+        except WrongUsage:
+            await chat.usage("digest")
+            return
+        except InvalidArgument as exc:
+            await chat.refuse(exc, "digest")
+            return
+    zone = await _zone(chat.services)
+    if back == 0:
+        await sending.send_view(chat.services, chat.chat_id, chat.language, zone)
+    else:
+        await sending.send_earlier(chat.services, chat.chat_id, chat.language, zone, back)
+
+
+async def _names(chat: AdminChat, user_ids: list[int]) -> str:
+    found: list[str] = []
+    async with chat.services.db.read() as conn:
+        for user_id in user_ids:
+            person = await people.find_by_id(conn, user_id)
+            found.append(describe(person) if person else str(user_id))
+    return ", ".join(found)
+
+
+async def digest_now_command(update: Update, context: PulseContext) -> None:
+    """Sends the last seven days' digest to every admin and staff member now."""
+    chat = await admin_chat(update, context)
+    if context.args:
+        await chat.usage("digest_now")
+        return
+    report = await sending.send_now(chat.services, await _zone(chat.services))
+    total = len(report.sent) + len(report.failed) + len(report.already)
+    lines = [chat.text("digest.now_sent", sent=len(report.sent), total=total)]
+    if report.failed:
+        lines.append(chat.text("digest.now_failed", names=await _names(chat, report.failed)))
+    await chat.send("\n".join(lines))
+
+
+async def export_command(update: Update, context: PulseContext) -> None:
+    """Sends every answer as a spreadsheet-safe CSV file."""
+    chat = await admin_chat(update, context)
+    if context.args:
+        await chat.usage("export")
+        return
+    services = chat.services
+    buffer = io.StringIO()
+    count = await write_csv(services.db, buffer, await _zone(services))
+    if count == 0:
+        await chat.say("export.empty")
+        return
+    stamp = services.clock.now().strftime("%Y-%m-%d")
+    # A byte-order mark, so spreadsheet programs read the names' accents as UTF-8.
+    data = ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    await context.bot.send_document(
+        chat.chat_id,
+        InputFile(data, filename=f"pulse-answers-{stamp}.csv"),
+        caption=chat.text("export.caption", count=count),
+    )

@@ -1,0 +1,177 @@
+"""What the digest reads from the check-ins: counts per week and segment, the free-text
+answers, the customers to follow up, and segment sizes. Plain rows; no statistics here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aiosqlite
+
+# Invitations whose first question reached the customer (or may have): the "invited".
+_DELIVERED = "delivery IN ('sent', 'uncertain')"
+_CONTACT_YES = (
+    "EXISTS (SELECT 1 FROM answers k WHERE k.invitation_id = i.id"
+    " AND k.question = 'contact' AND k.value = 'yes' AND k.answered_at < :end)"
+)
+
+
+@dataclass(frozen=True)
+class WeekSegmentCounts:
+    """One segment in one week of the window: invited, answered, and the scores 1–5."""
+
+    week: int  # 0 is the oldest week of the window
+    segment_id: int
+    invited: int
+    answered: int
+    scores: tuple[int, int, int, int, int]
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    id: int
+    name: str
+    created_at: int
+    customers: int  # active and paused now
+
+
+@dataclass(frozen=True)
+class TextAnswer:
+    """A free-text answer and who gave it."""
+
+    question: str  # challenge or improvement
+    text: str
+    language: str
+    segment_id: int
+    first_name: str | None
+    username: str | None
+    contact: bool  # the customer agreed to be contacted
+
+
+@dataclass(frozen=True)
+class FollowUpRow:
+    """A customer who asked to be contacted or gave a low score."""
+
+    user_id: int
+    segment_id: int
+    first_name: str | None
+    last_name: str | None
+    username: str | None
+    score: int | None
+    contact: bool
+    challenge: str | None
+    improvement: str | None
+    answered_at: int
+
+
+async def week_segment_counts(
+    conn: aiosqlite.Connection, bounds: Sequence[int]
+) -> list[WeekSegmentCounts]:
+    """Counts per (week, segment) for the weeks between consecutive `bounds` (epochs, oldest
+    first): invitations delivered in each week, and their scores given before the last bound.
+    """
+    if len(bounds) < 2:
+        raise ValueError("at least one week is needed")
+    weeks = len(bounds) - 1
+    # Newest week first, so each invitation takes the first bound it is not before.
+    cases = " ".join(f"WHEN created_at >= :b{k} THEN {k}" for k in range(weeks - 1, 0, -1))
+    params: dict[str, int] = {f"b{k}": bound for k, bound in enumerate(bounds)}
+    params["end"] = bounds[-1]
+    scored = "score IS NOT NULL AND answered_at < :end"
+    async with conn.execute(
+        f"SELECT CASE {cases} ELSE 0 END AS week, segment_id, COUNT(*),"
+        f" SUM({scored}),"
+        + ", ".join(f"SUM(score = {s} AND answered_at < :end)" for s in range(1, 6))
+        + f" FROM invitations WHERE created_at >= :b0 AND created_at < :end AND {_DELIVERED}"
+        " GROUP BY week, segment_id ORDER BY week, segment_id",
+        params,
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [
+        WeekSegmentCounts(
+            int(r[0]),
+            int(r[1]),
+            int(r[2]),
+            int(r[3] or 0),
+            (int(r[4] or 0), int(r[5] or 0), int(r[6] or 0), int(r[7] or 0), int(r[8] or 0)),
+        )
+        for r in rows
+    ]
+
+
+async def segments(conn: aiosqlite.Connection) -> list[SegmentInfo]:
+    """Every segment with its reachable customers now, by name."""
+    async with conn.execute(
+        "SELECT s.id, s.name, s.created_at, (SELECT COUNT(*) FROM customers c"
+        " WHERE c.segment_id = s.id AND c.status IN ('active', 'paused'))"
+        " FROM segments s ORDER BY s.name"
+    ) as cursor:
+        return [
+            SegmentInfo(int(r[0]), str(r[1]), int(r[2]), int(r[3]))
+            for r in await cursor.fetchall()
+        ]
+
+
+async def populations(conn: aiosqlite.Connection, start: int, end: int) -> dict[int, int]:
+    """Each segment's customer base as the latest round started in [start, end) recorded it."""
+    async with conn.execute(
+        "SELECT s.segment_id, s.population FROM round_strata s JOIN rounds r ON r.id = s.round_id"
+        " WHERE r.started_at >= ? AND r.started_at < ? ORDER BY r.started_at, r.id",
+        (start, end),
+    ) as cursor:
+        return {int(r[0]): int(r[1]) for r in await cursor.fetchall()}
+
+
+async def text_answers(conn: aiosqlite.Connection, start: int, end: int) -> list[TextAnswer]:
+    """The challenges and improvement requests given to invitations of [start, end)."""
+    async with conn.execute(
+        "SELECT a.question, a.value, i.language, i.segment_id, c.first_name, c.username,"
+        f" {_CONTACT_YES} FROM answers a JOIN invitations i ON i.id = a.invitation_id"
+        " LEFT JOIN customers c ON c.user_id = i.user_id"
+        " WHERE i.created_at >= :start AND i.created_at < :end"
+        " AND a.question IN ('challenge', 'improvement') AND a.skipped = 0"
+        " AND a.value IS NOT NULL AND a.answered_at < :end ORDER BY a.id",
+        {"start": start, "end": end},
+    ) as cursor:
+        return [
+            TextAnswer(str(r[0]), str(r[1]), str(r[2]), int(r[3]), r[4], r[5], bool(r[6]))
+            for r in await cursor.fetchall()
+        ]
+
+
+async def follow_ups(
+    conn: aiosqlite.Connection, start: int, end: int, low_score: int
+) -> list[FollowUpRow]:
+    """Invitations of [start, end) whose customer asked to be contacted or scored at most
+    `low_score`: contact requests first, then the lowest scores, oldest first."""
+
+    def answer(question: str) -> str:
+        return (
+            "(SELECT value FROM answers x WHERE x.invitation_id = i.id"
+            f" AND x.question = '{question}' AND x.skipped = 0 AND x.answered_at < :end)"
+        )
+
+    async with conn.execute(
+        "SELECT * FROM (SELECT i.user_id, i.segment_id, c.first_name, c.last_name, c.username,"
+        f" i.score, {_CONTACT_YES} AS contact, {answer('challenge')}, {answer('improvement')},"
+        " i.answered_at FROM invitations i LEFT JOIN customers c ON c.user_id = i.user_id"
+        " WHERE i.created_at >= :start AND i.created_at < :end"
+        " AND i.answered_at IS NOT NULL AND i.answered_at < :end)"
+        " WHERE contact OR score <= :low ORDER BY contact DESC, score, answered_at",
+        {"start": start, "end": end, "low": low_score},
+    ) as cursor:
+        return [
+            FollowUpRow(
+                int(r[0]),
+                int(r[1]),
+                r[2],
+                r[3],
+                r[4],
+                None if r[5] is None else int(r[5]),
+                bool(r[6]),
+                r[7],
+                r[8],
+                int(r[9]),
+            )
+            for r in await cursor.fetchall()
+        ]

@@ -1,0 +1,150 @@
+"""Stored digests (period, figures, text) and their deliveries, one per person per period."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import aiosqlite
+
+# Parts of a digest's text are stored joined by this (it never occurs in Telegram HTML).
+PART_SEPARATOR = "\f"
+
+
+class DeliveryStatus(StrEnum):
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class StoredDigest:
+    id: int
+    period_start: int
+    period_end: int
+    language: str
+    figures: str  # JSON
+    text: str
+    created_at: int
+
+    @property
+    def parts(self) -> list[str]:
+        """The message parts as they were sent, in order."""
+        return self.text.split(PART_SEPARATOR)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone the scheduled digest goes to: a configured admin or a team member."""
+
+    user_id: int
+    language: str
+
+
+_COLUMNS = "id, period_start, period_end, language, figures, text, created_at"
+
+
+async def find(
+    conn: aiosqlite.Connection, period_start: int, period_end: int, language: str
+) -> StoredDigest | None:
+    """The digest of a period in a language, or None."""
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM digests"
+        " WHERE period_start = ? AND period_end = ? AND language = ?",
+        (period_start, period_end, language),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else StoredDigest(**dict(row))
+
+
+async def put(
+    conn: aiosqlite.Connection,
+    *,
+    period_start: int,
+    period_end: int,
+    language: str,
+    figures: str,
+    parts: list[str],
+    now: int,
+) -> StoredDigest:
+    """Stores a digest; one already stored for the period and language is kept as it was."""
+    await conn.execute(
+        "INSERT INTO digests (period_start, period_end, language, figures, text, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (period_start, period_end, language) DO NOTHING",
+        (period_start, period_end, language, figures, PART_SEPARATOR.join(parts), now),
+    )
+    stored = await find(conn, period_start, period_end, language)
+    assert stored is not None
+    return stored
+
+
+async def list_recent(conn: aiosqlite.Connection, limit: int = 20) -> list[StoredDigest]:
+    """The newest stored digests first."""
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM digests ORDER BY period_end DESC, language LIMIT ?", (limit,)
+    ) as cursor:
+        return [StoredDigest(**dict(row)) for row in await cursor.fetchall()]
+
+
+async def claim(
+    conn: aiosqlite.Connection, period_start: int, user_id: int, digest_id: int, now: int
+) -> bool:
+    """Claims the period's digest for one person; False if it was claimed before."""
+    cursor = await conn.execute(
+        "INSERT INTO digest_deliveries (period_start, user_id, digest_id, status, claimed_at)"
+        " VALUES (?, ?, ?, 'sending', ?) ON CONFLICT (period_start, user_id) DO NOTHING",
+        (period_start, user_id, digest_id, now),
+    )
+    return cursor.rowcount == 1
+
+
+async def finish(
+    conn: aiosqlite.Connection,
+    period_start: int,
+    user_id: int,
+    status: DeliveryStatus,
+    *,
+    now: int,
+    error: str | None = None,
+) -> None:
+    """Records how a claimed delivery ended."""
+    await conn.execute(
+        "UPDATE digest_deliveries SET status = ?, sent_at = ?, error = ?"
+        " WHERE period_start = ? AND user_id = ?",
+        (
+            status.value,
+            now if status is DeliveryStatus.SENT else None,
+            error,
+            period_start,
+            user_id,
+        ),
+    )
+
+
+async def deliveries(conn: aiosqlite.Connection, period_start: int) -> dict[int, DeliveryStatus]:
+    """Who the period's digest was claimed for, and how each delivery ended."""
+    async with conn.execute(
+        "SELECT user_id, status FROM digest_deliveries WHERE period_start = ?", (period_start,)
+    ) as cursor:
+        return {int(row[0]): DeliveryStatus(row[1]) for row in await cursor.fetchall()}
+
+
+async def recipients(
+    conn: aiosqlite.Connection, configured_admins: tuple[int, ...]
+) -> list[Recipient]:
+    """The configured admins and every team member, each once, with the language Pulse
+    knows for them (team record, else customer record, else English)."""
+    async with conn.execute("SELECT user_id FROM team_members ORDER BY user_id") as cursor:
+        ids = list(
+            dict.fromkeys([*configured_admins, *[int(r[0]) for r in await cursor.fetchall()]])
+        )
+    found: list[Recipient] = []
+    for user_id in ids:
+        async with conn.execute(
+            "SELECT COALESCE((SELECT language FROM team_members WHERE user_id = ?),"
+            " (SELECT language FROM customers WHERE user_id = ?), 'en')",
+            (user_id, user_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        found.append(Recipient(user_id, str(row[0]) if row else "en"))
+    return found
