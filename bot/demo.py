@@ -10,12 +10,17 @@ from pathlib import Path
 import aiosqlite
 from pydantic import SecretStr
 
+from bot.admin.display import plain_text
 from bot.app import build_application, running
-from bot.clock import ManualClock
+from bot.clock import ManualClock, epoch
+from bot.context import Services
 from bot.delivery import Sender
+from bot.demo_history import FIRST_ID, answer_past_weeks, enroll_background
+from bot.digest.sending import run_due_digest
 from bot.sandbox import DEFAULT_TOKEN, ChatMessage, Sandbox, SimUser
 from bot.settings import Settings
-from storage import customers, enrollments, invitations, segments
+from storage import customers, digests, enrollments, invitations, runtime_settings, segments
+from storage.db import Database
 
 ADMIN_ID = 500
 WAIT = 15.0  # seconds a simulated person waits for the bot before the demo gives up
@@ -29,6 +34,8 @@ class Demo:
         self.out = out
         self._printed = 0
         self.lines: list[str] = []
+        # The customer base of the past: messages to them are not worth reading.
+        self.background: set[str] = set()
 
     def say(self, line: str) -> None:
         self.lines.append(line)
@@ -42,7 +49,8 @@ class Demo:
         events = self.sandbox.transcript[self._printed :]
         self._printed += len(events)
         for event in events:
-            self.say(event.format())
+            if event.who not in self.background:
+                self.say(event.format())
 
     async def act(self, user: SimUser, action: Callable[[], Awaitable[object]]) -> ChatMessage:
         """Does something as `user` and waits for the bot's next new message to them."""
@@ -80,21 +88,44 @@ async def run_demo(out: Path | None = None) -> int:
         )
         # A Monday morning in Amsterdam: outside quiet hours, and no scheduled round due.
         clock = ManualClock(datetime(2026, 11, 16, 9, 0, tzinfo=UTC))
-        app = build_application(settings, clock)
         demo = Demo(sandbox, out)
+        await _history(demo, sandbox, settings, clock)
+        app = build_application(settings, clock)
         async with running(app, poll_timeout=1):
             await _scenes(demo, sandbox)
             services = app.bot_data.services
             assert services is not None
             await _round(demo, sandbox, clock, services.sender)
+            await _digest(demo, sandbox, services)
             demo.flush()
-            services = app.bot_data.services
-            assert services is not None
             async with services.db.read() as conn:
                 await _summary(demo, conn)
     (out / "transcript.txt").write_text("\n".join(demo.lines) + "\n", encoding="utf-8")
     print(f"\nThe transcript and the database are in {out}")
     return 0
+
+
+async def _history(demo: Demo, sandbox: Sandbox, settings: Settings, clock: ManualClock) -> None:
+    """The six weeks before the demo: a customer base, its rounds and answers, and the
+    digest moved to Tuesday mornings by the admin back then."""
+    db = await Database.open(settings.database_path)
+    try:
+        people = await enroll_background(db, clock.now())
+        async with db.transaction() as conn:
+            start = epoch(clock.now()) - 50 * 86400
+            await runtime_settings.change(conn, "digest_day", "tue", actor_id=ADMIN_ID, now=start)
+        answered = await answer_past_weeks(db, settings.zone, clock.now())
+    finally:
+        await db.close()
+    for person in people:
+        sandbox.user(
+            person.user_id, person.first_name, language_code=person.language, started=True
+        )
+        demo.background.add(person.first_name)
+    demo.say(
+        f"(Before the demo: {len(people)} customers in three segments, and six weekly"
+        f" check-in rounds with {answered} answers, simulated.)"
+    )
 
 
 async def _scenes(demo: Demo, sandbox: Sandbox) -> None:
@@ -189,9 +220,34 @@ async def _round(demo: Demo, sandbox: Sandbox, clock: ManualClock, sender: Sende
     await ivo.wait_for(lambda m: m.message_id > seen, WAIT)
 
 
+async def _digest(demo: Demo, sandbox: Sandbox, services: Services) -> None:
+    anne = sandbox.user(ADMIN_ID, "Anne")
+    sanne = sandbox.user(1009, "Sanne", username="sanne", language_code="nl")
+
+    demo.scene("Sanne joins the team through a one-time staff link")
+    link = await demo.act(anne, lambda: anne.send("/staff invite"))
+    code = link.text.split("?start=", 1)[1].split()[0]
+    await demo.act(sanne, lambda: sanne.send(f"/start {code}"))
+
+    demo.scene("Tuesday 09:00: the weekly digest goes to the team, Dutch for Sanne")
+    await run_due_digest(services)  # what the weekly digest job does at that time
+    chart = await sanne.wait_for(lambda m: m.kind == "photo", WAIT, since_last_action=False)
+    demo.flush()
+    async with services.db.read() as conn:
+        stored = await digests.list_recent(conn, limit=2)
+    for digest in stored:
+        path = demo.out / f"digest.{digest.language}.txt"
+        path.write_text(plain_text("\n\n".join(digest.parts)) + "\n", encoding="utf-8")
+        demo.say(f"(the {digest.language} digest's text is in {path})")
+    if chart.file is not None:
+        (demo.out / "digest-chart.png").write_bytes(chart.file.data)
+        demo.say(f"(its chart is in {demo.out / 'digest-chart.png'})")
+
+
 async def _summary(demo: Demo, conn: aiosqlite.Connection) -> None:
     names = {s.id: s.name for s in await segments.list_all(conn)}
-    people = {c.user_id: c for c in await customers.list_all(conn)}
+    # The people of the scenes; the simulated customer base would fill pages.
+    people = {c.user_id: c for c in await customers.list_all(conn) if c.user_id < FIRST_ID}
     demo.say("\n== What the database holds ==")
     for customer in people.values():
         handle = f"@{customer.username}" if customer.username else "(no handle)"
@@ -203,6 +259,8 @@ async def _summary(demo: Demo, conn: aiosqlite.Connection) -> None:
         f"consent refusals kept (no name, no handle): {await enrollments.count_refusals(conn)}"
     )
     for invitation in await invitations.all_invitations(conn):
+        if invitation.user_id not in people:
+            continue
         answers = await invitations.answers_for(conn, invitation.id)
         given = ", ".join(
             f"{a.question}=" + ("(skipped)" if a.skipped else repr(a.value)) for a in answers

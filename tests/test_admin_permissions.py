@@ -34,6 +34,9 @@ INVOCATIONS = {
     "staff": "/staff add 700",
     "admin": "/admin add 700",
     "audit": "/audit",
+    "digest": "/digest",
+    "digest_now": "/digest_now",
+    "export": "/export",
 }
 REFUSAL = "only for our team"
 REFUSAL_NL = "alleen voor ons team"

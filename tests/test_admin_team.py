@@ -56,7 +56,16 @@ async def test_an_admin_adds_staff_by_id_and_their_menu_follows(
     assert english.method == dutch.method == "setMyCommands"
     assert "language_code" not in english.params
     assert dutch.params["language_code"] == "nl"
-    assert commands_of(english) == ["start", "language", "stop", "help", "settings", "segments"]
+    assert commands_of(english) == [
+        "start",
+        "language",
+        "stop",
+        "help",
+        "digest",
+        "export",
+        "settings",
+        "segments",
+    ]
     described = decoded(dutch.params["commands"])
     assert {"command": "settings", "description": "Alle instellingen en de volgende rondes"} in (
         described

@@ -249,7 +249,10 @@ def build(data: DigestInput) -> DigestFigures:
         improvements=_themes(data.texts, "improvement"),
         follow_ups=tuple(
             FollowUp(
-                _name(row.first_name, row.username) or str(row.user_id),
+                # The full name: staff must be able to tell two Milans apart.
+                " ".join(n for n in (row.first_name, row.last_name) if n)
+                or _name(None, row.username)
+                or str(row.user_id),
                 row.username,
                 names.get(row.segment_id, "?"),
                 row.score,

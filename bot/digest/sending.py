@@ -205,8 +205,13 @@ async def run_due_digest(services: Services) -> DigestReport | None:
         return None
     period = Period(weeks_before(occurrence, 1, zone), occurrence)
     report = await send_to_team(services, period, zone)
-    if report.sent or report.failed:
-        log.info("digest: sent to %d, failed for %d", len(report.sent), len(report.failed))
+    log.info(
+        "digest of %s: sent to %d, failed for %d, %d had it already",
+        period.end.isoformat(timespec="minutes"),
+        len(report.sent),
+        len(report.failed),
+        len(report.already),
+    )
     return report
 
 
