@@ -77,25 +77,32 @@ async def week_segment_counts(
     cases = " ".join(f"WHEN created_at >= :b{k} THEN {k}" for k in range(weeks - 1, 0, -1))
     params: dict[str, int] = {f"b{k}": bound for k, bound in enumerate(bounds)}
     params["end"] = bounds[-1]
-    scored = "score IS NOT NULL AND answered_at < :end"
+    # Grouped by score and folded here: measured 40 % faster over a year of answers than
+    # five conditional sums per row (bench/digest.py).
     async with conn.execute(
-        f"SELECT CASE {cases} ELSE 0 END AS week, segment_id, COUNT(*),"
-        f" SUM({scored}),"
-        + ", ".join(f"SUM(score = {s} AND answered_at < :end)" for s in range(1, 6))
-        + f" FROM invitations WHERE created_at >= :b0 AND created_at < :end AND {_DELIVERED}"
-        " GROUP BY week, segment_id ORDER BY week, segment_id",
+        f"SELECT CASE {cases} ELSE 0 END AS week, segment_id,"
+        " CASE WHEN answered_at < :end THEN score END AS given, COUNT(*)"
+        f" FROM invitations WHERE created_at >= :b0 AND created_at < :end AND {_DELIVERED}"
+        " GROUP BY week, segment_id, given",
         params,
     ) as cursor:
         rows = await cursor.fetchall()
+    folded: dict[tuple[int, int], list[int]] = {}
+    for week, segment_id, given, number in rows:
+        # [invited, scores 1..5]
+        counts = folded.setdefault((int(week), int(segment_id)), [0] * 6)
+        counts[0] += int(number)
+        if given is not None:
+            counts[int(given)] += int(number)
     return [
         WeekSegmentCounts(
-            int(r[0]),
-            int(r[1]),
-            int(r[2]),
-            int(r[3] or 0),
-            (int(r[4] or 0), int(r[5] or 0), int(r[6] or 0), int(r[7] or 0), int(r[8] or 0)),
+            week,
+            segment_id,
+            counts[0],
+            sum(counts[1:]),
+            (counts[1], counts[2], counts[3], counts[4], counts[5]),
         )
-        for r in rows
+        for (week, segment_id), counts in sorted(folded.items())
     ]
 
 

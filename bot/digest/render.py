@@ -18,6 +18,10 @@ from bot.replying import split_message
 BARS = "▁▂▃▄▅▆▇█"
 # A follow-up's own words are cut here: enough to act on, and many fit in one message.
 FOLLOW_UP_CHARS = 300
+# A digest is read in two minutes: the largest themes and the first follow-ups (contact
+# requests first, then the lowest scores), with a pointer to the rest.
+THEMES_SHOWN = 6
+FOLLOW_UPS_SHOWN = 15
 MINUS = "−"
 
 
@@ -171,12 +175,14 @@ def _themes(w: _Writer, title: str, found: tuple[ThemeFigures, ...], answers: in
         return [*lines, w.text("themes_none")]
     if not found:
         return [*lines, w.text("themes_scattered", count=answers)]
-    for theme in found:
+    for theme in found[:THEMES_SHOWN]:
         params = {"label": theme.label, "count": theme.count, "quote": theme.quote}
         if theme.quoted:
             lines.append(w.text("theme_line_named", name=theme.quoted, **params))
         else:
             lines.append(w.text("theme_line", **params))
+    if len(found) > THEMES_SHOWN:
+        lines.append(w.text("themes_more", count=len(found) - THEMES_SHOWN))
     return lines
 
 
@@ -197,6 +203,17 @@ def _follow_up(w: _Writer, person: FollowUp) -> list[str]:
         lines.append(
             w.text("followup_improvement", text=_cut(person.improvement, FOLLOW_UP_CHARS))
         )
+    return lines
+
+
+def _follow_ups(w: _Writer, people: tuple[FollowUp, ...]) -> list[str]:
+    lines: list[str] = [w.text("followups_title")]
+    if not people:
+        return [*lines, w.text("followups_none")]
+    for person in people[:FOLLOW_UPS_SHOWN]:
+        lines += _follow_up(w, person)
+    if len(people) > FOLLOW_UPS_SHOWN:
+        lines.append(w.text("followups_more", count=len(people) - FOLLOW_UPS_SHOWN))
     return lines
 
 
@@ -224,11 +241,7 @@ def render(
         _coverage(w, figures),
         _themes(w, "challenges_title", figures.challenges, figures.challenge_answers),
         _themes(w, "improvements_title", figures.improvements, figures.improvement_answers),
-        [w.text("followups_title")]
-        + (
-            [line for person in figures.follow_ups for line in _follow_up(w, person)]
-            or [w.text("followups_none")]
-        ),
+        _follow_ups(w, figures.follow_ups),
     ]
     text = "\n\n".join("\n".join(section) for section in sections if section)
     return split_message(text)
