@@ -9,7 +9,6 @@ from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -47,15 +46,14 @@ from bot.handlers import (
 from bot.handlers.errors import error_handler
 from bot.inbox import CONCURRENCY, UpdatePipeline
 from bot.outbound import OutboundLimiter
-from bot.replying import buttons_closed, send_replies
+from bot.replying import buttons_closed
 from bot.roles import CUSTOMER_COMMANDS
-from bot.scheduling import run_due_round, schedule_jobs
+from bot.scheduling import ask_again, run_due_round, schedule_jobs
 from bot.settings import Settings
 from conversations.checkin import PRESS_DATA
 from conversations.checkin_service import CheckinService
 from conversations.enrollment import CONSENT_DATA, LANGUAGE_DATA, STOP_DATA
 from conversations.enrollment_service import EnrollmentService
-from conversations.replies import Outcome
 from storage import invitations, runtime_settings
 from storage.db import Database
 
@@ -162,6 +160,9 @@ def build_application(
             private & ~filters.TEXT & ~filters.StatusUpdate.ALL, fallbacks.non_text_message
         )
     )
+    # Last: a press no handler above recognised (an old message's buttons) is still
+    # answered, or the customer's button spins until Telegram gives up.
+    app.add_handler(CallbackQueryHandler(fallbacks.unknown_button))
     app.add_error_handler(error_handler)
     return app
 
@@ -190,29 +191,14 @@ def _open_services(
         await wording.load(db, catalog)
         await _set_commands(app, catalog)
         await menus.refresh_team(app.bot, catalog, db, settings.admin_ids)
-        await _ask_again(app.bot_data.services)
+        # Before polling: the questions committed but not sent when the process stopped.
+        await ask_again(app.bot_data.services)
         await schedule_jobs(app)
         assert app.job_queue is not None
         app.job_queue.run_once(_catch_up, when=0, name="checkin:catch-up")
         log.info("Pulse is running as @%s", app.bot.username)
 
     return post_init
-
-
-async def _ask_again(services: Services) -> None:
-    """Before polling: the questions committed but not sent when the process last stopped."""
-    for invitation, question in await services.checkin.unasked(now=services.now()):
-        try:
-            await send_replies(
-                services.catalog,
-                services.sender.bot,
-                invitation.chat_id,
-                Outcome(replies=(question,)),
-            )
-        except TelegramError as exc:
-            log.warning("could not ask invitation %s again: %s", invitation.id, exc)
-            continue
-        await services.checkin.prompted(invitation.id, invitation.state)
 
 
 async def _catch_up(context: PulseContext) -> None:

@@ -13,12 +13,16 @@ from zoneinfo import ZoneInfo
 from bot.clock import epoch
 from bot.quiet_hours import quiet_until
 from bot.sampling import Candidate, Sample, SkipReason, draw_sample, parse_sample_size
-from storage import customers, invitations, rounds, runtime_settings, segments
+from storage import customers, inbox, invitations, rounds, runtime_settings, segments
 from storage.db import Database
 from storage.invitations import NewInvitation
 from storage.rounds import Round, StratumRow
 
 SCHEDULED = "checkin"
+
+
+class AlreadyHandled(Exception):
+    """The update that asks for this round started one before the bot restarted."""
 
 
 @dataclass(frozen=True)
@@ -46,9 +50,16 @@ async def start_round(
     started_by: int | None = None,
     segment_id: int | None = None,
 ) -> RoundStarted | None:
-    """Draws and records a round; None when that (schedule, time) already has one."""
+    """Draws and records a round; None when that (schedule, time) already has one.
+
+    Started from an update (/checkin_now), the round is that update's effect: handled again
+    after a crash, it raises AlreadyHandled rather than starting a second round (the key
+    of a manual round is the time it was asked, which a replay does not repeat).
+    """
     stamp = epoch(now)
     async with db.transaction() as conn:
+        if not await inbox.claim_effect(conn, stamp):
+            raise AlreadyHandled(schedule)
         if await rounds.find(conn, schedule, scheduled_for) is not None:
             return None
         config = await runtime_settings.load(conn)

@@ -12,13 +12,17 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
+from telegram.error import TelegramError
 
 from bot.clock import epoch
 from bot.context import PulseApplication, PulseContext, Services
 from bot.digest.sending import run_due_digest
-from bot.quiet_hours import parse_hhmm
+from bot.quiet_hours import parse_hhmm, quiet_until
+from bot.replying import send_replies
 from bot.rounds import SCHEDULED, start_round
+from conversations.replies import Outcome, Reply
 from storage import runtime_settings
+from storage.invitations import Invitation
 from storage.runtime_settings import RuntimeSettings
 
 log = logging.getLogger(__name__)
@@ -91,12 +95,47 @@ async def digest_job(context: PulseContext) -> None:
     await run_due_digest(context.services)
 
 
+async def ask_again(services: Services) -> int:
+    """Asks the check-in questions committed but never sent (a send failed with a 5xx or
+    a network error, or the process stopped in between); not during quiet hours.
+
+    At start-up and every upkeep, so a customer whose next question was lost gets it
+    within a minute rather than being stuck until a restart.
+    """
+    async with services.db.read() as conn:
+        config = await runtime_settings.load(conn)
+    zone = ZoneInfo(config.zone_name(services.settings.timezone))
+    if quiet_until(services.clock.now(), zone, config.quiet_start, config.quiet_end):
+        # Unprompted by now: it waits for the morning, or goes at once if they write.
+        return 0
+
+    async def ask(invitation: Invitation, question: Reply) -> bool:
+        try:
+            await send_replies(
+                services.catalog,
+                services.sender.bot,
+                invitation.chat_id,
+                Outcome(replies=(question,)),
+            )
+        except TelegramError as exc:
+            log.warning("could not ask invitation %s again: %s", invitation.id, exc)
+            return False
+        return True
+
+    asked = await services.checkin.ask_again(now=services.now(), ask=ask)
+    if asked:
+        log.info("%d check-in question(s) that never arrived asked again", asked)
+    return asked
+
+
 async def upkeep_job(context: PulseContext) -> None:
-    """Expires overdue invitations, then sends what is due (held invitations, reminders)."""
+    """Expires overdue invitations, asks questions that never arrived, then sends what is
+    due (held invitations, reminders)."""
     services = context.services
     expired = await services.sender.expire()
     if expired:
         log.info("%d invitation(s) expired", expired)
+    await ask_again(services)
     await services.sender.drain()
 
 

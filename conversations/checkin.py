@@ -8,7 +8,7 @@ the third.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from conversations.replies import Button, Outcome, Reply
@@ -137,6 +137,9 @@ class Step:
     gave_challenge: bool = False
     outcome: Outcome = field(default_factory=Outcome)
     finished: bool = False
+    # A press on a queued invitation's buttons: its first question arrived, though its send
+    # was never recorded (the process died in between); record it as sent.
+    delivered: bool = False
 
     @property
     def changes(self) -> bool:
@@ -144,13 +147,32 @@ class Step:
         return self.answer is not None or self.finished
 
 
-def _unchanged(invitation: Invitation, key: str, *, close: bool = False) -> Step:
+# What typed text is told when the open question wants something else.
+_NOT_TEXT: dict[Question, str] = {
+    "score": "checkin.use_score_buttons",
+    "challenge": "checkin.type_or_skip",
+    "improvement": "checkin.type_or_skip",
+    "contact": "checkin.use_contact_buttons",
+}
+
+
+def _unchanged(
+    invitation: Invitation, key: str, *, close: bool = False, reask: bool = False
+) -> Step:
+    """Nothing to commit; `key` explains why. With `reask`, a question of an open
+    invitation that never reached its customer (the send after the answer before it
+    failed) is asked now: the customer trying again is the moment they expect it."""
     notice = Reply(key, invitation.language)
+    replies = (
+        (question_reply(invitation.id, invitation.language, invitation.state),)
+        if reask and invitation.unasked
+        else ()
+    )
     return Step(
         invitation.state,
         score=invitation.score,
         gave_challenge=invitation.gave_challenge,
-        outcome=Outcome(notice=notice, close_buttons=close),
+        outcome=Outcome(replies, notice=notice, close_buttons=close),
     )
 
 
@@ -177,16 +199,18 @@ def step(invitation: Invitation, event: Event, *, now: int, next_date: str) -> S
         return _unchanged(invitation, _closed_key(invitation), close=True)
     if invitation.expires_at <= now:
         return _unchanged(invitation, "checkin.expired", close=True)
-    asked = QUESTION_OF_STATE.get(invitation.state)
+    queued = invitation.state is CheckinState.QUEUED
+    # Queued: the only buttons it can have are the first question's, the score.
+    asked: Question | None = "score" if queued else QUESTION_OF_STATE.get(invitation.state)
+    assert asked is not None  # every open state asks something
     if isinstance(event, Pressed):
         if event.question != asked:
-            return _unchanged(invitation, "checkin.already_answered", close=True)
-        return _press(invitation, event, now=now, next_date=next_date)
-    if asked not in ("challenge", "improvement"):
-        return _unchanged(invitation, "checkin.use_buttons")
+            return _unchanged(invitation, "checkin.already_answered", close=True, reask=True)
+        result = _press(invitation, event, now=now, next_date=next_date)
+        return replace(result, delivered=queued)
     text = event.text.strip()
-    if not text:
-        return _unchanged(invitation, "checkin.use_buttons")
+    if asked not in ("challenge", "improvement") or not text:
+        return _unchanged(invitation, _NOT_TEXT[asked], reask=True)
     if len(text) > MAX_ANSWER_CHARS:
         text = text[: MAX_ANSWER_CHARS - 1] + "…"
     return _advance(invitation, asked, text, now=now, next_date=next_date)

@@ -9,7 +9,7 @@ import aiosqlite
 from conversations import enrollment
 from conversations.enrollment import Decision, Situation
 from conversations.replies import Outcome
-from storage import customers, enrollments, inbox, invitations, segments
+from storage import customers, enrollments, inbox, invitations, runtime_settings, segments
 from storage.customers import Profile
 from storage.db import Database
 from storage.invitations import CheckinState
@@ -32,7 +32,6 @@ class EnrollmentService:
         code: str | None,
         telegram_language: str,
         now: int,
-        cooldown_days: int,
     ) -> Outcome:
         """/start, with the deep-link code if there was one."""
         async with self._db.transaction() as conn:
@@ -54,7 +53,11 @@ class EnrollmentService:
             pending = await enrollments.find_for_user(conn, profile.user_id)
             assert pending is not None
             returning = situation.customer is not None
-            return enrollment.welcome(pending, returning=returning, cooldown_days=cooldown_days)
+            # The cool-down admins set now: the welcome promises what the rounds will keep.
+            config = await runtime_settings.load(conn)
+            return enrollment.welcome(
+                pending, returning=returning, cooldown_days=config.cooldown_days
+            )
 
     async def consent(
         self,
@@ -109,6 +112,12 @@ class EnrollmentService:
         """The language to speak to this user: stored if known, else Telegram's."""
         async with self._db.read() as conn:
             return (await _situation(conn, user_id, telegram_language)).language
+
+    async def taking_part(self, user_id: int) -> bool:
+        """Whether this user is an enrolled customer Pulse may check in with."""
+        async with self._db.read() as conn:
+            customer = await customers.find(conn, user_id)
+        return customer is not None and customer.reachable
 
     async def _run(
         self,

@@ -29,6 +29,12 @@ OPEN_STATES = (
     CheckinState.ASKED_IMPROVEMENT,
     CheckinState.ASKED_CONTACT,
 )
+# The questions that follow an answer (the first is the invitation itself, sent by delivery).
+FOLLOW_UPS = (
+    CheckinState.ASKED_CHALLENGE,
+    CheckinState.ASKED_IMPROVEMENT,
+    CheckinState.ASKED_CONTACT,
+)
 _OPEN_SQL = "('queued', 'asked_score', 'asked_challenge', 'asked_improvement', 'asked_contact')"
 
 
@@ -66,11 +72,19 @@ class Invitation:
     expires_at: int
     answered_at: int | None
     finished_at: int | None
+    # The state whose question last reached the customer; behind `state` while the question
+    # of `state` is committed but not (yet) sent.
+    prompted_state: CheckinState | None = None
 
     @property
     def is_open(self) -> bool:
         """Whether the conversation can still go on (before expiry)."""
         return self.state in OPEN_STATES
+
+    @property
+    def unasked(self) -> bool:
+        """Whether the question of the current state was committed but never sent."""
+        return self.state in FOLLOW_UPS and self.prompted_state is not self.state
 
 
 @dataclass(frozen=True)
@@ -93,7 +107,7 @@ class Answer:
 _COLUMNS = (
     "id, round_id, user_id, chat_id, segment_id, language, state, delivery, score,"
     " gave_challenge, created_at, send_after, sent_at, message_id, attempts, reminded_at,"
-    " expires_at, answered_at, finished_at"
+    " expires_at, answered_at, finished_at, prompted_state"
 )
 
 
@@ -102,6 +116,8 @@ def _invitation(row: aiosqlite.Row) -> Invitation:
     values["state"] = CheckinState(values["state"])
     values["delivery"] = Delivery(values["delivery"])
     values["gave_challenge"] = bool(values["gave_challenge"])
+    prompted = values["prompted_state"]
+    values["prompted_state"] = None if prompted is None else CheckinState(prompted)
     return Invitation(**values)
 
 
@@ -206,6 +222,17 @@ async def mark_sent(
         " THEN 'asked_score' ELSE state END, prompted_state = COALESCE(prompted_state,"
         " 'asked_score'), sent_at = ?, message_id = ?, last_error = NULL WHERE id = ?",
         (delivery.value, now, message_id, invitation_id),
+    )
+
+
+async def mark_delivered(conn: aiosqlite.Connection, invitation_id: int, *, now: int) -> None:
+    """The customer pressed a button of the first question: it was delivered, whatever the
+    sender recorded (a crash between the send and its record leaves it queued)."""
+    await conn.execute(
+        "UPDATE invitations SET delivery = 'sent', sent_at = COALESCE(sent_at, ?),"
+        " prompted_state = COALESCE(prompted_state, 'asked_score'), last_error = NULL"
+        " WHERE id = ? AND delivery IN ('pending', 'sending')",
+        (now, invitation_id),
     )
 
 

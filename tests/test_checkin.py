@@ -253,3 +253,66 @@ async def test_checkin_now_reports_who_was_invited_and_who_was_skipped(
     await handle(app, builders.message(app.bot, ADMIN, "/checkin_now"))
     assert "2</b> invited" in telegram.last_text(ADMIN.id)
     assert "4 with an open check-in" in telegram.last_text(ADMIN.id)
+
+
+async def test_the_thanks_promises_the_date_the_cool_down_really_ends(
+    app: PulseApplication, telegram: FakeTelegram, clock: ManualClock
+) -> None:
+    clock._now = TUESDAY_10
+    person = PEOPLE[1]
+    await enroll_directly(app, [person])
+    await round_now(app, clock)
+    inv = await invitation_of(app, person.id)
+    # Answered two days after being asked: the cool-down counts from the asking, as the
+    # sampling's does, so 30 days after 17 November.
+    clock.advance(timedelta(days=2))
+    await handle(app, builders.press(app.bot, person, f"ci:{inv.id}:score:5"))
+    await handle(app, builders.press(app.bot, person, f"ci:{inv.id}:skip:challenge"))
+    await handle(app, builders.press(app.bot, person, f"ci:{inv.id}:skip:improvement"))
+    assert "won't hear from me again before 17 December" in telegram.last_text(person.id)
+    services = services_of(app)
+    # And it is true: a round the day before finds them cooling down, one that day asks them.
+    async with services.db.transaction() as conn:
+        await conn.execute("UPDATE invitations SET state = 'done'")
+    for day, expected in ((29, False), (30, True)):
+        moment = TUESDAY_10 + timedelta(days=day)
+        started = await start_round(
+            services.db,
+            schedule="test",
+            scheduled_for=epoch(moment),
+            now=moment,
+            zone_name="Europe/Amsterdam",
+        )
+        assert started is not None
+        assert (person.id in started.sample.user_ids) is expected
+
+
+async def test_checkin_now_counts_one_customer_in_the_singular(
+    app: PulseApplication, telegram: FakeTelegram, clock: ManualClock
+) -> None:
+    clock._now = TUESDAY_10
+    await enroll_directly(app, PEOPLE[:1])
+    await handle(app, builders.message(app.bot, ADMIN, "/checkin_now"))
+    assert "general: 1 of 1 eligible (1 customer)" in telegram.last_text(ADMIN.id)
+
+
+async def test_text_typed_at_a_buttons_question_is_told_which_buttons(
+    app: PulseApplication, telegram: FakeTelegram, clock: ManualClock
+) -> None:
+    clock._now = TUESDAY_10
+    person = PEOPLE[1]
+    await enroll_directly(app, [person])
+    await round_now(app, clock)
+    inv = await invitation_of(app, person.id)
+    await handle(app, builders.message(app.bot, person, "pretty good"))
+    assert "1 to 5" in telegram.last_text(person.id)
+    assert "Not now" in telegram.last_text(person.id)
+    await handle(app, builders.press(app.bot, person, f"ci:{inv.id}:score:2"))
+    await handle(app, builders.press(app.bot, person, f"ci:{inv.id}:skip:challenge"))
+    await handle(app, builders.press(app.bot, person, f"ci:{inv.id}:skip:improvement"))
+    await handle(app, builders.message(app.bot, person, "call me maybe"))
+    assert "Yes, please" in telegram.last_text(person.id)
+    assert "No, thanks" in telegram.last_text(person.id)
+    async with services_of(app).db.read() as conn:
+        answers = await invitations.answers_for(conn, inv.id)
+    assert [a.question for a in answers] == ["score", "challenge", "improvement"]

@@ -26,7 +26,9 @@ def invitation(
     score: int | None = None,
     challenge: bool = False,
     expires_at: int = NOW + 100,
+    prompted: bool = True,
 ) -> Invitation:
+    queued = state is CheckinState.QUEUED
     return Invitation(
         id=9,
         round_id=1,
@@ -35,18 +37,20 @@ def invitation(
         segment_id=1,
         language="en",
         state=state,
-        delivery=Delivery.SENT,
+        # Queued: recorded, and sent or not; the send was never recorded.
+        delivery=Delivery.PENDING if queued else Delivery.SENT,
         score=score,
         gave_challenge=challenge,
         created_at=0,
         send_after=0,
-        sent_at=0,
-        message_id=1,
+        sent_at=None if queued else 0,
+        message_id=None if queued else 1,
         attempts=1,
         reminded_at=None,
         expires_at=expires_at,
         answered_at=None,
         finished_at=None,
+        prompted_state=(state if prompted else CheckinState.ASKED_SCORE) if not queued else None,
     )
 
 
@@ -68,9 +72,16 @@ def run(inv: Invitation, event: Event) -> tuple[CheckinState, str | None, str | 
 
 # (state, event, expected state, stored answer, first reply or notice key)
 TABLE = [
+    # Queued: the first question may have arrived without its send being recorded; a press
+    # on its buttons proves it did.
+    (S.QUEUED, press("score", "4"), S.ASKED_CHALLENGE, "score=4", "checkin.ask_challenge"),
+    (S.QUEUED, press("score", "notnow"), S.DECLINED, None, "checkin.declined"),
+    (S.QUEUED, Typed("great!"), S.QUEUED, None, "checkin.use_score_buttons"),
+    (S.QUEUED, press("challenge", "skip"), S.QUEUED, None, "checkin.already_answered"),
+    (S.QUEUED, press("contact", "yes"), S.QUEUED, None, "checkin.already_answered"),
     (S.ASKED_SCORE, press("score", "4"), S.ASKED_CHALLENGE, "score=4", "checkin.ask_challenge"),
     (S.ASKED_SCORE, press("score", "notnow"), S.DECLINED, None, "checkin.declined"),
-    (S.ASKED_SCORE, Typed("great!"), S.ASKED_SCORE, None, "checkin.use_buttons"),
+    (S.ASKED_SCORE, Typed("great!"), S.ASKED_SCORE, None, "checkin.use_score_buttons"),
     (S.ASKED_SCORE, press("challenge", "skip"), S.ASKED_SCORE, None, "checkin.already_answered"),
     (S.ASKED_SCORE, press("contact", "yes"), S.ASKED_SCORE, None, "checkin.already_answered"),
     (
@@ -88,7 +99,7 @@ TABLE = [
         "checkin.ask_improvement",
     ),
     (S.ASKED_CHALLENGE, press("score", "5"), S.ASKED_CHALLENGE, None, "checkin.already_answered"),
-    (S.ASKED_CHALLENGE, Typed("   "), S.ASKED_CHALLENGE, None, "checkin.use_buttons"),
+    (S.ASKED_CHALLENGE, Typed("   "), S.ASKED_CHALLENGE, None, "checkin.type_or_skip"),
     (
         S.ASKED_IMPROVEMENT,
         press("improvement", "skip"),
@@ -106,7 +117,7 @@ TABLE = [
     ),
     (S.ASKED_CONTACT, press("contact", "yes"), S.DONE, "contact=yes", "checkin.thanks"),
     (S.ASKED_CONTACT, press("contact", "no"), S.DONE, "contact=no", "checkin.thanks"),
-    (S.ASKED_CONTACT, Typed("call me"), S.ASKED_CONTACT, None, "checkin.use_buttons"),
+    (S.ASKED_CONTACT, Typed("call me"), S.ASKED_CONTACT, None, "checkin.use_contact_buttons"),
     (S.DONE, press("score", "3"), S.DONE, None, "checkin.already_answered"),
     (S.DECLINED, press("score", "3"), S.DECLINED, None, "checkin.already_answered"),
     (S.EXPIRED, press("score", "3"), S.EXPIRED, None, "checkin.expired"),
@@ -120,6 +131,43 @@ def test_every_state_and_event(
     state: CheckinState, event: Event, expected: CheckinState, answer: str | None, says: str
 ) -> None:
     assert run(invitation(state, score=5), event) == (expected, answer, says)
+
+
+@pytest.mark.parametrize(
+    ("event", "delivered"),
+    [(press("score", "4"), True), (press("score", "notnow"), True), (Typed("4"), False)],
+)
+def test_an_answer_to_a_queued_invitation_records_it_as_delivered(
+    event: Event, delivered: bool
+) -> None:
+    assert step(invitation(S.QUEUED), event, now=NOW, next_date="x").delivered is delivered
+    assert not step(invitation(S.ASKED_SCORE), event, now=NOW, next_date="x").delivered
+
+
+# A question committed but never sent (its send failed): what the customer does next.
+UNASKED = [
+    (S.ASKED_CHALLENGE, press("score", "4"), "checkin.ask_challenge"),
+    (S.ASKED_IMPROVEMENT, press("challenge", "skip"), "checkin.ask_improvement"),
+    (S.ASKED_CONTACT, press("improvement", "skip"), "checkin.ask_contact"),
+    (S.ASKED_CONTACT, Typed("call me"), "checkin.ask_contact"),
+]
+
+
+@pytest.mark.parametrize(("state", "event", "asks"), UNASKED)
+def test_the_customer_trying_again_gets_the_question_that_never_arrived(
+    state: CheckinState, event: Event, asks: str
+) -> None:
+    result = step(invitation(state, score=2, prompted=False), event, now=NOW, next_date="x")
+    assert (result.state, result.changes) == (state, False)
+    assert [r.key for r in result.outcome.replies] == [asks]
+
+
+@pytest.mark.parametrize(("state", "event", "asks"), UNASKED)
+def test_a_question_that_did_arrive_is_not_asked_again(
+    state: CheckinState, event: Event, asks: str
+) -> None:
+    result = step(invitation(state, score=2), event, now=NOW, next_date="x")
+    assert result.outcome.replies == ()
 
 
 @pytest.mark.parametrize(

@@ -92,6 +92,19 @@ async def answer(person: SimUser, index: int) -> None:
         await next_message(person, person.press(labels[index % 2]))
 
 
+# Words of each follow-up question, in English and Dutch (not the welcome's, which names
+# them too), and the state that asks it.
+QUESTIONS = {
+    "asked_challenge": ("What is your biggest challenge", "Wat is op dit moment je grootste"),
+    "asked_improvement": ("What could we do better for you", "Wat kunnen we beter doen"),
+    "asked_contact": ("May someone from our team contact", "Mag iemand van ons team"),
+}
+
+
+def times_asked(person: SimUser, phrases: tuple[str, ...]) -> int:
+    return sum(1 for m in person.messages if any(p in m.text for p in phrases))
+
+
 def finished(person: SimUser) -> bool:
     text = person.last.text
     return "Thank you, that helps" in text or "Dank je wel, daar" in text
@@ -141,6 +154,17 @@ async def test_a_round_to_fifty_customers_survives_a_kill_mid_answering(
         await asyncio.gather(*in_flight, return_exceptions=True)
 
     acknowledged = count(tmp_path / "pulse.db", "SELECT COUNT(*) FROM answers")
+    # Committed but not recorded as asked: only these may have reached the customer in the
+    # instant before the kill and be asked once more after it.
+    unasked_at_kill = {
+        (int(str(user)), str(state))
+        for user, state in rows(
+            tmp_path / "pulse.db",
+            "SELECT user_id, state FROM invitations WHERE state IN"
+            " ('asked_challenge', 'asked_improvement', 'asked_contact')"
+            " AND (prompted_state IS NULL OR prompted_state != state)",
+        )
+    }
 
     async with bot_process(sandbox, tmp_path, str(ADMIN_ID), name="second") as second:
         # The answers the dead process never fetched come first, as they would from Telegram;
@@ -174,6 +198,14 @@ async def test_a_round_to_fifty_customers_survives_a_kill_mid_answering(
             m for m in person.messages if "How are things" in m.text or "Hoe gaat het" in m.text
         ]
         assert len(firsts) == 1, person.name
+    # And no question twice: the count above would still pass if an acknowledged answer
+    # were lost in the kill and its question asked (and answered) again.
+    for person in people:
+        # Everyone answered a score, so everyone was asked the challenge: the words match.
+        assert times_asked(person, QUESTIONS["asked_challenge"]) >= 1, person.name
+        for state, phrases in QUESTIONS.items():
+            allowed = 2 if (person.id, state) in unasked_at_kill else 1
+            assert times_asked(person, phrases) <= allowed, (person.name, state)
 
 
 async def test_faults_during_a_round_leave_every_invitation_in_the_right_state(

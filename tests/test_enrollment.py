@@ -322,3 +322,50 @@ async def test_user_text_in_replies_is_escaped(
 ) -> None:
     await invite_code(app, telegram, "a&b")
     assert "a&amp;b" in telegram.last_text(ADMIN.id)
+
+
+async def test_the_welcome_promises_the_cool_down_admins_set(
+    app: PulseApplication, telegram: FakeTelegram
+) -> None:
+    await send(app, ADMIN, "/cooldown 7")
+    assert "30 days → 7 days" in telegram.last_text(ADMIN.id)
+    code = await invite_code(app, telegram, "retail")
+    await send(app, CLAIRE, f"/start {code}")
+    assert "at most once every 7 days" in telegram.last_text(CLAIRE.id)
+    await send(app, BRAM, "/start")
+    assert "hooguit eens per 7 dagen" in telegram.last_text(BRAM.id)
+
+
+@pytest.mark.parametrize(
+    ("person", "expected"),
+    [(CLAIRE, "This button no longer works."), (BRAM, "Deze knop werkt niet meer.")],
+)
+async def test_a_button_no_handler_knows_is_answered_in_the_users_language(
+    app: PulseApplication, telegram: FakeTelegram, person: Person, expected: str
+) -> None:
+    for data in ("old:feature:1", "ci:9:score:6"):
+        before = len(telegram.of("answerCallbackQuery"))
+        await press(app, person, data)
+        answers = telegram.of("answerCallbackQuery")
+        assert len(answers) == before + 1, data
+        assert answers[-1].params.get("text") == expected, data
+
+
+async def test_a_sticker_from_a_stranger_points_to_the_invite_link_not_to_an_answer(
+    app: PulseApplication, telegram: FakeTelegram
+) -> None:
+    sticker = {
+        "sticker": {
+            "file_id": "s",
+            "file_unique_id": "s",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
+    }
+    await handle(app, builders.message(app.bot, CLAIRE, None, extra=sticker))
+    text = telegram.last_text(CLAIRE.id)
+    assert "invite link" in text
+    assert "type your answer" not in text

@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from telegram import Update
 
 from bot.context import PulseContext, Services
-from bot.handlers.fallbacks import text_without_question
+from bot.handlers.fallbacks import text_without_question, unknown_button
 from bot.profiles import sender
 from bot.replying import answer_press, send_replies
 from conversations.checkin import parse_press
 from conversations.checkin_service import NextDate
 from storage import runtime_settings
+from storage.invitations import Invitation
 
 
 async def _next_date(services: Services) -> NextDate:
-    """When a customer who answers now may hear from Pulse again, in their language."""
+    """When a customer may hear from Pulse again, in their language: the cool-down after
+    they were last asked, as the sampling counts it, not after they answered."""
     async with services.db.read() as conn:
         config = await runtime_settings.load(conn)
     zone = ZoneInfo(config.zone_name(services.settings.timezone))
-    moment = (services.clock.now() + timedelta(days=config.cooldown_days)).astimezone(zone)
-    return lambda language: services.catalog.date(language, moment)
+    cooldown = int(timedelta(days=config.cooldown_days).total_seconds())
+
+    def next_date(invitation: Invitation) -> str:
+        # The round stored the invitation's creation as the customer's last_asked_at.
+        moment = datetime.fromtimestamp(invitation.created_at + cooldown, zone)
+        return services.catalog.date(invitation.language, moment)
+
+    return next_date
 
 
 async def checkin_button(update: Update, context: PulseContext) -> None:
@@ -33,7 +41,7 @@ async def checkin_button(update: Update, context: PulseContext) -> None:
         return
     event = parse_press(query.data or "", update.effective_user.id)
     if event is None:
-        await query.answer()
+        await unknown_button(update, context)
         return
     await services.checkin.press(
         event,

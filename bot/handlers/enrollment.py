@@ -22,10 +22,6 @@ def pressed(update: Update, pattern: re.Pattern[str]) -> tuple[CallbackQuery, re
     return query, match
 
 
-# Shown in the welcome until sampling settings exist; check-in rounds never ask more often.
-DEFAULT_COOLDOWN_DAYS = 30
-
-
 async def start_command(update: Update, context: PulseContext) -> None:
     """Greets the customer, explains Pulse and asks consent, for the invite code's segment."""
     services = context.services
@@ -36,7 +32,6 @@ async def start_command(update: Update, context: PulseContext) -> None:
         code=code,
         telegram_language=language,
         now=services.now(),
-        cooldown_days=DEFAULT_COOLDOWN_DAYS,
     )
     await send_replies(services.catalog, context.bot, profile.chat_id, outcome)
 

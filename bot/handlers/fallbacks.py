@@ -6,6 +6,7 @@ from telegram import Update
 
 from bot.context import PulseContext
 from bot.profiles import sender
+from conversations.enrollment import language_for
 
 
 async def _say(update: Update, context: PulseContext, key: str) -> None:
@@ -26,5 +27,21 @@ async def text_without_question(update: Update, context: PulseContext) -> None:
 
 
 async def non_text_message(update: Update, context: PulseContext) -> None:
-    """Asks for text when a sticker, photo, voice note or the like arrives."""
-    await _say(update, context, "general.text_only")
+    """Asks a customer for text when a sticker, photo, voice note or the like arrives; shows
+    anyone else the way in."""
+    profile, _ = sender(update)
+    taking_part = await context.services.enrollment.taking_part(profile.user_id)
+    key = "general.text_only" if taking_part else "general.text_only_stranger"
+    await _say(update, context, key)
+
+
+async def unknown_button(update: Update, context: PulseContext) -> None:
+    """Answers a press on a button no handler knows (an old message's), so it stops spinning."""
+    query = update.callback_query
+    if query is None:
+        return
+    services = context.services
+    # From the user, not the chat: a press on an old enough message comes without its chat.
+    user = query.from_user
+    language = await services.enrollment.language_of(user.id, language_for(user.language_code))
+    await query.answer(services.catalog.text(language, "general.button_unknown"))

@@ -8,7 +8,7 @@ from bot.catalog import Html
 from bot.clock import epoch
 from bot.context import PulseContext
 from bot.profiles import sender
-from bot.rounds import RoundStarted, start_round
+from bot.rounds import AlreadyHandled, RoundStarted, start_round
 from bot.sampling import SkipReason
 from storage import segments
 
@@ -32,15 +32,22 @@ async def checkin_now_command(update: Update, context: PulseContext) -> None:
         segment_id = segment.id
         segment_note = catalog.text(language, "rounds.for_segment", segment=segment.name)
     now = services.clock.now()
-    started = await start_round(
-        services.db,
-        schedule=f"manual:{profile.user_id}",
-        scheduled_for=epoch(now),
-        now=now,
-        zone_name=services.settings.timezone,
-        started_by=profile.user_id,
-        segment_id=segment_id,
-    )
+    try:
+        started = await start_round(
+            services.db,
+            schedule=f"manual:{profile.user_id}",
+            scheduled_for=epoch(now),
+            now=now,
+            # The configured zone; start_round puts an admin's /timezone over it.
+            zone_name=services.settings.timezone,
+            started_by=profile.user_id,
+            segment_id=segment_id,
+        )
+    except AlreadyHandled:
+        await context.bot.send_message(
+            profile.chat_id, catalog.text(language, "admin.already_done")
+        )
+        return
     if started is None:
         await context.bot.send_message(
             profile.chat_id, catalog.text(language, "rounds.already_running")
@@ -71,7 +78,11 @@ def report(context: PulseContext, language: str, started: RoundStarted, segment_
             segment=started.segment_names.get(s.segment_id, str(s.segment_id)),
             invited=s.invited,
             eligible=s.eligible,
-            population=s.population,
+            population=catalog.text(
+                language,
+                "rounds.customers_one" if s.population == 1 else "rounds.customers_many",
+                n=s.population,
+            ),
         )
         for s in sample.strata
     ]
