@@ -40,6 +40,7 @@ from bot.handlers import (
     fallbacks,
     gatekeeping,
     help,
+    hypotheses,
     invite,
     rounds,
 )
@@ -144,6 +145,7 @@ def build_application(
         ("digest", digest.digest_command),
         ("digest_now", digest.digest_now_command),
         ("export", digest.export_command),
+        ("hypothesis", hypotheses.hypothesis_command),
     ):
         app.add_handler(CommandHandler(name, callback, private))
     app.add_handler(CallbackQueryHandler(enrollment.consent_button, CONSENT_DATA))

@@ -37,6 +37,7 @@ TEAM_ORDER = (
     "invite",
     "segment",
     "questions",
+    "hypothesis",
     "staff",
     "admin",
     "audit",

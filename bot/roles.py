@@ -28,6 +28,7 @@ ADMIN_COMMANDS = frozenset(
         "admin",
         "audit",
         "digest_now",
+        "hypothesis",
     }
 )
 # Commands staff and admins may use (they show customer data).

@@ -15,7 +15,15 @@ STAFF = Person(600, "Sam", "en", "sam_staff")
 CUSTOMER = Person(700, "Bram", "nl", "bram_nl")
 STRANGER = Person(800, "Hana", "de")
 # Tables a refused command must leave exactly as they were.
-STATE_TABLES = ("settings", "audit_log", "team_members", "segments", "invite_codes", "rounds")
+STATE_TABLES = (
+    "settings",
+    "audit_log",
+    "team_members",
+    "segments",
+    "invite_codes",
+    "rounds",
+    "hypotheses",
+)
 
 
 async def say(

@@ -37,6 +37,7 @@ INVOCATIONS = {
     "digest": "/digest",
     "digest_now": "/digest_now",
     "export": "/export",
+    "hypothesis": "/hypothesis add Deliveries worry our customers most",
 }
 REFUSAL = "only for our team"
 REFUSAL_NL = "alleen voor ons team"

@@ -13,9 +13,11 @@ from bot.clock import epoch
 from bot.digest import statistics, themes
 from bot.digest.period import Period, week_bounds
 from bot.digest.statistics import NO_SCORES, Estimate, Scores, SegmentHistory, Stratum
-from storage import digest_data
+from bot.hypotheses import Evidence, evidence
+from storage import digest_data, hypotheses
 from storage.db import Database
 from storage.digest_data import FollowUpRow, SegmentInfo, TextAnswer, WeekSegmentCounts
+from storage.hypotheses import Hypothesis, HypothesisStatus, Tally, Why
 
 # Follow-ups: customers who asked to be contacted or scored at most this.
 LOW_SCORE = 2
@@ -85,6 +87,22 @@ class FollowUp:
 
 
 @dataclass(frozen=True)
+class HypothesisFigures:
+    """A hypothesis in the period: this week's answers, the evidence of all answers up to
+    the period's end, its change since the week before, and one anonymous "why"."""
+
+    id: int
+    text_nl: str
+    text_en: str
+    yes: int
+    partly: int
+    no: int
+    evidence: Evidence
+    change: float | None
+    quote: str | None
+
+
+@dataclass(frozen=True)
 class DigestFigures:
     """Everything a digest says about a period, in plain values."""
 
@@ -108,6 +126,7 @@ class DigestFigures:
     improvements: tuple[ThemeFigures, ...]
     follow_ups: tuple[FollowUp, ...]
     weeks: tuple[WeekFigures, ...]
+    hypotheses: tuple[HypothesisFigures, ...] = ()
 
     def to_json(self) -> str:
         """The figures as stored beside the digest's text."""
@@ -139,6 +158,12 @@ class DigestInput:
     populations: dict[int, int]  # as the period's rounds recorded them
     texts: tuple[TextAnswer, ...]
     follow_ups: tuple[FollowUpRow, ...]
+    hypotheses: tuple[Hypothesis, ...] = ()
+    # Yes / partly / no per hypothesis: in the period, up to its end, up to its start.
+    tallies_week: dict[int, Tally] | None = None
+    tallies_to_end: dict[int, Tally] | None = None
+    tallies_to_start: dict[int, Tally] | None = None
+    whys: tuple[Why, ...] = ()
 
 
 async def read_input(db: Database, period: Period, zone: ZoneInfo) -> DigestInput:
@@ -151,8 +176,23 @@ async def read_input(db: Database, period: Period, zone: ZoneInfo) -> DigestInpu
         populations = await digest_data.populations(conn, start, end)
         texts = await digest_data.text_answers(conn, start, end)
         follow_ups = await digest_data.follow_ups(conn, start, end, LOW_SCORE)
+        known = await hypotheses.list_all(conn)
+        week = await hypotheses.tallies(conn, start, end)
+        to_end = await hypotheses.tallies(conn, None, end)
+        to_start = await hypotheses.tallies(conn, None, start)
+        whys = await hypotheses.whys(conn, start, end)
     return DigestInput(
-        bounds, tuple(counts), tuple(segments), populations, tuple(texts), tuple(follow_ups)
+        bounds,
+        tuple(counts),
+        tuple(segments),
+        populations,
+        tuple(texts),
+        tuple(follow_ups),
+        tuple(known),
+        week,
+        to_end,
+        to_start,
+        tuple(whys),
     )
 
 
@@ -172,6 +212,37 @@ def _themes(answers: Sequence[TextAnswer], question: str) -> tuple[ThemeFigures,
         quoted = _name(source.first_name, source.username) if source.contact else None
         figures.append(ThemeFigures(theme.label, theme.count, theme.quote.text, quoted))
     return tuple(figures)
+
+
+def _hypotheses(data: DigestInput) -> tuple[HypothesisFigures, ...]:
+    week = data.tallies_week or {}
+    to_end = data.tallies_to_end or {}
+    to_start = data.tallies_to_start or {}
+    shown: list[HypothesisFigures] = []
+    for h in data.hypotheses:
+        this_week = week.get(h.id, Tally(h.id, 0, 0, 0))
+        # Retired ones stay while they still gather late answers; else they have left.
+        if h.status is HypothesisStatus.RETIRED and this_week.total == 0:
+            continue
+        now = evidence(to_end.get(h.id, Tally(h.id, 0, 0, 0)))
+        before = evidence(to_start.get(h.id, Tally(h.id, 0, 0, 0)))
+        quote = next(
+            (themes.trim_quote(w.text) for w in data.whys if w.hypothesis_id == h.id), None
+        )
+        shown.append(
+            HypothesisFigures(
+                h.id,
+                h.text_nl,
+                h.text_en,
+                this_week.yes,
+                this_week.partly,
+                this_week.no,
+                now,
+                statistics.change(now.share, before.share),
+                quote,
+            )
+        )
+    return tuple(shown)
 
 
 def build(data: DigestInput) -> DigestFigures:
@@ -268,6 +339,7 @@ def build(data: DigestInput) -> DigestFigures:
             )
             for k in range(weeks)
         ),
+        hypotheses=_hypotheses(data),
     )
 
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.catalog import Catalog, Html
 from bot.digest import statistics
-from bot.digest.figures import DigestFigures, FollowUp, ThemeFigures
+from bot.digest.figures import DigestFigures, FollowUp, HypothesisFigures, ThemeFigures
 from bot.digest.statistics import Estimate, Scores
 from bot.replying import split_message
 
@@ -206,6 +206,35 @@ def _follow_up(w: _Writer, person: FollowUp) -> list[str]:
     return lines
 
 
+def _hypotheses(w: _Writer, found: tuple[HypothesisFigures, ...]) -> list[str]:
+    if not found:
+        return []
+    lines: list[str] = [w.text("hypotheses_title")]
+    for h in found:
+        verdict = w.catalog.text(w.language, f"hypotheses.status.{h.evidence.status.value}")
+        text = h.text_nl if w.language == "nl" else h.text_en
+        lines.append(w.text("hypothesis_line", id=h.id, text=text, verdict=verdict))
+        if h.yes + h.partly + h.no == 0:
+            lines.append(w.text("hypothesis_none_this_week", total=h.evidence.answers))
+        else:
+            lines.append(
+                w.text(
+                    "hypothesis_figures",
+                    yes=h.yes,
+                    partly=h.partly,
+                    no=h.no,
+                    total=h.evidence.answers,
+                    share=w.percent(h.evidence.share),
+                    low=w.percent(h.evidence.low),
+                    high=w.percent(h.evidence.high),
+                    change=w.change(None if h.change is None else h.change * 100, 0, True),
+                )
+            )
+        if h.quote:
+            lines.append(w.text("hypothesis_quote", quote=h.quote))
+    return lines
+
+
 def _follow_ups(w: _Writer, people: tuple[FollowUp, ...]) -> list[str]:
     lines: list[str] = [w.text("followups_title")]
     if not people:
@@ -241,6 +270,7 @@ def render(
         _coverage(w, figures),
         _themes(w, "challenges_title", figures.challenges, figures.challenge_answers),
         _themes(w, "improvements_title", figures.improvements, figures.improvement_answers),
+        _hypotheses(w, figures.hypotheses),
         _follow_ups(w, figures.follow_ups),
     ]
     text = "\n\n".join("\n".join(section) for section in sections if section)
