@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import aiosqlite
+
 from bot.admin.parsing import InvalidArgument
 from bot.hypotheses import MAX_TEXT, Evidence, evidence
 from storage import hypotheses, inbox, segments
@@ -96,19 +98,18 @@ async def retire_after(
         return await hypotheses.get(conn, hypothesis_id)
 
 
-async def retire_answered(db: Database, now: int) -> list[int]:
+async def retire_answered(conn: aiosqlite.Connection, now: int) -> list[int]:
     """Retires the hypotheses that reached the number of answers they were set to retire
-    at; returns their ids."""
-    async with db.transaction() as conn:
-        counts = await hypotheses.tallies(conn)
-        done = [
-            h.id
-            for h in await hypotheses.active(conn)
-            if h.retire_after is not None
-            and counts.get(h.id, Tally(h.id, 0, 0, 0)).total >= h.retire_after
-        ]
-        for hypothesis_id in done:
-            await hypotheses.retire(conn, hypothesis_id, actor_id=None, now=now)
+    at, inside the caller's transaction; returns their ids."""
+    counts = await hypotheses.tallies(conn)
+    done = [
+        h.id
+        for h in await hypotheses.active(conn)
+        if h.retire_after is not None
+        and counts.get(h.id, Tally(h.id, 0, 0, 0)).total >= h.retire_after
+    ]
+    for hypothesis_id in done:
+        await hypotheses.retire(conn, hypothesis_id, actor_id=None, now=now)
     return done
 
 

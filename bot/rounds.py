@@ -10,10 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import aiosqlite
+
+from bot import hypothesis_book
 from bot.clock import epoch
+from bot.hypotheses import Candidate as HypothesisCandidate
+from bot.hypotheses import rotate
 from bot.quiet_hours import quiet_until
 from bot.sampling import Candidate, Sample, SkipReason, draw_sample, parse_sample_size
-from storage import customers, inbox, invitations, rounds, runtime_settings, segments
+from storage import customers, hypotheses, inbox, invitations, rounds, runtime_settings, segments
 from storage.db import Database
 from storage.invitations import NewInvitation
 from storage.rounds import Round, StratumRow
@@ -123,5 +128,20 @@ async def start_round(
             send_after=send_after,
             expires_at=send_after + int(timedelta(hours=config.expiry_hours).total_seconds()),
         )
+        await _assign_hypotheses(conn, recorded.id, stamp)
         names = {s.id: s.name for s in await segments.list_all(conn)}
     return RoundStarted(recorded, sample, names)
+
+
+async def _assign_hypotheses(conn: aiosqlite.Connection, round_id: int, now: int) -> None:
+    """Gives each invitation the active hypothesis for its segment asked least so far, so
+    the third question probes it (in the same transaction as the invitations); one that
+    has gathered the answers it was to retire at is retired first."""
+    await hypothesis_book.retire_answered(conn, now)
+    active = await hypotheses.active(conn)
+    if not active:
+        return
+    asked = await hypotheses.assignments(conn)
+    candidates = [HypothesisCandidate(h.id, h.segment_id, asked.get(h.id, 0)) for h in active]
+    recorded = await invitations.for_round(conn, round_id)
+    await hypotheses.assign(conn, rotate([(i.id, i.segment_id) for i in recorded], candidates))

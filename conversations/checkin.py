@@ -1,4 +1,5 @@
-"""The check-in conversation as pure transitions: score, challenge, improvement, contact.
+"""The check-in conversation as pure transitions: score, challenge, improvement (or the
+probe of a hypothesis and why), contact.
 
 `step()` takes an invitation and an event and returns the new state, the answer to store
 and what to say; `conversations.checkin_service` commits the first two before the bot says
@@ -21,15 +22,20 @@ CONTACT_SCORE = 3
 SCORES = (1, 2, 3, 4, 5)
 FACES = {1: "😞", 2: "🙁", 3: "😐", 4: "🙂", 5: "😄"}
 # "ci:<invitation id>:<action>[:<argument>]"; the handler's pattern and the parser agree.
-PRESS_DATA = re.compile(r"^ci:(\d+):(score|notnow|skip|contact)(?::([a-z0-9]+))?$")
+PRESS_DATA = re.compile(r"^ci:(\d+):(score|notnow|skip|contact|hyp)(?::([a-z0-9]+))?$")
+VERDICTS = ("yes", "partly", "no")
 
-Question = Literal["score", "challenge", "improvement", "contact"]
+Question = Literal["score", "challenge", "improvement", "hypothesis", "why", "contact"]
 QUESTION_OF_STATE: dict[CheckinState, Question] = {
     CheckinState.ASKED_SCORE: "score",
     CheckinState.ASKED_CHALLENGE: "challenge",
     CheckinState.ASKED_IMPROVEMENT: "improvement",
+    CheckinState.ASKED_HYPOTHESIS: "hypothesis",
+    CheckinState.ASKED_WHY: "why",
     CheckinState.ASKED_CONTACT: "contact",
 }
+# The questions answered in free text (or skipped).
+FREE_TEXT: tuple[Question, ...] = ("challenge", "improvement", "why")
 
 
 # --- events ---------------------------------------------------------------------------
@@ -42,7 +48,7 @@ class Pressed:
     user_id: int
     invitation_id: int
     question: Question
-    value: str  # "1".."5", "notnow", "skip", "yes", "no"
+    value: str  # "1".."5", "notnow", "skip", "yes", "partly", "no"
 
 
 @dataclass(frozen=True)
@@ -65,8 +71,10 @@ def parse_press(data: str, user_id: int) -> Pressed | None:
         return Pressed(user_id, invitation_id, "score", argument)
     if action == "notnow" and not argument:
         return Pressed(user_id, invitation_id, "score", "notnow")
-    if action == "skip" and argument in ("challenge", "improvement"):
+    if action == "skip" and argument in ("challenge", "improvement", "hypothesis", "why"):
         return Pressed(user_id, invitation_id, argument, "skip")  # type: ignore[arg-type]
+    if action == "hyp" and argument in VERDICTS:
+        return Pressed(user_id, invitation_id, "hypothesis", argument)
     if action == "contact" and argument in ("yes", "no"):
         return Pressed(user_id, invitation_id, "contact", argument)
     return None
@@ -94,6 +102,14 @@ def contact_buttons(invitation_id: int) -> tuple[tuple[Button, ...], ...]:
     )
 
 
+def hypothesis_buttons(invitation_id: int) -> tuple[tuple[Button, ...], ...]:
+    """Yes / partly / no on one row, Skip beneath."""
+    verdicts = tuple(
+        Button(f"checkin.hyp_{v}", f"ci:{invitation_id}:hyp:{v}") for v in VERDICTS
+    )
+    return (verdicts, *skip_button(invitation_id, "hypothesis"))
+
+
 def first_question(invitation: Invitation, first_name: str) -> Reply:
     """The message that opens a check-in."""
     return Reply(
@@ -109,8 +125,19 @@ def reminder(invitation: Invitation) -> Reply:
     return Reply("checkin.reminder", invitation.language, buttons=score_buttons(invitation.id))
 
 
-def question_reply(invitation_id: int, language: str, state: CheckinState) -> Reply:
-    """The question asked in `state`."""
+def question_reply(invitation: Invitation, state: CheckinState | None = None) -> Reply:
+    """The question asked in `state` (by default the invitation's own)."""
+    state = state or invitation.state
+    invitation_id, language = invitation.id, invitation.language
+    if state is CheckinState.ASKED_HYPOTHESIS:
+        return Reply(
+            "checkin.ask_hypothesis",
+            language,
+            {"text": invitation.probe or ""},
+            hypothesis_buttons(invitation_id),
+        )
+    if state is CheckinState.ASKED_WHY:
+        return Reply("checkin.ask_why", language, buttons=skip_button(invitation_id, "why"))
     if state is CheckinState.ASKED_CHALLENGE:
         return Reply(
             "checkin.ask_challenge", language, buttons=skip_button(invitation_id, "challenge")
@@ -153,6 +180,8 @@ _NOT_TEXT: dict[Question, str] = {
     "challenge": "checkin.type_or_skip",
     "improvement": "checkin.type_or_skip",
     "contact": "checkin.use_contact_buttons",
+    "hypothesis": "checkin.use_hypothesis_buttons",
+    "why": "checkin.type_or_skip",
 }
 
 
@@ -164,7 +193,7 @@ def _unchanged(
     failed) is asked now: the customer trying again is the moment they expect it."""
     notice = Reply(key, invitation.language)
     replies = (
-        (question_reply(invitation.id, invitation.language, invitation.state),)
+        (question_reply(invitation),)
         if reask and invitation.unasked
         else ()
     )
@@ -209,7 +238,7 @@ def step(invitation: Invitation, event: Event, *, now: int, next_date: str) -> S
         result = _press(invitation, event, now=now, next_date=next_date)
         return replace(result, delivered=queued)
     text = event.text.strip()
-    if asked not in ("challenge", "improvement") or not text:
+    if asked not in FREE_TEXT or not text:
         return _unchanged(invitation, _NOT_TEXT[asked], reask=True)
     if len(text) > MAX_ANSWER_CHARS:
         text = text[: MAX_ANSWER_CHARS - 1] + "…"
@@ -233,7 +262,7 @@ def _press(invitation: Invitation, event: Pressed, *, now: int, next_date: str) 
         score = int(event.value)
         answer = Answer(invitation.id, "score", event.value, False, now)
         next_state = CheckinState.ASKED_CHALLENGE
-        reply = question_reply(invitation.id, lang, next_state)
+        reply = question_reply(invitation, next_state)
         return Step(next_state, answer, score, False, Outcome((reply,), close_buttons=True))
     if event.question == "contact":
         answer = Answer(invitation.id, "contact", event.value, False, now)
@@ -246,6 +275,16 @@ def _press(invitation: Invitation, event: Pressed, *, now: int, next_date: str) 
             Outcome((reply,), close_buttons=True),
             finished=True,
         )
+    if event.question == "hypothesis" and event.value in VERDICTS:
+        answer = Answer(invitation.id, "hypothesis", event.value, False, now)
+        reply = question_reply(invitation, CheckinState.ASKED_WHY)
+        return Step(
+            CheckinState.ASKED_WHY,
+            answer,
+            invitation.score,
+            invitation.gave_challenge,
+            Outcome((reply,), close_buttons=True),
+        )
     return _advance(invitation, event.question, None, now=now, next_date=next_date)
 
 
@@ -257,7 +296,12 @@ def _advance(
     gave_challenge = invitation.gave_challenge or (question == "challenge" and text is not None)
     score = invitation.score
     if question == "challenge":
-        next_state = CheckinState.ASKED_IMPROVEMENT
+        # The third question: the hypothesis the round gave this check-in, if any.
+        next_state = (
+            CheckinState.ASKED_HYPOTHESIS
+            if invitation.hypothesis_id is not None
+            else CheckinState.ASKED_IMPROVEMENT
+        )
     else:
         next_state = _after_improvement(invitation, score, gave_challenge)
     # Buttons come off the question just answered, whether by text or by Skip.
@@ -271,5 +315,5 @@ def _advance(
             Outcome((reply,), close_buttons=True),
             finished=True,
         )
-    reply = question_reply(invitation.id, invitation.language, next_state)
+    reply = question_reply(invitation, next_state)
     return Step(next_state, answer, score, gave_challenge, Outcome((reply,), close_buttons=True))

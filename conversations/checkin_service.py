@@ -149,7 +149,7 @@ class CheckinService:
                     invitation = await invitations.find(conn, candidate.id)
                 if invitation is None or not invitation.unasked or invitation.expires_at <= now:
                     continue
-                question = question_reply(invitation.id, invitation.language, invitation.state)
+                question = question_reply(invitation)
                 if await ask(invitation, question):
                     await self.prompted(invitation.id, invitation.state)
                     sent += 1

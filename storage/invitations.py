@@ -14,6 +14,9 @@ class CheckinState(StrEnum):
     ASKED_SCORE = "asked_score"
     ASKED_CHALLENGE = "asked_challenge"
     ASKED_IMPROVEMENT = "asked_improvement"
+    # Instead of the improvement question when a hypothesis is active for the customer.
+    ASKED_HYPOTHESIS = "asked_hypothesis"
+    ASKED_WHY = "asked_why"
     ASKED_CONTACT = "asked_contact"
     DONE = "done"
     DECLINED = "declined"
@@ -22,20 +25,17 @@ class CheckinState(StrEnum):
     FAILED = "failed"
 
 
-OPEN_STATES = (
-    CheckinState.QUEUED,
-    CheckinState.ASKED_SCORE,
-    CheckinState.ASKED_CHALLENGE,
-    CheckinState.ASKED_IMPROVEMENT,
-    CheckinState.ASKED_CONTACT,
-)
 # The questions that follow an answer (the first is the invitation itself, sent by delivery).
 FOLLOW_UPS = (
     CheckinState.ASKED_CHALLENGE,
     CheckinState.ASKED_IMPROVEMENT,
+    CheckinState.ASKED_HYPOTHESIS,
+    CheckinState.ASKED_WHY,
     CheckinState.ASKED_CONTACT,
 )
-_OPEN_SQL = "('queued', 'asked_score', 'asked_challenge', 'asked_improvement', 'asked_contact')"
+OPEN_STATES = (CheckinState.QUEUED, CheckinState.ASKED_SCORE, *FOLLOW_UPS)
+_FOLLOW_UPS_SQL = "(" + ", ".join(f"'{state.value}'" for state in FOLLOW_UPS) + ")"
+_OPEN_SQL = "(" + ", ".join(f"'{state.value}'" for state in OPEN_STATES) + ")"
 
 
 class Delivery(StrEnum):
@@ -75,6 +75,10 @@ class Invitation:
     # The state whose question last reached the customer; behind `state` while the question
     # of `state` is committed but not (yet) sent.
     prompted_state: CheckinState | None = None
+    # The hypothesis its third question probes (None: "what could we do better?"), and its
+    # wording in the invitation's language.
+    hypothesis_id: int | None = None
+    probe: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -107,7 +111,11 @@ class Answer:
 _COLUMNS = (
     "id, round_id, user_id, chat_id, segment_id, language, state, delivery, score,"
     " gave_challenge, created_at, send_after, sent_at, message_id, attempts, reminded_at,"
-    " expires_at, answered_at, finished_at, prompted_state"
+    " expires_at, answered_at, finished_at, prompted_state, hypothesis_id,"
+    # The probe's wording in the customer's language, read with the invitation because the
+    # question it asks is built from it.
+    " (SELECT CASE WHEN invitations.language = 'nl' THEN h.text_nl ELSE h.text_en END"
+    " FROM hypotheses h WHERE h.id = invitations.hypothesis_id) AS probe"
 )
 
 
@@ -317,7 +325,7 @@ async def unprompted(conn: aiosqlite.Connection, now: int) -> list[Invitation]:
     """Open conversations whose current question was committed but never sent."""
     return await _select(
         conn,
-        "state IN ('asked_challenge', 'asked_improvement', 'asked_contact')"
+        f"state IN {_FOLLOW_UPS_SQL}"
         " AND (prompted_state IS NULL OR prompted_state != state) AND expires_at > ?"
         " ORDER BY id",
         (now,),

@@ -19,3 +19,9 @@ CREATE TABLE hypotheses (
 -- Set when the round is recorded: the third question of this check-in probes it.
 ALTER TABLE invitations ADD COLUMN hypothesis_id INTEGER REFERENCES hypotheses(id);
 CREATE INDEX invitations_hypothesis ON invitations(hypothesis_id) WHERE hypothesis_id IS NOT NULL;
+
+-- The open conversations now include the probe's two questions.
+DROP INDEX invitations_open;
+CREATE INDEX invitations_open ON invitations(state, expires_at)
+    WHERE state IN ('queued', 'asked_score', 'asked_challenge', 'asked_improvement',
+                    'asked_hypothesis', 'asked_why', 'asked_contact');
