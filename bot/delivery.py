@@ -107,11 +107,7 @@ class Sender:
             zone = ZoneInfo(config.zone_name(self._zone.key))
             if quiet_until(now, zone, config.quiet_start, config.quiet_end) is not None:
                 return report
-            while not self._stopping:
-                batch = await self._claim()
-                if not batch:
-                    break
-                await self._send_all(batch, report)
+            await self._send_due(report)
             if config.reminder_hours is not None and not self._stopping:
                 await self._remind(config.reminder_hours, report)
         return report
@@ -132,17 +128,36 @@ class Sender:
                 names[invitation.id] = customer.first_name if customer else ""
         return [(i, names[i.id]) for i in due]
 
-    async def _send_all(self, batch: list[tuple[Invitation, str]], report: DrainReport) -> None:
+    async def _send_due(self, report: DrainReport) -> None:
+        """Sends every due invitation, `CONCURRENCY` at a time, claimed `BATCH` at a time.
+
+        The next batch is claimed while the last sends of the one before are still out, so
+        a round goes out at the full pace with no pause between batches.
+        """
         queue: asyncio.Queue[tuple[Invitation, str]] = asyncio.Queue()
-        for item in batch:
-            queue.put_nowait(item)
+        claiming = asyncio.Lock()
+        exhausted = False
+
+        async def top_up() -> None:
+            nonlocal exhausted
+            async with claiming:
+                if exhausted or self._stopping or queue.qsize() >= CONCURRENCY:
+                    return
+                batch = await self._claim()
+                exhausted = not batch
+                for item in batch:
+                    queue.put_nowait(item)
 
         async def worker() -> None:
-            while not queue.empty():
+            while True:
+                if queue.qsize() < CONCURRENCY:
+                    await top_up()
+                if queue.empty():
+                    return  # nothing due, or stopping: what was claimed has been sent
                 invitation, name = queue.get_nowait()
                 await self._send_invitation(invitation, name, report)
 
-        await asyncio.gather(*(worker() for _ in range(min(CONCURRENCY, len(batch)))))
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
 
     async def _send_invitation(
         self, invitation: Invitation, name: str, report: DrainReport

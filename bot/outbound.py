@@ -2,10 +2,11 @@
 
 PTB hands each Bot API call to this rate limiter. Calls that put a message in a chat get a
 slot: slots are spaced evenly at the overall rate (no per-second bursts, which a strict
-server refuses), a chat gets at most one message per `chat_interval`, and replies inside
-a conversation take the next free slot before any bulk send (invitations, reminders) that
-is waiting. A 429 holds every slot for its `retry_after` and the call is tried again, so
-nothing is dropped. Other calls (getUpdates, answerCallbackQuery, getMe, ...) pass at once.
+server refuses; no one-second window holds more than the rate), a chat gets at most one
+message per `chat_interval`, and replies inside a conversation take the next free slot
+before any bulk send (invitations, reminders) that is waiting. A 429 holds every slot for
+its `retry_after` and the call is tried again, so nothing is dropped. Other calls
+(getUpdates, answerCallbackQuery, getMe, ...) pass at once.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import heapq
 import itertools
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -42,6 +44,17 @@ MESSAGE_ENDPOINTS = frozenset(
 # Telegram allows about 30 messages a second overall and about one a second per chat.
 DEFAULT_RATE = 30.0
 DEFAULT_CHAT_INTERVAL = 1.0
+# A message reaches Telegram a few milliseconds after its slot, and not always equally
+# late, so two messages to a chat spaced exactly at the limit are now and then closer than
+# it when they arrive, and a strict server refuses the second: a chat's spacing is this
+# share longer than `chat_interval`.
+CHAT_ALLOWANCE = 0.05
+# The same for the overall rate: slots are this share further apart than `1 / rate`, and
+# the rate-th slot before a message is always more than a second (and this share) ago.
+RATE_ALLOWANCE = 0.03
+# Rates above this are not Telegram's (tests, benchmarks of the pipeline): only the
+# spacing applies, no one-second window is kept.
+WINDOW_LIMIT = 1000
 # A 429 is retried this many times before the error reaches the caller (each retry first
 # waits the full `retry_after` Telegram asked for).
 MAX_RETRIES = 8
@@ -91,6 +104,7 @@ class OutboundLimiter(BaseRateLimiter[dict[str, Any]]):
         self._waiting: list[_Waiter] = []
         self._seq = itertools.count()
         self._next_slot = 0.0
+        self._granted: deque[float] = deque(maxlen=WINDOW_LIMIT)
         self._chat_next: dict[int, float] = {}
         self._arrived = asyncio.Event()
         self._granter: asyncio.Task[None] | None = None
@@ -168,8 +182,9 @@ class OutboundLimiter(BaseRateLimiter[dict[str, Any]]):
                 await self._arrived.wait()
                 continue
             moment = self._now()
-            if moment < self._next_slot:
-                await asyncio.sleep(self._next_slot - moment)
+            opens = self._opens_at()
+            if moment < opens:
+                await asyncio.sleep(opens - moment)
                 continue
             waiter, ready_at = self._first_ready(moment)
             if waiter is None:
@@ -179,6 +194,13 @@ class OutboundLimiter(BaseRateLimiter[dict[str, Any]]):
                     await asyncio.wait_for(self._arrived.wait(), ready_at - moment)
                 continue
             self._grant(waiter, moment)
+
+    def _opens_at(self) -> float:
+        """The earliest moment of the next slot, whatever the chat."""
+        window = int(self.rate)
+        if 0 < window <= WINDOW_LIMIT and len(self._granted) >= window:
+            return max(self._next_slot, self._granted[-window] + 1.0 + RATE_ALLOWANCE)
+        return self._next_slot
 
     def _first_ready(self, moment: float) -> tuple[_Waiter | None, float]:
         """The first waiter by priority and arrival whose chat may have a message now."""
@@ -198,9 +220,16 @@ class OutboundLimiter(BaseRateLimiter[dict[str, Any]]):
         if waiter.granted.done():
             return  # cancelled while waiting
         waiter.granted.set_result(None)
-        self._next_slot = max(self._next_slot, moment) + 1.0 / self.rate
+        # Kept to the schedule when this grant came a little late (a busy event loop), or
+        # the lateness would add up to a lower rate: the next slot may then be a little
+        # closer, but the one-second window still holds. After an idle spell the schedule
+        # starts again from now rather than catching up.
+        spacing = (1.0 + RATE_ALLOWANCE) / self.rate
+        closest = (1.0 - RATE_ALLOWANCE) / self.rate
+        self._next_slot = max(self._next_slot + spacing, moment + closest)
+        self._granted.append(moment)
         if waiter.chat_id is not None:
-            self._chat_next[waiter.chat_id] = moment + self.chat_interval
+            self._chat_next[waiter.chat_id] = moment + self.chat_interval * (1 + CHAT_ALLOWANCE)
         if len(self._chat_next) > 10_000:
             self._chat_next = {c: t for c, t in self._chat_next.items() if t > moment}
 

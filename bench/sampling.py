@@ -1,0 +1,211 @@
+"""Drawing a round's sample from 1,000,000 customers in 20 segments, as a round does it.
+
+`python -m bench.sampling [--customers N] [--repeats N]`
+
+A round (`bot.rounds.start_round`) loads every reachable customer and every open
+invitation from the database, builds the sampler's candidates, draws the sample
+(`bot.sampling.draw_sample`) and records the round and its invitations, all in one
+transaction. So the figure that counts is `start_round` on a real migrated SQLite file
+holding the customers; `draw_sample` on its own, over the same customers in memory, is
+timed next to it, and the load on its own, to show where the time goes.
+
+The customers are a mix: mostly active, some paused (some of those pauses over), some
+stopped or blocked; a third never asked, a fifth still in the 30-day cool-down, the rest
+asked longer ago, with many on the same day (ties for the seeded draw to break); and a
+previous round of 10,000 still open. They are written with one `executemany`, as fast
+set-up; enrolling a million one by one would take longer than everything measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from bench.common import write_results
+from bot.rounds import start_round
+from bot.sampling import Candidate, draw_sample, parse_sample_size
+from storage import customers, invitations, runtime_settings, segments
+from storage.db import Database
+
+SEGMENT_COUNT = 20
+NOW = dt.datetime(2026, 3, 3, 10, 0, tzinfo=dt.UTC)
+DAY = 86_400
+ZONE = "Europe/Amsterdam"
+PREVIOUS_ROUND = 10_000
+SIZES = ("20", "10000")
+SEED = 20260303
+
+
+async def build(database: Path, number: int) -> None:
+    """A migrated database with `number` customers over the segments and a round still open."""
+    db = await Database.open(database)
+    async with db.transaction() as conn:
+        made = [
+            await segments.create(conn, f"segment {i + 1:02}", now=0) for i in range(SEGMENT_COUNT)
+        ]
+    await db.close()
+    now = int(NOW.timestamp())
+    rng = random.Random(4)
+    rows = []
+    for i in range(number):
+        user_id = 1_000_000 + i
+        # Uneven segments: the biggest about four times the smallest.
+        segment = made[min(SEGMENT_COUNT - 1, int(rng.triangular(0, SEGMENT_COUNT, 0)))].id
+        kind = rng.random()
+        status, paused_until = "active", None
+        if kind < 0.03:
+            status = "stopped"
+        elif kind < 0.06:
+            status = "blocked"
+        elif kind < 0.10:
+            status = "paused"
+            paused_until = now + rng.choice((-1, 1)) * rng.randrange(DAY, 60 * DAY)
+        asked = rng.random()
+        last_asked = None
+        if asked >= 0.33:
+            # Whole days, as rounds go out on schedule: many customers share a moment.
+            days = rng.randrange(1, 30) if asked < 0.53 else rng.randrange(30, 400)
+            last_asked = now - days * DAY
+        language = "nl" if i % 2 else "en"
+        profile = (user_id, user_id, f"C{i}", language, segment)
+        rows.append((*profile, status, paused_until, 0, 0, last_asked, 0))
+    with sqlite3.connect(database) as conn:
+        conn.executemany(
+            "INSERT INTO customers (user_id, chat_id, first_name, language, segment_id, status,"
+            " paused_until, consented_at, enrolled_at, last_asked_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    db = await Database.open(database)
+    async with db.transaction() as conn:
+        await runtime_settings.change(
+            conn, "sample_size", str(PREVIOUS_ROUND), actor_id=None, now=0
+        )
+        await runtime_settings.change(conn, "quiet_start", None, actor_id=None, now=0)
+        await runtime_settings.change(conn, "quiet_end", None, actor_id=None, now=0)
+    yesterday = NOW - dt.timedelta(days=1)
+    await start_round(
+        db, schedule="previous", scheduled_for=now - DAY, now=yesterday, zone_name=ZONE
+    )
+    await db.close()
+
+
+async def timed(action: Callable[[], Awaitable[object]]) -> float:
+    started = time.perf_counter()
+    await action()
+    return time.perf_counter() - started
+
+
+async def measure(number: int, repeats: int) -> list[str]:
+    with tempfile.TemporaryDirectory() as directory:
+        database = Path(directory) / "pulse.db"
+        started = time.perf_counter()
+        await build(database, number)
+        print(f"built {number} customers in {time.perf_counter() - started:.1f} s", flush=True)
+        db = await Database.open(database)
+        try:
+            return await measure_on(db, number, repeats)
+        finally:
+            await db.close()
+
+
+async def measure_on(db: Database, number: int, repeats: int) -> list[str]:
+    now = int(NOW.timestamp())
+    async with db.read() as conn:
+        people = await customers.reachable(conn)
+        busy = await invitations.open_user_ids(conn)
+    # As start_round builds them.
+    candidates = [
+        Candidate(
+            c.user_id,
+            c.segment_id,
+            c.status.value,
+            c.paused_until,
+            c.last_asked_at,
+            c.user_id in busy,
+        )
+        for c in people
+    ]
+    del people
+    lines = [
+        f"{number} customers in {SEGMENT_COUNT} segments, {len(candidates)} of them reachable,"
+        f" {len(busy)} with an invitation of a previous round still open; a real migrated"
+        f" SQLite file. Each figure is the median of {repeats} runs (slowest in brackets).",
+        "",
+        "| what | sample | seconds | target |",
+        "|---|---|---|---|",
+    ]
+
+    def row(what: str, size: str, seconds: list[float], target: str = "") -> None:
+        line = (
+            f"| {what} | {size} | {statistics.median(seconds):.3f} ({max(seconds):.3f}) |"
+            f" {target} |"
+        )
+        print(line, flush=True)
+        lines.append(line)
+
+    async def load() -> None:
+        async with db.read() as conn:
+            await customers.reachable(conn)
+            await invitations.open_user_ids(conn)
+
+    row(
+        "loading the customers and open invitations",
+        "",
+        [await timed(load) for _ in range(repeats)],
+    )
+    for size in SIZES:
+
+        async def draw(size: str = size) -> None:
+            draw_sample(
+                candidates,
+                size=parse_sample_size(size),
+                now=now,
+                cooldown_seconds=30 * DAY,
+                seed=SEED,
+            )
+
+        row("`draw_sample` alone, in memory", size, [await timed(draw) for _ in range(repeats)])
+    for size in SIZES:
+        async with db.transaction() as conn:
+            await runtime_settings.change(conn, "sample_size", size, actor_id=None, now=0)
+        seconds = []
+        for i in range(repeats):
+
+            async def round_start(schedule: str = f"bench {size}:{i}") -> None:
+                # A new schedule each time, or start_round would find the round already there.
+                await start_round(
+                    db, schedule=schedule, scheduled_for=now, now=NOW, zone_name=ZONE
+                )
+
+            seconds.append(await timed(round_start))
+        row("a round: `start_round` (load, draw, record)", size, seconds, "≤ 1 s")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.sampling", description=__doc__)
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    lines = asyncio.run(measure(args.customers, args.repeats))
+    command = "python -m bench.sampling"
+    if args.customers != 1_000_000:
+        command += f" --customers {args.customers}"
+    if args.repeats != 3:
+        command += f" --repeats {args.repeats}"
+    lines = [f"Command: `{command}`.", "", *lines]
+    print("\n".join(lines))
+    write_results("sampling", lines)
+
+
+if __name__ == "__main__":
+    main()
