@@ -15,7 +15,7 @@ from bot.app import build_application, running
 from bot.clock import ManualClock, epoch
 from bot.context import Services
 from bot.delivery import Sender
-from bot.demo_history import FIRST_ID, answer_past_weeks, enroll_background
+from bot.demo_history import FIRST_ID, answer_past_weeks, enroll_background, state_hypothesis
 from bot.digest.sending import run_due_digest
 from bot.sandbox import DEFAULT_TOKEN, ChatMessage, Sandbox, SimUser
 from bot.settings import Settings
@@ -106,14 +106,15 @@ async def run_demo(out: Path | None = None) -> int:
 
 
 async def _history(demo: Demo, sandbox: Sandbox, settings: Settings, clock: ManualClock) -> None:
-    """The six weeks before the demo: a customer base, its rounds and answers, and the
-    digest moved to Tuesday mornings by the admin back then."""
+    """The six weeks before the demo: a customer base, its rounds and answers, the
+    digest moved to Tuesday mornings and a hypothesis written down by the admin back then."""
     db = await Database.open(settings.database_path)
     try:
         people = await enroll_background(db, clock.now())
         async with db.transaction() as conn:
             start = epoch(clock.now()) - 50 * 86400
             await runtime_settings.change(conn, "digest_day", "tue", actor_id=ADMIN_ID, now=start)
+        await state_hypothesis(db, ADMIN_ID, clock.now() - timedelta(days=50))
         answered = await answer_past_weeks(db, settings.zone, clock.now())
     finally:
         await db.close()

@@ -14,7 +14,7 @@ from bot.rounds import SCHEDULED, start_round
 from conversations.checkin import Pressed
 from conversations.checkin_service import CheckinService
 from conversations.replies import Outcome
-from storage import customers, invitations, segments
+from storage import customers, hypotheses, invitations, segments
 from storage.customers import Profile
 from storage.db import Database
 from storage.invitations import CheckinState, Invitation
@@ -66,6 +66,42 @@ IMPROVEMENTS = {
         "Reply to email faster",
     ),
 }
+
+
+# The hypothesis the admin wrote down for wholesale before the demo's weeks began.
+HYPOTHESIS = {
+    "en": "Late deliveries are what worries our wholesale customers most",
+    "nl": "Te late leveringen zijn de grootste zorg van onze groothandelsklanten",
+}
+WHYS = {
+    "nl": {
+        "yes": ("Onze klanten wachten dan ook", "Elke week wel een vertraging"),
+        "partly": ("Soms, vooral in december",),
+        "no": ("De prijs weegt zwaarder",),
+    },
+    "en": {
+        "yes": ("Our own customers wait too", "Every week something is late"),
+        "partly": ("Sometimes, mostly in December",),
+        "no": ("Price matters more to us",),
+    },
+}
+
+
+async def state_hypothesis(db: Database, actor_id: int, now: datetime) -> None:
+    """The hypothesis an admin added for wholesale, worded in both languages."""
+    async with db.transaction() as conn:
+        wholesale = await segments.find_by_name(conn, "wholesale")
+        assert wholesale is not None
+        added = await hypotheses.create(
+            conn,
+            segment_id=wholesale.id,
+            text=HYPOTHESIS["en"],
+            actor_id=actor_id,
+            now=epoch(now),
+        )
+        await hypotheses.reword(
+            conn, added.id, "nl", HYPOTHESIS["nl"], actor_id=actor_id, now=epoch(now)
+        )
 
 
 @dataclass(frozen=True)
@@ -178,11 +214,17 @@ async def _answer(
         await say(rng.choice(CHALLENGES[language]))
     else:
         await press("challenge", "skip")
-    if rng.random() < 0.4:
+    if await _state(db, invitation_id) is CheckinState.ASKED_HYPOTHESIS:
+        # Wholesale mostly recognises the team's hypothesis about deliveries.
+        verdict = rng.choices(("yes", "partly", "no"), weights=(6, 3, 2))[0]
+        await press("hypothesis", verdict)
+        if rng.random() < 0.4:
+            await say(rng.choice(WHYS[language][verdict]))
+        else:
+            await press("why", "skip")
+    elif rng.random() < 0.4:
         await say(rng.choice(IMPROVEMENTS[language]))
     else:
         await press("improvement", "skip")
     if await _state(db, invitation_id) is CheckinState.ASKED_CONTACT:
         await press("contact", "yes" if score <= 2 or rng.random() < 0.3 else "no")
-
-

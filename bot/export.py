@@ -24,6 +24,7 @@ COLUMNS = (
     "question",
     "answer",
     "skipped",
+    "hypothesis",
 )
 # A spreadsheet reads a cell starting with one of these as a formula (or a command).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -69,6 +70,7 @@ async def write_csv(db: Database, out: TextIO, zone: ZoneInfo) -> int:
                     row.question,
                     safe_cell(row.value),
                     "yes" if row.skipped else "no",
+                    "" if row.hypothesis_id is None else f"#{row.hypothesis_id}",
                 )
             )
         rows += len(page)

@@ -24,6 +24,7 @@ class AnswerRow:
     question: str
     value: str | None
     skipped: bool
+    hypothesis_id: int | None
 
 
 async def page(conn: aiosqlite.Connection, after_id: int, limit: int = BATCH) -> list[AnswerRow]:
@@ -31,7 +32,9 @@ async def page(conn: aiosqlite.Connection, after_id: int, limit: int = BATCH) ->
     so customers' answers are not held up behind one long read."""
     async with conn.execute(
         "SELECT a.id, a.answered_at, i.round_id, r.started_at, s.name, i.user_id, c.first_name,"
-        " c.last_name, c.username, i.language, a.question, a.value, a.skipped"
+        " c.last_name, c.username, i.language, a.question, a.value, a.skipped,"
+        # Which hypothesis a probe's answers (and their why) are about.
+        " CASE WHEN a.question IN ('hypothesis', 'why') THEN i.hypothesis_id END"
         " FROM answers a JOIN invitations i ON i.id = a.invitation_id"
         " JOIN rounds r ON r.id = i.round_id"
         " LEFT JOIN segments s ON s.id = i.segment_id"
@@ -54,6 +57,7 @@ async def page(conn: aiosqlite.Connection, after_id: int, limit: int = BATCH) ->
                 str(r[10]),
                 r[11],
                 bool(r[12]),
+                None if r[13] is None else int(r[13]),
             )
             for r in await cursor.fetchall()
         ]

@@ -3,14 +3,18 @@ hypothesis, then why; rounds spread the hypotheses evenly; the digest reads the 
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import replace
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.clock import ManualClock
 from bot.context import PulseApplication
 from bot.digest.sending import run_due_digest
+from bot.export import write_csv
 from conversations.checkin import parse_press, question_reply, step
 from storage import hypotheses, invitations
 from storage.hypotheses import HypothesisStatus
@@ -148,6 +152,13 @@ async def test_a_customer_answers_the_probe_in_their_language_and_the_digest_cou
     async with services_of(app).db.read() as conn:
         tally = (await hypotheses.tallies(conn))[1]
     assert (tally.yes, tally.partly, tally.no) == (4, 1, 1)
+    exported = io.StringIO()
+    await write_csv(services_of(app).db, exported, ZoneInfo("Europe/Amsterdam"))
+    rows = list(csv.DictReader(io.StringIO(exported.getvalue())))
+    probes = [r for r in rows if r["question"] in ("hypothesis", "why")]
+    assert len(probes) == 12
+    assert {r["hypothesis"] for r in probes} == {"#1"}
+    assert {r["hypothesis"] for r in rows if r["question"] == "score"} == {""}
 
     # Monday 23 November 09:01 in Amsterdam: the weekly digest.
     clock._now = TUESDAY_10 + timedelta(days=5, hours=23, minutes=1)
