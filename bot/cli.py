@@ -146,7 +146,7 @@ async def _show_settings(language: str) -> int:
     from bot.clock import SystemClock
     from storage import runtime_settings
 
-    settings = load_settings()
+    settings = load_storage_settings()  # an operator may have no token at hand
     if not settings.database_path.exists():
         raise StorageError(f"no database at {settings.database_path}")
     db = await Database.open(settings.database_path)
