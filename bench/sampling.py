@@ -2,12 +2,13 @@
 
 `python -m bench.sampling [--customers N] [--repeats N]`
 
-A round (`bot.rounds.start_round`) loads every reachable customer and every open
-invitation from the database, builds the sampler's candidates, draws the sample
-(`bot.sampling.draw_sample`) and records the round and its invitations, all in one
-transaction. So the figure that counts is `start_round` on a real migrated SQLite file
-holding the customers; `draw_sample` on its own, over the same customers in memory, is
-timed next to it, and the load on its own, to show where the time goes.
+A round (`bot.rounds.start_round`) loads every reachable customer, with whether an
+invitation of theirs is open, in one query of plain rows, builds the sampler's candidates
+from them, draws the sample (`bot.sampling.draw_sample`) and records the round and its
+invitations, all in one transaction. So the figure that counts is `start_round` on a real
+migrated SQLite file holding the customers; `draw_sample` on its own, over the same
+customers in memory, is timed next to it, and the load on its own, to show where the time
+goes.
 
 The customers are a mix: mostly active, some paused (some of those pauses over), some
 stopped or blocked; a third never asked, a fifth still in the 30-day cool-down, the rest
@@ -30,9 +31,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bench.common import write_results
-from bot.rounds import start_round
-from bot.sampling import Candidate, draw_sample, parse_sample_size
-from storage import customers, invitations, runtime_settings, segments
+from bot.rounds import load_candidates, start_round
+from bot.sampling import draw_sample, parse_sample_size
+from storage import runtime_settings, segments
 from storage.db import Database
 
 SEGMENT_COUNT = 20
@@ -120,24 +121,11 @@ async def measure(number: int, repeats: int) -> list[str]:
 async def measure_on(db: Database, number: int, repeats: int) -> list[str]:
     now = int(NOW.timestamp())
     async with db.read() as conn:
-        people = await customers.reachable(conn)
-        busy = await invitations.open_user_ids(conn)
-    # As start_round builds them.
-    candidates = [
-        Candidate(
-            c.user_id,
-            c.segment_id,
-            c.status.value,
-            c.paused_until,
-            c.last_asked_at,
-            c.user_id in busy,
-        )
-        for c in people
-    ]
-    del people
+        candidates = await load_candidates(conn, None)
+    busy = sum(1 for c in candidates if c.has_open_invitation)
     lines = [
         f"{number} customers in {SEGMENT_COUNT} segments, {len(candidates)} of them reachable,"
-        f" {len(busy)} with an invitation of a previous round still open; a real migrated"
+        f" {busy} with an invitation of a previous round still open; a real migrated"
         f" SQLite file. Each figure is the median of {repeats} runs (slowest in brackets).",
         "",
         "| what | sample | seconds | target |",
@@ -154,11 +142,10 @@ async def measure_on(db: Database, number: int, repeats: int) -> list[str]:
 
     async def load() -> None:
         async with db.read() as conn:
-            await customers.reachable(conn)
-            await invitations.open_user_ids(conn)
+            await load_candidates(conn, None)
 
     row(
-        "loading the customers and open invitations",
+        "loading the candidates (customers and open invitations, one query)",
         "",
         [await timed(load) for _ in range(repeats)],
     )

@@ -21,7 +21,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import menus, wording
+from bot import alerts, menus, wording
 from bot.catalog import Catalog
 from bot.clock import Clock, SystemClock
 from bot.context import BotData, PulseApplication, PulseContext, Services
@@ -35,14 +35,17 @@ from bot.handlers import (
     admin_settings,
     admin_team,
     checkin,
+    controls,
     digest,
     enrollment,
     fallbacks,
+    followups,
     gatekeeping,
     help,
     hypotheses,
     invite,
     rounds,
+    tell,
 )
 from bot.handlers.errors import error_handler
 from bot.inbox import CONCURRENCY, UpdatePipeline
@@ -51,6 +54,7 @@ from bot.replying import buttons_closed
 from bot.roles import CUSTOMER_COMMANDS
 from bot.scheduling import ask_again, run_due_round, schedule_jobs
 from bot.settings import Settings
+from bot.tell import TellSender
 from conversations.checkin import PRESS_DATA
 from conversations.checkin_service import CheckinService
 from conversations.enrollment import CONSENT_DATA, LANGUAGE_DATA, STOP_DATA
@@ -122,6 +126,16 @@ def build_application(
     app.add_handler(CommandHandler("stop", enrollment.stop_command, private))
     app.add_handler(CommandHandler("language", enrollment.language_command, private))
     app.add_handler(CommandHandler("help", help.help_command, private))
+    # A customer's own controls; /pause and /resume are an admin's programme-wide pause.
+    for name, callback in (
+        ("pause", controls.pause_command),
+        ("resume", controls.resume_command),
+        ("frequency", controls.frequency_command),
+        ("mydata", controls.mydata_command),
+        ("forget", controls.forget_command),
+        ("privacy", controls.privacy_command),
+    ):
+        app.add_handler(CommandHandler(name, callback, private))
     app.add_handler(CommandHandler("invite", invite.invite_command, private))
     app.add_handler(CommandHandler("checkin_now", rounds.checkin_now_command, private))
     # Team commands; group -1 has already let through only the roles allowed.
@@ -134,8 +148,8 @@ def build_application(
         ("expiry", admin_settings.expiry_command),
         ("quiet", admin_settings.quiet_command),
         ("timezone", admin_settings.timezone_command),
-        ("pause", admin_settings.pause_command),
-        ("resume", admin_settings.resume_command),
+        ("notnow", admin_settings.notnow_command),
+        ("retention", admin_settings.retention_command),
         ("segments", admin_segments.segments_command),
         ("segment", admin_segments.segment_command),
         ("questions", admin_questions.questions_command),
@@ -146,12 +160,21 @@ def build_application(
         ("digest_now", digest.digest_now_command),
         ("export", digest.export_command),
         ("hypothesis", hypotheses.hypothesis_command),
+        ("tell", tell.tell_command),
+        ("followups", followups.followups_command),
+        ("cancel", followups.cancel_command),
+        ("alerts", followups.alerts_command),
     ):
         app.add_handler(CommandHandler(name, callback, private))
     app.add_handler(CallbackQueryHandler(enrollment.consent_button, CONSENT_DATA))
     app.add_handler(CallbackQueryHandler(enrollment.stop_button, STOP_DATA))
     app.add_handler(CallbackQueryHandler(enrollment.language_button, LANGUAGE_DATA))
     app.add_handler(CallbackQueryHandler(checkin.checkin_button, PRESS_DATA))
+    app.add_handler(CallbackQueryHandler(controls.pause_button, controls.PAUSE_DATA))
+    app.add_handler(CallbackQueryHandler(controls.frequency_button, controls.FREQUENCY_DATA))
+    app.add_handler(CallbackQueryHandler(controls.forget_button, controls.FORGET_DATA))
+    app.add_handler(CallbackQueryHandler(tell.tell_button, tell.TELL_DATA))
+    app.add_handler(CallbackQueryHandler(followups.followup_button, followups.FOLLOWUP_DATA))
     app.add_handler(
         ChatMemberHandler(enrollment.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER)
     )
@@ -182,6 +205,7 @@ def _open_services(
             enrollment=EnrollmentService(db),
             checkin=CheckinService(db),
             sender=Sender(db, app.bot, catalog, clock, settings.zone),
+            tells=TellSender(db, app.bot, catalog, clock, settings.zone),
         )
         async with db.transaction() as conn:
             interrupted = await invitations.requeue_interrupted(conn)
@@ -196,6 +220,7 @@ def _open_services(
         # Before polling: the questions committed but not sent when the process stopped.
         await ask_again(app.bot_data.services)
         await schedule_jobs(app)
+        alerts.schedule_upkeep(app)
         assert app.job_queue is not None
         app.job_queue.run_once(_catch_up, when=0, name="checkin:catch-up")
         log.info("Pulse is running as @%s", app.bot.username)
@@ -215,13 +240,17 @@ async def _stop_sending(app: PulseApplication) -> None:
     # Before shutdown closes the bot's HTTP client: sends in flight finish, no new ones start.
     services = app.bot_data.services
     if services is not None:
+        await services.abandon()
         await services.sender.close()
+        await services.tells.close()
 
 
 async def _close_services(app: PulseApplication) -> None:
     services = app.bot_data.services
     if services is not None:
+        await services.abandon()
         await services.sender.close()
+        await services.tells.close()
         await services.db.close()
         app.bot_data.services = None
 
@@ -231,7 +260,7 @@ async def _set_commands(app: PulseApplication, catalog: Catalog) -> None:
     for language_code in (None, "nl"):
         language = language_code or "en"
         commands = [
-            BotCommand(name, catalog.text(language, f"commands.{name}"))
+            BotCommand(name, menus.description(catalog, language, name, customer=True))
             for name in CUSTOMER_COMMANDS
         ]
         await app.bot.set_my_commands(

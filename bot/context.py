@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
@@ -11,9 +14,12 @@ from bot.catalog import Catalog
 from bot.clock import Clock, epoch
 from bot.delivery import Sender
 from bot.settings import Settings
+from bot.tell import TellSender
 from conversations.checkin_service import CheckinService
 from conversations.enrollment_service import EnrollmentService
 from storage.db import Database
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -27,10 +33,38 @@ class Services:
     enrollment: EnrollmentService
     checkin: CheckinService
     sender: Sender
+    # "You said, we did" updates, sent once confirmed.
+    tells: TellSender
+    # Sends that follow an update but must not hold it up (alerts to staff).
+    background: set[asyncio.Task[None]] = field(default_factory=set)
 
     def now(self) -> int:
         """The clock's time as stored in the database."""
         return epoch(self.clock.now())
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Runs `work` beside the update being handled: what it sends waits for its own
+        turn in the outbound pacing, not the customer's conversation."""
+        task = asyncio.create_task(work)
+        self.background.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self.background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background work failed", exc_info=task.exception())
+
+    async def settle(self) -> None:
+        """Returns once the background work started so far has finished."""
+        while self.background:
+            await asyncio.gather(*list(self.background), return_exceptions=True)
+
+    async def abandon(self) -> None:
+        """At shutdown: stops the background work (paced alerts could take minutes). What
+        it had not sent is still recorded as due, and goes out after the restart."""
+        for task in list(self.background):
+            task.cancel()
+        await asyncio.gather(*list(self.background), return_exceptions=True)
 
 
 class BotData:

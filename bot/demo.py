@@ -181,7 +181,7 @@ async def _scenes(demo: Demo, sandbox: Sandbox) -> None:
     # Not on Mondays: the demo's clock stands on a Monday morning, so nothing is due.
     await demo.act(anne, lambda: anne.send("/schedule checkin tue,thu 10:30"))
     await demo.act(anne, lambda: anne.send("/schedule checkin sun 02:30"))
-    await demo.act(hana, lambda: hana.send("/pause"))
+    await demo.act(hana, lambda: hana.send("/digest"))
 
 
 async def _round(demo: Demo, sandbox: Sandbox, clock: ManualClock, sender: Sender) -> None:

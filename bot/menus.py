@@ -9,7 +9,7 @@ from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
 from bot.catalog import Catalog, Html
-from bot.roles import ADMIN_COMMANDS, CUSTOMER_COMMANDS, STAFF_COMMANDS
+from bot.roles import ADMIN_COMMANDS, CUSTOMER_COMMANDS, SHARED_COMMANDS, STAFF_COMMANDS
 from storage import team
 from storage.db import Database
 from storage.team import Role
@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 TEAM_ORDER = (
     "digest",
     "export",
+    "tell",
+    "followups",
+    "cancel",
     "settings",
     "segments",
     "schedule",
@@ -30,9 +33,12 @@ TEAM_ORDER = (
     "digest_now",
     "sample",
     "cooldown",
+    "notnow",
+    "retention",
     "reminder",
     "expiry",
     "quiet",
+    "alerts",
     "timezone",
     "invite",
     "segment",
@@ -53,15 +59,26 @@ def team_commands(role: Role) -> list[str]:
     return ordered + sorted(allowed - set(TEAM_ORDER))
 
 
-def description(catalog: Catalog, language: str, name: str) -> str:
-    """The one line that describes a command in menus and /help."""
+def description(catalog: Catalog, language: str, name: str, *, customer: bool = False) -> str:
+    """The one line that describes a command in menus and /help (`customer`: as a customer
+    uses it, for the commands whose meaning follows the role)."""
+    keys = catalog.keys(language)
+    if customer and f"customer_commands.{name}" in keys:
+        return catalog.text(language, f"customer_commands.{name}")
     key = f"commands.{name}"
-    return catalog.text(language, key) if key in catalog.keys(language) else f"/{name}"
+    return catalog.text(language, key) if key in keys else f"/{name}"
 
 
 def menu(catalog: Catalog, language: str, role: Role | None) -> list[BotCommand]:
     """The command menu of a customer (role None), staff member or admin."""
-    names = list(CUSTOMER_COMMANDS) + (team_commands(role) if role is not None else [])
+    if role is None:
+        return [
+            BotCommand(name, description(catalog, language, name, customer=True))
+            for name in CUSTOMER_COMMANDS
+        ]
+    # A team member's /pause and /resume are the programme's (admins only).
+    names = [name for name in CUSTOMER_COMMANDS if name not in SHARED_COMMANDS]
+    names += team_commands(role)
     return [BotCommand(name, description(catalog, language, name)) for name in names]
 
 

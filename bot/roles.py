@@ -7,7 +7,21 @@ from storage.db import Database
 from storage.team import Role
 
 # Commands everyone may use, in the order of the customers' command menu.
-CUSTOMER_COMMANDS = ("start", "language", "stop", "help")
+CUSTOMER_COMMANDS = (
+    "start",
+    "pause",
+    "resume",
+    "frequency",
+    "mydata",
+    "privacy",
+    "forget",
+    "language",
+    "stop",
+    "help",
+)
+# Commands whose meaning follows the role: an admin's /pause pauses every round, a
+# customer's only their own check-ins. Gatekeeping lets customers through with them.
+SHARED_COMMANDS = frozenset({"pause", "resume"})
 # Commands only admins may use; gatekeeping checks these before any handler runs.
 ADMIN_COMMANDS = frozenset(
     {
@@ -22,6 +36,8 @@ ADMIN_COMMANDS = frozenset(
         "timezone",
         "pause",
         "resume",
+        "notnow",
+        "retention",
         "segment",
         "questions",
         "staff",
@@ -29,10 +45,13 @@ ADMIN_COMMANDS = frozenset(
         "audit",
         "digest_now",
         "hypothesis",
+        "alerts",
     }
 )
 # Commands staff and admins may use (they show customer data).
-STAFF_COMMANDS: frozenset[str] = frozenset({"settings", "segments", "digest", "export"})
+STAFF_COMMANDS: frozenset[str] = frozenset(
+    {"settings", "segments", "digest", "export", "followups", "cancel", "tell"}
+)
 
 
 async def role_of(db: Database, configured_admins: tuple[int, ...], user_id: int) -> Role | None:

@@ -16,8 +16,10 @@ from itertools import compress, count, islice
 from math import floor
 from operator import eq
 from types import MappingProxyType
+from typing import NamedTuple
 
 MAX_COUNT = 100_000
+DAY_SECONDS = 86_400
 
 # An asked customer is packed into one int, last_asked_at above the user id, so that sorting
 # plain ints orders by (last_asked_at, user_id): a list of a million of them sorts in C about
@@ -38,9 +40,12 @@ class SkipReason(StrEnum):
     OPEN_INVITATION = "open_invitation"
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A customer as the sampler sees them; times are epoch seconds."""
+class Candidate(NamedTuple):
+    """A customer as the sampler sees them; times are epoch seconds.
+
+    A named tuple, not a dataclass: a round builds one per reachable customer, a million of
+    them, and a tuple is built from a database row in a fifth of the time.
+    """
 
     user_id: int
     segment_id: int
@@ -48,6 +53,27 @@ class Candidate:
     paused_until: int | None
     last_asked_at: int | None
     has_open_invitation: bool
+    # The customer's own cool-down (/frequency; None: the global one) and their last "Not
+    # now" (a decline at or after `last_asked_at` was the answer to that last check-in).
+    cooldown_days: int | None = None
+    declined_at: int | None = None
+
+
+def cooldown_of(candidate: Candidate, cooldown_seconds: int, notnow_seconds: int | None) -> int:
+    """Seconds after `last_asked_at` before this customer may be asked again.
+
+    Their own cool-down when they set one, never shorter than the global one (so a global
+    one raised later wins); otherwise, after "Not now" to the last check-in, the Not-now
+    cool-down (never longer than the global one); otherwise the global one.
+    """
+    if candidate.cooldown_days is not None:
+        return max(cooldown_seconds, candidate.cooldown_days * DAY_SECONDS)
+    declined, last = candidate.declined_at, candidate.last_asked_at
+    # Declined at or after the last ask: "Not now" was the answer to that last check-in.
+    declined_last = declined is not None and last is not None and declined >= last
+    if notnow_seconds is not None and declined_last:
+        return min(cooldown_seconds, notnow_seconds)
+    return cooldown_seconds
 
 
 class InvalidSampleSize(ValueError):
@@ -161,8 +187,12 @@ def draw_sample(
     cooldown_seconds: int,
     seed: int,
     segment_id: int | None = None,
+    notnow_seconds: int | None = None,
 ) -> Sample:
     """Chooses a round's customers: eligible ones, split over segments, longest-unasked first.
+
+    A customer's cool-down is `cooldown_of` theirs: the global one unless they chose a longer
+    one or said "Not now" to their last check-in (`notnow_seconds`).
 
     Within a segment the never-asked come first, then by last_asked_at ascending; equal ones
     are ordered by a draw seeded with (`seed`, segment), made over the customers in user-id
@@ -174,7 +204,7 @@ def draw_sample(
     paused = open_invitation = cooling = 0
     # Asked at or before this moment means the cool-down is over.
     cooled = now - cooldown_seconds
-    # One plain loop: attribute reads on a slotted dataclass beat attrgetter and unpacking.
+    # One plain loop: attribute reads on the named tuple beat attrgetter.
     for candidate in candidates:
         segment = candidate.segment_id
         if segment_id is not None and segment != segment_id:
@@ -197,6 +227,12 @@ def draw_sample(
             open_invitation += 1
         elif (last := candidate.last_asked_at) is None:
             never[segment].append(_checked(candidate.user_id))
+        elif candidate.cooldown_days is not None or candidate.declined_at is not None:
+            # The few with a cool-down of their own; the common case stays one comparison.
+            if last > now - cooldown_of(candidate, cooldown_seconds, notnow_seconds):
+                cooling += 1
+            else:
+                asked[segment].append(last << _SHIFT | _checked(candidate.user_id))
         elif last > cooled:
             cooling += 1
         else:

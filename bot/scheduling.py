@@ -17,6 +17,7 @@ from telegram.error import TelegramError
 from bot.clock import epoch
 from bot.context import PulseApplication, PulseContext, Services
 from bot.digest.sending import run_due_digest
+from bot.privacy import apply_retention
 from bot.quiet_hours import parse_hhmm, quiet_until
 from bot.replying import send_replies
 from bot.rounds import SCHEDULED, start_round
@@ -129,14 +130,19 @@ async def ask_again(services: Services) -> int:
 
 
 async def upkeep_job(context: PulseContext) -> None:
-    """Expires overdue invitations, asks questions that never arrived, then sends what is
-    due (held invitations, reminders)."""
+    """Expires overdue invitations, erases free text past its retention, asks questions
+    that never arrived, then sends what is due (held invitations, reminders, confirmed
+    "you said, we did" updates)."""
     services = context.services
     expired = await services.sender.expire()
     if expired:
         log.info("%d invitation(s) expired", expired)
+    erased = await apply_retention(services.db, services.now())
+    if erased:
+        log.info("%d free-text answer(s) past their retention erased", erased)
     await ask_again(services)
     await services.sender.drain()
+    services.tells.wake()  # in the background: a long update must not hold up the upkeep
 
 
 async def schedule_jobs(app: PulseApplication) -> None:

@@ -22,7 +22,7 @@ CONTACT_SCORE = 3
 SCORES = (1, 2, 3, 4, 5)
 FACES = {1: "😞", 2: "🙁", 3: "😐", 4: "🙂", 5: "😄"}
 # "ci:<invitation id>:<action>[:<argument>]"; the handler's pattern and the parser agree.
-PRESS_DATA = re.compile(r"^ci:(\d+):(score|notnow|skip|contact|hyp)(?::([a-z0-9]+))?$")
+PRESS_DATA = re.compile(r"^ci:(\d{1,18}):(score|notnow|skip|contact|hyp)(?::([a-z0-9]+))?$")
 VERDICTS = ("yes", "partly", "no")
 
 Question = Literal["score", "challenge", "improvement", "hypothesis", "why", "contact"]

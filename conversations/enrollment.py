@@ -17,7 +17,7 @@ from storage.segments import Segment
 LANGUAGES = ("nl", "en")
 # Telegram's deep-link payload alphabet and length.
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-CONSENT_DATA = re.compile(r"^enroll:(yes|no):(\d+)$")
+CONSENT_DATA = re.compile(r"^enroll:(yes|no):(\d{1,18})$")
 STOP_DATA = re.compile(r"^stop:(yes|no)$")
 LANGUAGE_DATA = re.compile(r"^lang:(nl|en)$")
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import cast
 
 import aiosqlite
+
+from storage.invitations import OPEN_STATES
 
 
 class CustomerStatus(StrEnum):
@@ -35,6 +39,9 @@ class Customer:
     stopped_at: int | None
     last_asked_at: int | None
     updated_at: int
+    # Their own cool-down (/frequency; None: the global one), and their last "Not now".
+    cooldown_days: int | None = None
+    declined_at: int | None = None
 
     @property
     def reachable(self) -> bool:
@@ -53,9 +60,13 @@ class Profile:
     username: str | None
 
 
+_OPEN_SQL = "(" + ", ".join(f"'{state.value}'" for state in OPEN_STATES) + ")"
+_PAGE = 500
+
 _COLUMNS = (
     "user_id, chat_id, first_name, last_name, username, language, segment_id, status,"
-    " paused_until, consented_at, enrolled_at, stopped_at, last_asked_at, updated_at"
+    " paused_until, consented_at, enrolled_at, stopped_at, last_asked_at, updated_at,"
+    " cooldown_days, declined_at"
 )
 
 
@@ -177,3 +188,88 @@ async def reachable(conn: aiosqlite.Connection, segment_id: int | None = None) -
         f"SELECT {_COLUMNS} FROM customers WHERE {where} ORDER BY user_id", params
     ) as cursor:
         return [_customer(row) for row in await cursor.fetchall()]
+
+
+async def pause(conn: aiosqlite.Connection, user_id: int, *, until: int, now: int) -> Customer:
+    """Pauses a reachable customer until `until` (a new pause replaces the old one); raises
+    CustomerNotFound when there is no reachable customer with this id."""
+    cursor = await conn.execute(
+        "UPDATE customers SET status = 'paused', paused_until = ?, updated_at = ?"
+        " WHERE user_id = ? AND status IN ('active', 'paused')",
+        (until, now, user_id),
+    )
+    if cursor.rowcount == 0:
+        raise CustomerNotFound(user_id)
+    return await get(conn, user_id)
+
+
+async def set_cooldown(
+    conn: aiosqlite.Connection, user_id: int, days: int | None, *, now: int
+) -> Customer:
+    """Sets the customer's own cool-down (None: the global one); raises CustomerNotFound."""
+    cursor = await conn.execute(
+        "UPDATE customers SET cooldown_days = ?, updated_at = ? WHERE user_id = ?",
+        (days, now, user_id),
+    )
+    if cursor.rowcount == 0:
+        raise CustomerNotFound(user_id)
+    return await get(conn, user_id)
+
+
+# One reachable customer as a round's sampler needs them, in this order: user_id,
+# segment_id, status, paused_until, last_asked_at, has an open invitation (0 or 1),
+# cooldown_days, declined_at.
+SamplingRow = tuple[int, int, str, int | None, int | None, int, int | None, int | None]
+
+
+async def sampling_rows(
+    conn: aiosqlite.Connection, segment_id: int | None = None
+) -> list[SamplingRow]:
+    """Reachable customers (active and paused) as plain tuples (`SamplingRow`), by user id.
+
+    A round reads every reachable customer; a million full `Customer`s took ~16 s to build,
+    these columns as plain tuples a fraction of it. Whether an invitation is open comes
+    from the same query.
+    """
+    where = "c.status IN ('active', 'paused')"
+    params: tuple[int, ...] = ()
+    if segment_id is not None:
+        where += " AND c.segment_id = ?"
+        params = (segment_id,)
+    async with conn.execute(
+        "SELECT c.user_id, c.segment_id, c.status, c.paused_until, c.last_asked_at,"
+        " o.user_id IS NOT NULL, c.cooldown_days, c.declined_at FROM customers c"
+        # Measured faster than a NOT EXISTS per customer: the few open ones, indexed once.
+        f" LEFT JOIN (SELECT DISTINCT user_id FROM invitations WHERE state IN {_OPEN_SQL}) o"
+        f" ON o.user_id = c.user_id WHERE {where} ORDER BY c.user_id",
+        params,
+    ) as cursor:
+        cursor.row_factory = None  # plain tuples: sqlite3.Row costs more than the query
+        return cast(list[SamplingRow], await cursor.fetchall())
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Where and in which language to write to a customer, and their segment."""
+
+    chat_id: int
+    language: str
+    segment_id: int
+
+
+async def contacts(conn: aiosqlite.Connection, user_ids: Iterable[int]) -> dict[int, Contact]:
+    """The chat, language and segment of each of these customers (those that exist)."""
+    found: dict[int, Contact] = {}
+    ids = list(user_ids)
+    # In pages: SQLite allows a limited number of parameters per statement.
+    for start in range(0, len(ids), _PAGE):
+        page = ids[start : start + _PAGE]
+        marks = ", ".join("?" * len(page))
+        async with conn.execute(
+            "SELECT user_id, chat_id, language, segment_id FROM customers"
+            f" WHERE user_id IN ({marks})",
+            page,
+        ) as cursor:
+            for user_id, chat_id, language, segment in await cursor.fetchall():
+                found[user_id] = Contact(chat_id, language, segment)
+    return found

@@ -309,6 +309,11 @@ async def save_step(
             invitation.id,
         ),
     )
+    if state is CheckinState.DECLINED:
+        # "Not now" starts a shorter cool-down of its own (bot.sampling).
+        await conn.execute(
+            "UPDATE customers SET declined_at = ? WHERE user_id = ?", (now, invitation.user_id)
+        )
 
 
 async def mark_prompted(

@@ -35,6 +35,16 @@ class RuntimeSettings:
     digest_time: str = "09:00"
     # The IANA time zone of schedules and quiet hours; None: the configured PULSE_TIMEZONE.
     timezone: str | None = None
+    # The team is alerted when a customer scores this or lower (None: only when a customer
+    # asks to be contacted, which always alerts).
+    alert_score: int | None = 2
+    # Staff quiet hours, "HH:MM-HH:MM" local: alerts wait until they end; None: any hour.
+    alert_quiet: str | None = None
+    # After "Not now" a customer may be asked again this many days after that check-in
+    # (never later than the cool-down).
+    notnow_days: int = 14
+    # Free-text answers older than this many days are deleted by the upkeep; None: kept.
+    retention_days: int | None = 365
 
     def zone_name(self, configured: str) -> str:
         """The time zone schedules and quiet hours follow: this setting, else `configured`."""

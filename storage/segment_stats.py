@@ -31,11 +31,12 @@ class SegmentUse:
     customers: int
     pending: int
     invitations: int
+    hypotheses: int = 0
 
     @property
     def in_use(self) -> bool:
         """Whether anything refers to the segment."""
-        return bool(self.customers or self.pending or self.invitations)
+        return bool(self.customers or self.pending or self.invitations or self.hypotheses)
 
 
 async def figures(conn: aiosqlite.Connection, since: int) -> list[SegmentFigures]:
@@ -61,13 +62,15 @@ async def figures(conn: aiosqlite.Connection, since: int) -> list[SegmentFigures
 
 
 async def use_of(conn: aiosqlite.Connection, segment_id: int) -> SegmentUse:
-    """What refers to the segment: customers, consent questions out, past invitations."""
+    """What refers to the segment: customers, consent questions out, past invitations, and
+    hypotheses stated for it."""
     async with conn.execute(
         "SELECT (SELECT COUNT(*) FROM customers WHERE segment_id = ?),"
         " (SELECT COUNT(*) FROM pending_enrollments WHERE segment_id = ?),"
-        " (SELECT COUNT(*) FROM invitations WHERE segment_id = ?)",
-        (segment_id, segment_id, segment_id),
+        " (SELECT COUNT(*) FROM invitations WHERE segment_id = ?),"
+        " (SELECT COUNT(*) FROM hypotheses WHERE segment_id = ?)",
+        (segment_id, segment_id, segment_id, segment_id),
     ) as cursor:
         row = await cursor.fetchone()
     assert row is not None
-    return SegmentUse(int(row[0]), int(row[1]), int(row[2]))
+    return SegmentUse(int(row[0]), int(row[1]), int(row[2]), int(row[3]))

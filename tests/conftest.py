@@ -71,6 +71,7 @@ async def app(
     yield application
     # As `bot.app.running` does: sends in flight finish before the HTTP client closes.
     await services_of(application).sender.close()
+    await services_of(application).tells.close()
     await application.shutdown()
     assert application.post_shutdown is not None
     await application.post_shutdown(application)
@@ -80,6 +81,8 @@ async def handle(app: PulseApplication, update: Update) -> None:
     """Handles one update as the pipeline would, including the button edits it leaves behind."""
     await app.process_update(update)
     await buttons_closed()
+    # And what it started beside it (alerts to staff), as a running bot would soon after.
+    await services_of(app).settle()
 
 
 def services_of(app: PulseApplication) -> Services:

@@ -23,6 +23,9 @@ STATE_TABLES = (
     "invite_codes",
     "rounds",
     "hypotheses",
+    "tells",
+    "followups",
+    "followup_drafts",
 )
 
 

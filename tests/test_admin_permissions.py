@@ -7,10 +7,12 @@ import pytest
 from telegram.ext import CommandHandler
 
 from bot.context import PulseApplication
-from bot.roles import ADMIN_COMMANDS, CUSTOMER_COMMANDS, STAFF_COMMANDS
+from bot.roles import ADMIN_COMMANDS, CUSTOMER_COMMANDS, SHARED_COMMANDS, STAFF_COMMANDS
+from storage import customers
+from storage.customers import CustomerStatus
 from storage.team import Role
 from tests.builders import Person
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, services_of
 from tests.team_chat import CUSTOMER, STAFF, STRANGER, enroll, make_member, reply, snapshot
 from tests.transport import FakeTelegram
 
@@ -21,6 +23,8 @@ INVOCATIONS = {
     "schedule": "/schedule checkin mon-fri 09:30",
     "sample": "/sample 10%",
     "cooldown": "/cooldown 14",
+    "notnow": "/notnow 7",
+    "retention": "/retention off",
     "reminder": "/reminder off",
     "expiry": "/expiry 48",
     "quiet": "/quiet off",
@@ -38,6 +42,10 @@ INVOCATIONS = {
     "digest_now": "/digest_now",
     "export": "/export",
     "hypothesis": "/hypothesis add Deliveries worry our customers most",
+    "followups": "/followups",
+    "cancel": "/cancel",
+    "alerts": "/alerts 3",
+    "tell": "/tell",
 }
 REFUSAL = "only for our team"
 REFUSAL_NL = "alleen voor ons team"
@@ -47,6 +55,10 @@ ROLES = {"customer": CUSTOMER, "stranger": STRANGER, "staff": STAFF, "admin": AD
 def allowed(role: str, command: str) -> bool:
     if role == "admin":
         return True
+    if command in SHARED_COMMANDS:
+        # A customer's (or stranger's) /pause and /resume are about themselves, never the
+        # programme: they are answered, and the settings stay as they were.
+        return role in ("customer", "stranger")
     return role == "staff" and command in STAFF_COMMANDS
 
 
@@ -65,7 +77,8 @@ def test_every_registered_command_is_a_customer_command_or_gatekept(
         for name in handler.commands
     }
     team = ADMIN_COMMANDS | STAFF_COMMANDS
-    assert registered - team == set(CUSTOMER_COMMANDS)
+    assert registered - team == set(CUSTOMER_COMMANDS) - SHARED_COMMANDS
+    assert set(CUSTOMER_COMMANDS) & ADMIN_COMMANDS >= SHARED_COMMANDS
     assert team <= registered
     assert not STAFF_COMMANDS & ADMIN_COMMANDS
 
@@ -83,6 +96,8 @@ async def test_who_may_use_each_team_command(
     if allowed(role, command):
         assert answer
         assert REFUSAL not in answer
+        if role != "admin":
+            assert await snapshot(app) == before  # nothing of the programme changed
     else:
         assert answer in (
             "Sorry, that command is only for our team.",
@@ -96,5 +111,19 @@ async def test_the_refusal_is_in_the_senders_language(
     app: PulseApplication, telegram: FakeTelegram
 ) -> None:
     await enroll(app, CUSTOMER)
-    assert REFUSAL_NL in await reply(app, telegram, CUSTOMER, "/pause")
-    assert REFUSAL in await reply(app, telegram, STRANGER, "/pause@pulse_test_bot")
+    assert REFUSAL_NL in await reply(app, telegram, CUSTOMER, "/sample 5")
+    assert REFUSAL in await reply(app, telegram, STRANGER, "/sample@pulse_test_bot 5")
+
+
+async def test_a_customers_pause_pauses_only_them_and_a_staff_members_is_refused(
+    app: PulseApplication, telegram: FakeTelegram
+) -> None:
+    await enroll(app, CUSTOMER)
+    await make_member(app, STAFF, Role.STAFF)
+    before = await snapshot(app)
+    assert "geen vragen tot" in await reply(app, telegram, CUSTOMER, "/pause 2")
+    assert REFUSAL in await reply(app, telegram, STAFF, "/pause")
+    assert await snapshot(app) == before  # the programme's rounds still run
+    async with services_of(app).db.read() as conn:
+        paused = await customers.get(conn, CUSTOMER.id)
+    assert paused.status is CustomerStatus.PAUSED

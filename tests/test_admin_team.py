@@ -58,11 +58,18 @@ async def test_an_admin_adds_staff_by_id_and_their_menu_follows(
     assert dutch.params["language_code"] == "nl"
     assert commands_of(english) == [
         "start",
+        "frequency",
+        "mydata",
+        "privacy",
+        "forget",
         "language",
         "stop",
         "help",
         "digest",
         "export",
+        "tell",
+        "followups",
+        "cancel",
         "settings",
         "segments",
     ]

@@ -316,3 +316,21 @@ async def test_text_typed_at_a_buttons_question_is_told_which_buttons(
     async with services_of(app).db.read() as conn:
         answers = await invitations.answers_for(conn, inv.id)
     assert [a.question for a in answers] == ["score", "challenge", "improvement"]
+
+
+async def test_the_thanks_promises_the_customers_own_longer_cool_down(
+    app: PulseApplication, telegram: FakeTelegram, clock: ManualClock
+) -> None:
+    clock._now = TUESDAY_10
+    person = PEOPLE[1]
+    await enroll_directly(app, [person])
+    async with services_of(app).db.transaction() as conn:
+        # As /frequency "every 3 months" stores it.
+        await customers.set_cooldown(conn, person.id, 90, now=0)
+    await round_now(app, clock)
+    inv = await invitation_of(app, person.id)
+    await handle(app, builders.press(app.bot, person, f"ci:{inv.id}:score:5"))
+    await handle(app, builders.press(app.bot, person, f"ci:{inv.id}:skip:challenge"))
+    await handle(app, builders.press(app.bot, person, f"ci:{inv.id}:skip:improvement"))
+    # 90 days after 17 November, not the global 30.
+    assert "won't hear from me again before 15 February" in telegram.last_text(person.id)

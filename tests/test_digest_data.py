@@ -36,6 +36,7 @@ async def seed(db: Database) -> None:
         invitations = [
             # id, user, segment, delivery, score, created, answered
             (1, 1, 1, "sent", 4, B0 + 10, B0 + 20),  # week 0
+            (7, 2, 1, "sent", 5, B0 + 20, B0 + WEEK + 20),  # week 0, answered in week 1
             (2, 2, 1, "sent", 2, B0 + WEEK, B0 + WEEK + 5),  # week 1, on the bound
             (3, 3, 2, "uncertain", 5, B0 + WEEK + 9, B0 + WEEK + 50),  # may have arrived
             (4, 4, 2, "failed", None, B0 + WEEK + 9, None),  # never reached them
@@ -47,7 +48,7 @@ async def seed(db: Database) -> None:
             " state, delivery, score, created_at, send_after, expires_at, answered_at)"
             " VALUES (?, ?, ?, ?, ?, 'en', 'done', ?, ?, ?, 0, 0, ?)",
             [
-                (i, 2 if i == 6 else 1, u, u, s, d, sc, c, a)
+                (i, 2 if i in (6, 7) else 1, u, u, s, d, sc, c, a)
                 for i, u, s, d, sc, c, a in invitations
             ],
         )
@@ -71,13 +72,18 @@ async def test_each_delivered_invitation_counts_in_the_week_it_was_made(db: Data
         rows = await digest_data.week_segment_counts(conn, BOUNDS)
     by_key = {(r.week, r.segment_id): r for r in rows}
     assert set(by_key) == {(0, 1), (1, 1), (1, 2)}
+    # Invitation 7's 5 came in the week after its own: week 0 is measured as its digest was.
     assert (by_key[0, 1].invited, by_key[0, 1].answered, by_key[0, 1].scores) == (
-        1,
+        2,
         1,
         (0, 0, 0, 1, 0),
     )
     # On the bound belongs to the later week.
     assert by_key[1, 1].scores == (0, 1, 0, 0, 0)
+    async with db.read() as conn:
+        (only,) = await digest_data.week_segment_counts(conn, BOUNDS[:2])
+    # A window of one week works too; its answers count until the week's end.
+    assert (only.week, only.invited, only.answered) == (0, 2, 1)
     # Failed is not invited; uncertain is; a score given after the period is not counted.
     assert (by_key[1, 2].invited, by_key[1, 2].answered, by_key[1, 2].scores) == (
         2,
@@ -109,3 +115,21 @@ async def test_follow_ups_are_contact_requests_first_then_low_scores(db: Databas
     async with db.read() as conn:
         later = await digest_data.follow_ups(conn, BOUNDS[1], BOUNDS[2] + 10, low_score=2)
     assert [(p.first_name, p.contact) for p in later] == [("Bo", True), ("Eli", False)]
+
+
+async def test_an_anonymous_record_left_by_forget_is_no_follow_up(db: Database) -> None:
+    await seed(db)
+    async with db.transaction() as conn:
+        # As /forget leaves a customer's check-ins: moved to a negative id with no name.
+        await conn.execute(
+            "INSERT INTO customers (user_id, chat_id, first_name, language, segment_id, status,"
+            " consented_at, enrolled_at, updated_at) VALUES (-1, -1, '', 'en', 1, 'stopped',"
+            " 0, 0, 0)"
+        )
+        await conn.execute("UPDATE invitations SET user_id = -1, chat_id = -1 WHERE id = 2")
+    async with db.read() as conn:
+        people = await digest_data.follow_ups(conn, BOUNDS[0], BOUNDS[2], low_score=2)
+        counts = await digest_data.week_segment_counts(conn, BOUNDS)
+    assert people == []
+    # Their score still counts in the week's figures.
+    assert {(r.week, r.segment_id): r.scores for r in counts}[1, 1] == (0, 1, 0, 0, 0)

@@ -53,7 +53,18 @@ async def test_customers_enroll_refuse_stop_and_block_through_the_real_process(
         wholesale = code_from(await act(admin, admin.send("/invite wholesale")))
         assert retail != wholesale
         # Dutch and English menus were set for customers.
-        assert [name for name, _ in sandbox.commands()] == ["start", "language", "stop", "help"]
+        assert [name for name, _ in sandbox.commands()] == [
+            "start",
+            "pause",
+            "resume",
+            "frequency",
+            "mydata",
+            "privacy",
+            "forget",
+            "language",
+            "stop",
+            "help",
+        ]
         assert sandbox.commands(language_code="nl")[0][1] == "Meedoen met Pulse"
 
         welcome = await act(bram, bram.send(f"/start {retail}"))

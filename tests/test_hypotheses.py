@@ -124,3 +124,27 @@ async def test_staff_cannot_change_hypotheses(
     await make_member(app, STAFF, Role.STAFF)
     assert "only for our team" in await reply(app, telegram, STAFF, "/hypothesis add Prices")
     assert await listed(app) == []
+
+
+async def test_a_segment_with_a_hypothesis_is_not_removed_silently(
+    app: PulseApplication, telegram: FakeTelegram
+) -> None:
+    await reply(app, telegram, ADMIN, "/invite retail")
+    await reply(app, telegram, ADMIN, "/hypothesis add retail Deliveries worry customers")
+    refused = await reply(app, telegram, ADMIN, "/segment remove retail")
+    assert "Segment <b>retail</b> is not removed" in refused
+    assert "1 hypothesis(es) belong to it" in refused
+    (kept,) = await listed(app)
+    assert kept.segment_id is not None
+
+
+async def test_an_id_too_large_for_the_database_is_an_unknown_hypothesis(
+    app: PulseApplication, telegram: FakeTelegram
+) -> None:
+    huge = "9" * 30
+    assert f"There is no hypothesis <b>#{huge}</b>" in await reply(
+        app, telegram, ADMIN, f"/hypothesis retire {huge}"
+    )
+    assert "There is no hypothesis" in await reply(
+        app, telegram, ADMIN, f"/hypothesis text {huge} nl Hallo"
+    )

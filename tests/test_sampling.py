@@ -27,6 +27,7 @@ from bot.sampling import (
     SkipReason,
     Stratum,
     allocate,
+    cooldown_of,
     draw_sample,
     parse_sample_size,
 )
@@ -917,3 +918,89 @@ def test_any_round_drawn_again_with_the_same_seed_is_the_same_in_any_input_order
     shuffled = people.copy()
     rng.shuffle(shuffled)
     assert draw_from(shuffled, size, seed) == first
+
+
+# --- A customer's own cool-down (/frequency) and "Not now" --------------------------------
+
+NOTNOW = 14 * DAY
+
+
+def own(
+    user_id: int,
+    *,
+    last_asked_at: int,
+    cooldown_days: int | None = None,
+    declined_at: int | None = None,
+) -> Candidate:
+    return Candidate(user_id, 1, "active", None, last_asked_at, False, cooldown_days, declined_at)
+
+
+def draw_with_not_now(candidates: Sequence[Candidate], cooldown: int = COOLDOWN) -> Sample:
+    return draw_sample(
+        candidates,
+        size=parse_sample_size("20"),
+        now=NOW,
+        cooldown_seconds=cooldown,
+        seed=SEED,
+        notnow_seconds=NOTNOW,
+    )
+
+
+@pytest.mark.parametrize(
+    ("cooldown_days", "global_seconds", "expected"),
+    [
+        (None, COOLDOWN, COOLDOWN),  # nothing of their own: the global one
+        (60, COOLDOWN, 60 * DAY),  # asked to be asked less often
+        (10, COOLDOWN, COOLDOWN),  # never shorter than the global one
+        (60, 90 * DAY, 90 * DAY),  # a global one raised later wins
+    ],
+)
+def test_a_customers_own_cool_down_is_the_longer_of_theirs_and_the_global_one(
+    cooldown_days: int | None, global_seconds: int, expected: int
+) -> None:
+    chosen = own(1, last_asked_at=NOW - DAY, cooldown_days=cooldown_days)
+    assert cooldown_of(chosen, global_seconds, NOTNOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("declined_at", "notnow", "expected"),
+    [
+        (NOW - 39 * DAY, NOTNOW, NOTNOW),  # "Not now" to the last check-in
+        (NOW - 40 * DAY, NOTNOW, NOTNOW),  # pressed the moment it was asked
+        (NOW - 41 * DAY, NOTNOW, COOLDOWN),  # to an earlier check-in: this one counts fully
+        (NOW - 39 * DAY, None, COOLDOWN),  # no Not-now cool-down given
+        (NOW - 39 * DAY, 60 * DAY, COOLDOWN),  # never longer than the cool-down
+    ],
+    ids=["last", "at-once", "earlier", "unset", "longer"],
+)
+def test_not_now_to_the_last_check_in_starts_a_shorter_cool_down_of_its_own(
+    declined_at: int, notnow: int | None, expected: int
+) -> None:
+    declined = own(1, last_asked_at=NOW - 40 * DAY, declined_at=declined_at)
+    assert cooldown_of(declined, COOLDOWN, notnow) == expected
+
+
+def test_a_customers_own_frequency_is_not_shortened_by_not_now() -> None:
+    chosen = own(1, last_asked_at=NOW - 20 * DAY, cooldown_days=60, declined_at=NOW - 20 * DAY)
+    assert cooldown_of(chosen, COOLDOWN, NOTNOW) == 60 * DAY
+
+
+def test_a_round_asks_after_not_now_sooner_and_after_a_chosen_frequency_later() -> None:
+    fifteen_days_ago = NOW - 15 * DAY
+    sample = draw_with_not_now(
+        [
+            own(1, last_asked_at=fifteen_days_ago, declined_at=fifteen_days_ago + 60),
+            own(2, last_asked_at=fifteen_days_ago),
+            own(3, last_asked_at=NOW - 40 * DAY),
+            own(4, last_asked_at=NOW - 40 * DAY, cooldown_days=60),
+            own(5, last_asked_at=NOW - 61 * DAY, cooldown_days=60),
+            own(6, last_asked_at=NOW - 13 * DAY, declined_at=NOW - 13 * DAY),
+        ]
+    )
+    assert sorted(sample.user_ids) == [1, 3, 5]
+    assert sample.skipped[SkipReason.COOLDOWN] == 3
+
+
+def test_a_round_without_a_not_now_cool_down_keeps_the_global_one_for_everyone() -> None:
+    declined = own(1, last_asked_at=NOW - 15 * DAY, declined_at=NOW - 15 * DAY)
+    assert draw([declined]).user_ids == ()

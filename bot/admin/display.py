@@ -18,6 +18,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "checkins": ("checkins_paused",),
     "sample": ("sample_size",),
     "cooldown": ("cooldown_days",),
+    "notnow": ("notnow_days",),
+    "retention": ("retention_days",),
     "reminder": ("reminder_hours",),
     "expiry": ("expiry_hours",),
     "quiet": ("quiet_start", "quiet_end"),
@@ -25,6 +27,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "digest_schedule": ("digest_day", "digest_time"),
     "catch_up": ("catch_up_hours",),
     "sending": ("send_rate", "chat_interval"),
+    "alerts": ("alert_score",),
+    "alert_quiet": ("alert_quiet",),
 }
 # Fields whose change moves the scheduled jobs.
 SCHEDULE_FIELDS = frozenset(
@@ -71,6 +75,13 @@ def value_text(
         return text(language, "admin.value.sample_count", count=size)
     if group == "cooldown":
         return Html(_count(catalog, language, "days", config.cooldown_days))
+    if group == "notnow":
+        return Html(_count(catalog, language, "days", config.notnow_days))
+    if group == "retention":
+        if config.retention_days is None:
+            return text(language, "admin.value.off")
+        days = _count(catalog, language, "days", config.retention_days)
+        return text(language, "admin.value.retention", days=days)
     if group in ("reminder", "expiry", "catch_up"):
         hours = {
             "reminder": config.reminder_hours,
@@ -88,6 +99,15 @@ def value_text(
         if config.timezone is None:
             return text(language, "admin.value.zone_configured", zone=configured_zone)
         return text(language, "admin.value.zone", zone=config.timezone)
+    if group == "alerts":
+        if config.alert_score is None:
+            return text(language, "admin.value.alerts_contact_only")
+        return text(language, "admin.value.alerts", score=config.alert_score)
+    if group == "alert_quiet":
+        if config.alert_quiet is None:
+            return text(language, "admin.value.off")
+        start, _, end = config.alert_quiet.partition("-")
+        return text(language, "admin.value.quiet", start=start, end=end)
     if group == "sending":
         values = {"rate": f"{config.send_rate:g}", "interval": f"{config.chat_interval:g}"}
         return text(language, "admin.value.sending", **values)

@@ -33,6 +33,9 @@ _HANDLE = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
 OFF_WORDS = frozenset({"off", "uit", "none", "geen"})
 
 MAX_COOLDOWN_DAYS = 365
+# Free text is kept at least a month: the digests that quote it must have been sent.
+MIN_RETENTION_DAYS = 30
+MAX_RETENTION_DAYS = 3650
 MAX_HOURS = 24 * 30
 MAX_AUDIT = 50
 DEFAULT_AUDIT = 10
@@ -141,6 +144,18 @@ def parse_whole(args: list[str], *, low: int, high: int) -> int:
 def parse_cooldown(args: list[str]) -> int:
     """Days between two check-ins of one customer: 0 to 365."""
     return parse_whole(args, low=0, high=MAX_COOLDOWN_DAYS)
+
+
+def parse_notnow(args: list[str]) -> int:
+    """Days after a check-in answered "Not now" before that customer may be asked again."""
+    return parse_whole(args, low=1, high=MAX_COOLDOWN_DAYS)
+
+
+def parse_retention(args: list[str]) -> int | None:
+    """Days free-text answers are kept, or None for `off` (kept until the customer erases)."""
+    if len(args) == 1 and args[0].lower() in OFF_WORDS:
+        return None
+    return parse_whole(args, low=MIN_RETENTION_DAYS, high=MAX_RETENTION_DAYS)
 
 
 def parse_reminder(args: list[str]) -> int | None:

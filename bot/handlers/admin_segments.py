@@ -87,6 +87,7 @@ async def _remove(chat: AdminChat, name: str) -> None:
             customers=use.customers,
             pending=use.pending,
             invitations=use.invitations,
+            hypotheses=use.hypotheses,
         )
         return
     if removed is None:

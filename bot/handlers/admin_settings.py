@@ -122,6 +122,24 @@ async def cooldown_command(update: Update, context: PulseContext) -> None:
     )
 
 
+async def notnow_command(update: Update, context: PulseContext) -> None:
+    """Sets the days after a "Not now" before that customer may be asked again."""
+    await _change(
+        update, context, "notnow", "notnow", lambda a: {"notnow_days": parsing.parse_notnow(a)}
+    )
+
+
+async def retention_command(update: Update, context: PulseContext) -> None:
+    """Sets the days free-text answers are kept, or keeps them until a customer erases them."""
+    await _change(
+        update,
+        context,
+        "retention",
+        "retention",
+        lambda a: {"retention_days": parsing.parse_retention(a)},
+    )
+
+
 async def reminder_command(update: Update, context: PulseContext) -> None:
     """Sets the hours before the one reminder, or turns it off."""
     await _change(

@@ -7,7 +7,7 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import PulseContext
-from bot.roles import ADMIN_COMMANDS, STAFF_COMMANDS, role_of
+from bot.roles import ADMIN_COMMANDS, SHARED_COMMANDS, STAFF_COMMANDS, role_of
 from conversations.enrollment import language_for
 from storage.team import Role
 
@@ -38,7 +38,8 @@ def command_name(text: str) -> str:
 
 
 async def check_team_command(update: Update, context: PulseContext) -> None:
-    """Lets team commands through only for the roles allowed; others get one polite line."""
+    """Lets team commands through only for the roles allowed (and the shared ones for
+    customers); others get one polite line."""
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None or not message.text:
@@ -50,6 +51,8 @@ async def check_team_command(update: Update, context: PulseContext) -> None:
     role = await role_of(services.db, services.settings.admin_ids, user.id)
     if role is Role.ADMIN or (role is Role.STAFF and name in STAFF_COMMANDS):
         return
+    if role is None and name in SHARED_COMMANDS:
+        return  # a customer's own pause (bot.handlers.controls)
     language = await services.enrollment.language_of(user.id, language_for(user.language_code))
     await message.reply_text(services.catalog.text(language, "general.not_allowed"))
     raise ApplicationHandlerStop

@@ -66,10 +66,16 @@ async def _list(chat: AdminChat) -> None:
     await chat.send("\n".join(lines))
 
 
+# Past anything SQLite stores (2^63): such an id names no hypothesis.
+MAX_ID = 2**62
+
+
 def _id(word: str) -> int:
     text = word.removeprefix("#")
     if not text.isdecimal():
         raise WrongUsage(word)
+    if int(text) > MAX_ID:
+        raise InvalidArgument("unknown_hypothesis", id=text)
     return int(text)
 
 

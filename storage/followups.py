@@ -1,0 +1,519 @@
+"""Follow-up threads: one per check-in that alerted the team, its alert deliveries, its
+messages both ways, and the replies team members are writing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import aiosqlite
+
+from storage.invitations import OPEN_STATES, CheckinState
+
+
+class FollowupStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+class Direction(StrEnum):
+    TO_CUSTOMER = "to_customer"
+    FROM_CUSTOMER = "from_customer"
+
+
+class SendStatus(StrEnum):
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class FollowupNotFound(LookupError):
+    """No follow-up has that id."""
+
+
+@dataclass(frozen=True)
+class Followup:
+    id: int
+    invitation_id: int
+    user_id: int
+    reason: str  # "score" or "contact": what raised it first
+    status: FollowupStatus
+    created_at: int
+    alert_after: int
+    alerted_at: int | None
+    shown_answers: int
+    replier_id: int | None
+    last_activity_at: int
+    closed_at: int | None
+    closed_by: int | None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the alert and /followups show about a thread's customer and check-in."""
+
+    first_name: str
+    last_name: str | None
+    username: str | None
+    language: str
+    segment: str
+    score: int | None
+    # question -> stored value (None when skipped): score, challenge, improvement,
+    # hypothesis, why, contact
+    answers: dict[str, str | None]
+    checked_in_at: int
+    still_open: bool
+    probe_nl: str | None
+    probe_en: str | None
+
+    @property
+    def wants_contact(self) -> bool:
+        """Whether the customer answered yes to "May someone contact you?"."""
+        return self.answers.get("contact") == "yes"
+
+
+@dataclass(frozen=True)
+class AlertState:
+    """A check-in as alerts see it: its score, its contact answer, how many answers it
+    has, and the thread it opened (if any)."""
+
+    invitation_id: int
+    score: int | None
+    contact: str | None
+    answers: int
+    followup: Followup | None
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    id: int
+    followup_id: int
+    direction: Direction
+    staff_id: int
+    staff_name: str | None
+    text: str
+    created_at: int
+    status: SendStatus
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A reply a team member is writing."""
+
+    staff_id: int
+    staff_name: str | None
+    followup_id: int
+    confirmed: bool
+    text: str | None
+    created_at: int
+
+
+_COLUMNS = (
+    "id, invitation_id, user_id, reason, status, created_at, alert_after, alerted_at,"
+    " shown_answers, replier_id, last_activity_at, closed_at, closed_by"
+)
+_MESSAGE_COLUMNS = (
+    "id, followup_id, direction, staff_id, staff_name, text, created_at, status, error"
+)
+
+
+def _followup(row: aiosqlite.Row) -> Followup:
+    values = dict(row)
+    values["status"] = FollowupStatus(values["status"])
+    return Followup(**values)
+
+
+def _message(row: aiosqlite.Row) -> ThreadMessage:
+    values = dict(row)
+    values["direction"] = Direction(values["direction"])
+    values["status"] = SendStatus(values["status"])
+    return ThreadMessage(**values)
+
+
+async def _select(
+    conn: aiosqlite.Connection, where: str, params: tuple[object, ...]
+) -> list[Followup]:
+    async with conn.execute(f"SELECT {_COLUMNS} FROM followups WHERE {where}", params) as cursor:
+        return [_followup(row) for row in await cursor.fetchall()]
+
+
+# --- threads ----------------------------------------------------------------------------
+
+
+async def create(
+    conn: aiosqlite.Connection,
+    *,
+    invitation_id: int,
+    user_id: int,
+    reason: str,
+    now: int,
+    alert_after: int,
+) -> Followup | None:
+    """Opens the thread of a check-in; None when it has one already (nothing changes)."""
+    cursor = await conn.execute(
+        "INSERT INTO followups (invitation_id, user_id, reason, created_at, alert_after,"
+        " last_activity_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (invitation_id) DO NOTHING",
+        (invitation_id, user_id, reason, now, alert_after, now),
+    )
+    if cursor.rowcount != 1:
+        return None
+    return await find_for_invitation(conn, invitation_id)
+
+
+async def find(conn: aiosqlite.Connection, followup_id: int) -> Followup | None:
+    """The thread with this id, or None."""
+    found = await _select(conn, "id = ?", (followup_id,))
+    return found[0] if found else None
+
+
+async def get(conn: aiosqlite.Connection, followup_id: int) -> Followup:
+    """The thread with this id; raises FollowupNotFound."""
+    found = await find(conn, followup_id)
+    if found is None:
+        raise FollowupNotFound(followup_id)
+    return found
+
+
+async def find_for_invitation(conn: aiosqlite.Connection, invitation_id: int) -> Followup | None:
+    """The thread a check-in opened, or None."""
+    found = await _select(conn, "invitation_id = ?", (invitation_id,))
+    return found[0] if found else None
+
+
+async def waiting_for_customer(conn: aiosqlite.Connection, user_id: int) -> Followup | None:
+    """The customer's open thread that a team member wrote in most recently, or None: where
+    the customer's own messages go."""
+    found = await _select(
+        conn,
+        "user_id = ? AND status = 'open' AND replier_id IS NOT NULL"
+        " ORDER BY last_activity_at DESC, id DESC LIMIT 1",
+        (user_id,),
+    )
+    return found[0] if found else None
+
+
+async def held(conn: aiosqlite.Connection, now: int) -> list[Followup]:
+    """Open threads whose alert is due and not yet sent (held for staff quiet hours, or
+    interrupted before it went out), oldest first."""
+    return await _select(
+        conn, "alerted_at IS NULL AND alert_after <= ? AND status = 'open' ORDER BY id", (now,)
+    )
+
+
+async def listing(
+    conn: aiosqlite.Connection, status: FollowupStatus, limit: int
+) -> list[Followup]:
+    """Threads with this status, the most recently active first."""
+    return await _select(
+        conn,
+        "status = ? ORDER BY last_activity_at DESC, id DESC LIMIT ?",
+        (status.value, limit),
+    )
+
+
+async def count(conn: aiosqlite.Connection, status: FollowupStatus) -> int:
+    """How many threads have this status."""
+    async with conn.execute(
+        "SELECT COUNT(*) FROM followups WHERE status = ?", (status.value,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def facts(conn: aiosqlite.Connection, followup: Followup) -> Facts:
+    """The customer and their check-in's answers, as stored now."""
+    async with conn.execute(
+        "SELECT c.first_name, c.last_name, c.username, c.language, s.name AS segment,"
+        " i.score, i.created_at, i.state,"
+        " h.text_nl AS probe_nl, h.text_en AS probe_en"
+        " FROM invitations i JOIN customers c ON c.user_id = i.user_id"
+        " JOIN segments s ON s.id = i.segment_id"
+        " LEFT JOIN hypotheses h ON h.id = i.hypothesis_id"
+        " WHERE i.id = ?",
+        (followup.invitation_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        raise FollowupNotFound(followup.id)
+    async with conn.execute(
+        "SELECT question, value FROM answers WHERE invitation_id = ? ORDER BY id",
+        (followup.invitation_id,),
+    ) as cursor:
+        answers = {str(r[0]): r[1] for r in await cursor.fetchall()}
+    return Facts(
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        username=row["username"],
+        language=row["language"],
+        segment=row["segment"],
+        score=row["score"],
+        answers=answers,
+        checked_in_at=row["created_at"],
+        still_open=CheckinState(row["state"]) in OPEN_STATES,
+        probe_nl=row["probe_nl"],
+        probe_en=row["probe_en"],
+    )
+
+
+async def checkin_question_open(conn: aiosqlite.Connection, user_id: int, now: int) -> bool:
+    """Whether the customer's newest check-in has a question out that text could answer
+    (a check-in answer always goes before a follow-up)."""
+    async with conn.execute(
+        "SELECT state, sent_at, expires_at FROM invitations WHERE user_id = ?"
+        " ORDER BY id DESC LIMIT 1",
+        (user_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is None or row["sent_at"] is None or row["expires_at"] <= now:
+        return False
+    return CheckinState(row["state"]) in OPEN_STATES
+
+
+async def alert_state(
+    conn: aiosqlite.Connection, user_id: int, invitation_id: int | None
+) -> AlertState | None:
+    """The customer's check-in `invitation_id` (None: their newest), or None when they have
+    no such check-in."""
+    async with conn.execute(
+        "SELECT i.id, i.score,"
+        " (SELECT value FROM answers a WHERE a.invitation_id = i.id AND a.question = 'contact'),"
+        " (SELECT COUNT(*) FROM answers a WHERE a.invitation_id = i.id)"
+        " FROM invitations i WHERE i.user_id = ? AND (? IS NULL OR i.id = ?)"
+        " ORDER BY i.id DESC LIMIT 1",
+        (user_id, invitation_id, invitation_id),
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        return None
+    followup = await find_for_invitation(conn, int(row[0]))
+    return AlertState(int(row[0]), row[1], row[2], int(row[3]), followup)
+
+
+async def show_answers(conn: aiosqlite.Connection, followup_id: int, answers: int) -> bool:
+    """Records that the alerts now show `answers` answers; False when they showed as many
+    already (another handling of the same answer edited them)."""
+    cursor = await conn.execute(
+        "UPDATE followups SET shown_answers = ? WHERE id = ? AND shown_answers < ?",
+        (answers, followup_id, answers),
+    )
+    return cursor.rowcount == 1
+
+
+async def touch(conn: aiosqlite.Connection, followup_id: int, now: int) -> None:
+    """Records activity in a thread now."""
+    await conn.execute(
+        "UPDATE followups SET last_activity_at = ? WHERE id = ?", (now, followup_id)
+    )
+
+
+async def close(conn: aiosqlite.Connection, followup_id: int, *, actor_id: int, now: int) -> bool:
+    """Marks a thread done; False when it was done already. Its drafts are dropped."""
+    cursor = await conn.execute(
+        "UPDATE followups SET status = 'done', closed_at = ?, closed_by = ?,"
+        " last_activity_at = ? WHERE id = ? AND status = 'open'",
+        (now, actor_id, now, followup_id),
+    )
+    if cursor.rowcount != 1:
+        return False
+    await conn.execute("DELETE FROM followup_drafts WHERE followup_id = ?", (followup_id,))
+    return True
+
+
+# --- alert deliveries -------------------------------------------------------------------
+
+
+# Far longer than an alert's sends take (three tries with their waits).
+STALE_CLAIM_SECONDS = 120
+
+
+async def claim_alerts(
+    conn: aiosqlite.Connection, followup_id: int, user_ids: list[int], now: int
+) -> list[int]:
+    """Claims the alert's delivery to each of `user_ids`; returns those not claimed before."""
+    claimed: list[int] = []
+    for user_id in user_ids:
+        # A claim still "sending" long after it was made belongs to a process that died
+        # mid-send: claimed again, since a lost alert about an unhappy customer does more
+        # harm than one that arrives twice.
+        cursor = await conn.execute(
+            "INSERT INTO followup_alerts (followup_id, user_id, status, claimed_at)"
+            " VALUES (?, ?, 'sending', ?) ON CONFLICT (followup_id, user_id) DO UPDATE"
+            " SET claimed_at = excluded.claimed_at"
+            " WHERE followup_alerts.status = 'sending'"
+            " AND followup_alerts.claimed_at < excluded.claimed_at - ?",
+            (followup_id, user_id, now, STALE_CLAIM_SECONDS),
+        )
+        if cursor.rowcount == 1:
+            claimed.append(user_id)
+    return claimed
+
+
+async def finish_alerts(
+    conn: aiosqlite.Connection,
+    followup_id: int,
+    results: list[tuple[int, int | None, str | None]],
+    now: int,
+) -> None:
+    """Records how each claimed delivery ended: (user id, message id, error), and that the
+    alert went out (only now: a crash before this leaves it to the upkeep to send)."""
+    await conn.execute(
+        "UPDATE followups SET alerted_at = COALESCE(alerted_at, ?) WHERE id = ?",
+        (now, followup_id),
+    )
+    await conn.executemany(
+        "UPDATE followup_alerts SET status = ?, message_id = ?, sent_at = ?, error = ?"
+        " WHERE followup_id = ? AND user_id = ?",
+        [
+            (
+                SendStatus.SENT.value if error is None else SendStatus.FAILED.value,
+                message_id,
+                now if error is None else None,
+                error,
+                followup_id,
+                user_id,
+            )
+            for user_id, message_id, error in results
+        ],
+    )
+
+
+async def sent_alerts(conn: aiosqlite.Connection, followup_id: int) -> list[tuple[int, int]]:
+    """(user id, message id) of every alert of the thread that arrived."""
+    async with conn.execute(
+        "SELECT user_id, message_id FROM followup_alerts"
+        " WHERE followup_id = ? AND status = 'sent' AND message_id IS NOT NULL ORDER BY user_id",
+        (followup_id,),
+    ) as cursor:
+        return [(int(r[0]), int(r[1])) for r in await cursor.fetchall()]
+
+
+# --- messages ---------------------------------------------------------------------------
+
+
+async def add_message(
+    conn: aiosqlite.Connection,
+    followup_id: int,
+    direction: Direction,
+    *,
+    staff_id: int,
+    staff_name: str | None,
+    text: str,
+    now: int,
+    status: SendStatus = SendStatus.SENDING,
+    error: str | None = None,
+) -> int:
+    """Stores a message of the thread (before it is sent) and the thread's activity."""
+    cursor = await conn.execute(
+        "INSERT INTO followup_messages (followup_id, direction, staff_id, staff_name, text,"
+        " created_at, status, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (followup_id, direction.value, staff_id, staff_name, text, now, status.value, error),
+    )
+    await touch(conn, followup_id, now)
+    if direction is Direction.TO_CUSTOMER and status is not SendStatus.FAILED:
+        await conn.execute(
+            "UPDATE followups SET replier_id = ? WHERE id = ?", (staff_id, followup_id)
+        )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+async def finish_message(
+    conn: aiosqlite.Connection, message_id: int, status: SendStatus, error: str | None = None
+) -> None:
+    """Records how a message's send ended."""
+    await conn.execute(
+        "UPDATE followup_messages SET status = ?, error = ? WHERE id = ?",
+        (status.value, error, message_id),
+    )
+
+
+async def messages(conn: aiosqlite.Connection, followup_id: int) -> list[ThreadMessage]:
+    """A thread's messages, oldest first."""
+    async with conn.execute(
+        f"SELECT {_MESSAGE_COLUMNS} FROM followup_messages WHERE followup_id = ? ORDER BY id",
+        (followup_id,),
+    ) as cursor:
+        return [_message(row) for row in await cursor.fetchall()]
+
+
+async def last_reply_by_other(
+    conn: aiosqlite.Connection, followup_id: int, staff_id: int, since: int | None = None
+) -> ThreadMessage | None:
+    """The latest reply another team member sent the customer in this thread (after
+    `since`, when given), or None."""
+    async with conn.execute(
+        f"SELECT {_MESSAGE_COLUMNS} FROM followup_messages"
+        " WHERE followup_id = ? AND direction = 'to_customer' AND staff_id != ?"
+        " AND status != 'failed' AND created_at >= ? ORDER BY id DESC LIMIT 1",
+        (followup_id, staff_id, since if since is not None else 0),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else _message(row)
+
+
+# --- drafts -----------------------------------------------------------------------------
+
+
+def _draft(row: aiosqlite.Row) -> Draft:
+    values = dict(row)
+    values["confirmed"] = bool(values["confirmed"])
+    return Draft(**values)
+
+
+async def find_draft(conn: aiosqlite.Connection, staff_id: int) -> Draft | None:
+    """The reply this team member is writing, or None."""
+    async with conn.execute(
+        "SELECT staff_id, staff_name, followup_id, confirmed, text, created_at"
+        " FROM followup_drafts"
+        " WHERE staff_id = ?",
+        (staff_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else _draft(row)
+
+
+async def drafts_for(conn: aiosqlite.Connection, followup_id: int) -> list[Draft]:
+    """The replies being written in a thread, oldest first."""
+    async with conn.execute(
+        "SELECT staff_id, staff_name, followup_id, confirmed, text, created_at"
+        " FROM followup_drafts"
+        " WHERE followup_id = ? ORDER BY created_at, staff_id",
+        (followup_id,),
+    ) as cursor:
+        return [_draft(row) for row in await cursor.fetchall()]
+
+
+async def put_draft(
+    conn: aiosqlite.Connection,
+    staff_id: int,
+    staff_name: str | None,
+    followup_id: int,
+    *,
+    confirmed: bool,
+    now: int,
+) -> None:
+    """Starts a reply (replacing one the team member was writing elsewhere)."""
+    await conn.execute(
+        "INSERT INTO followup_drafts"
+        " (staff_id, staff_name, followup_id, confirmed, text, created_at)"
+        " VALUES (?, ?, ?, ?, NULL, ?) ON CONFLICT (staff_id) DO UPDATE SET"
+        " staff_name = excluded.staff_name, followup_id = excluded.followup_id,"
+        " confirmed = excluded.confirmed, text = NULL, created_at = excluded.created_at",
+        (staff_id, staff_name, followup_id, int(confirmed), now),
+    )
+
+
+async def hold_draft_text(conn: aiosqlite.Connection, staff_id: int, text: str) -> None:
+    """Keeps typed text in the draft until the team member confirms it."""
+    await conn.execute(
+        "UPDATE followup_drafts SET text = ? WHERE staff_id = ?", (text, staff_id)
+    )
+
+
+async def drop_draft(conn: aiosqlite.Connection, staff_id: int) -> Draft | None:
+    """Ends the reply this team member was writing; returns it, or None."""
+    draft = await find_draft(conn, staff_id)
+    if draft is not None:
+        await conn.execute("DELETE FROM followup_drafts WHERE staff_id = ?", (staff_id,))
+    return draft

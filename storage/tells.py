@@ -1,0 +1,221 @@
+"""Drafted and sent "you said, we did" updates, their audience and each delivery."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import aiosqlite
+
+from storage import audit
+
+
+class TellStatus(StrEnum):
+    DRAFT = "draft"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Tell:
+    id: int
+    target_kind: str
+    target: str
+    message: str
+    status: TellStatus
+    created_by: int
+    created_at: int
+    decided_by: int | None
+    decided_at: int | None
+
+
+@dataclass(frozen=True)
+class RecentText:
+    """A free-text answer of an active customer, for finding a theme's audience."""
+
+    user_id: int
+    text: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A delivery waiting to be sent, with what it needs."""
+
+    tell_id: int
+    user_id: int
+    chat_id: int
+    language: str
+    message: str
+
+
+_COLUMNS = (
+    "id, target_kind, target, message, status, created_by, created_at, decided_by, decided_at"
+)
+
+
+async def recent_texts(conn: aiosqlite.Connection, since: int) -> list[RecentText]:
+    """Challenges and improvement requests given since `since` by active customers."""
+    async with conn.execute(
+        "SELECT i.user_id, a.value, i.language FROM answers a"
+        " JOIN invitations i ON i.id = a.invitation_id"
+        " JOIN customers c ON c.user_id = i.user_id AND c.status = 'active'"
+        " WHERE a.question IN ('challenge', 'improvement') AND a.skipped = 0"
+        " AND a.value IS NOT NULL AND a.answered_at >= ? ORDER BY a.id",
+        (since,),
+    ) as cursor:
+        return [RecentText(int(r[0]), str(r[1]), str(r[2])) for r in await cursor.fetchall()]
+
+
+async def hypothesis_audience(conn: aiosqlite.Connection, hypothesis_id: int) -> list[int]:
+    """Active customers who answered the hypothesis (not skipped)."""
+    async with conn.execute(
+        "SELECT DISTINCT i.user_id FROM answers a JOIN invitations i ON i.id = a.invitation_id"
+        " JOIN customers c ON c.user_id = i.user_id AND c.status = 'active'"
+        " WHERE a.question = 'hypothesis' AND a.skipped = 0 AND i.hypothesis_id = ?"
+        " ORDER BY i.user_id",
+        (hypothesis_id,),
+    ) as cursor:
+        return [int(r[0]) for r in await cursor.fetchall()]
+
+
+async def draft(
+    conn: aiosqlite.Connection,
+    *,
+    target_kind: str,
+    target: str,
+    message: str,
+    audience: Sequence[int],
+    actor_id: int,
+    now: int,
+) -> Tell:
+    """Records a draft and its audience (fixed now, so the preview's count is what goes)."""
+    cursor = await conn.execute(
+        "INSERT INTO tells (target_kind, target, message, created_by, created_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (target_kind, target, message, actor_id, now),
+    )
+    tell_id = cursor.lastrowid
+    assert tell_id is not None
+    await conn.executemany(
+        "INSERT INTO tell_deliveries (tell_id, user_id) VALUES (?, ?)",
+        [(tell_id, user_id) for user_id in audience],
+    )
+    return await get(conn, tell_id)
+
+
+async def get(conn: aiosqlite.Connection, tell_id: int) -> Tell:
+    """The update with this id; raises LookupError."""
+    found = await find(conn, tell_id)
+    if found is None:
+        raise LookupError(tell_id)
+    return found
+
+
+async def find(conn: aiosqlite.Connection, tell_id: int) -> Tell | None:
+    """The update with this id, or None."""
+    async with conn.execute(f"SELECT {_COLUMNS} FROM tells WHERE id = ?", (tell_id,)) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        return None
+    values = dict(row)
+    values["status"] = TellStatus(values["status"])
+    return Tell(**values)
+
+
+async def decide(
+    conn: aiosqlite.Connection, tell_id: int, status: TellStatus, *, actor_id: int, now: int
+) -> bool:
+    """Confirms or cancels a draft; False when it was decided already (by anyone)."""
+    cursor = await conn.execute(
+        "UPDATE tells SET status = ?, decided_by = ?, decided_at = ?"
+        " WHERE id = ? AND status = 'draft'",
+        (status.value, actor_id, now, tell_id),
+    )
+    if cursor.rowcount != 1:
+        return False
+    if status is TellStatus.CANCELLED:
+        await conn.execute(
+            "UPDATE tell_deliveries SET status = 'skipped' WHERE tell_id = ?", (tell_id,)
+        )
+    tell = await get(conn, tell_id)
+    await audit.record(
+        conn,
+        at=now,
+        actor_id=actor_id,
+        action=f"tell.{status.value}",
+        subject=f"{tell.target_kind} {tell.target}",
+        new_value=tell.message,
+    )
+    return True
+
+
+async def audience_size(conn: aiosqlite.Connection, tell_id: int) -> int:
+    """How many customers the update is for."""
+    async with conn.execute(
+        "SELECT COUNT(*) FROM tell_deliveries WHERE tell_id = ?", (tell_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def claim_pending(conn: aiosqlite.Connection, limit: int) -> list[Pending]:
+    """Claims up to `limit` deliveries of confirmed updates for sending; a customer who has
+    stopped, paused or blocked since is skipped instead."""
+    await conn.execute(
+        "UPDATE tell_deliveries SET status = 'skipped' WHERE status = 'pending'"
+        " AND tell_id IN (SELECT id FROM tells WHERE status = 'confirmed')"
+        " AND user_id NOT IN (SELECT user_id FROM customers WHERE status = 'active')"
+    )
+    async with conn.execute(
+        "SELECT d.tell_id, d.user_id, c.chat_id, c.language, t.message FROM tell_deliveries d"
+        " JOIN tells t ON t.id = d.tell_id AND t.status = 'confirmed'"
+        " JOIN customers c ON c.user_id = d.user_id"
+        " WHERE d.status = 'pending' ORDER BY d.tell_id, d.user_id LIMIT ?",
+        (limit,),
+    ) as cursor:
+        rows = [
+            Pending(int(r[0]), int(r[1]), int(r[2]), str(r[3]), str(r[4]))
+            for r in await cursor.fetchall()
+        ]
+    await conn.executemany(
+        "UPDATE tell_deliveries SET status = 'sending' WHERE tell_id = ? AND user_id = ?",
+        [(p.tell_id, p.user_id) for p in rows],
+    )
+    return rows
+
+
+async def release(conn: aiosqlite.Connection, claimed: Sequence[Pending]) -> None:
+    """Puts claimed deliveries that were never attempted back in the queue."""
+    await conn.executemany(
+        "UPDATE tell_deliveries SET status = 'pending'"
+        " WHERE tell_id = ? AND user_id = ? AND status = 'sending'",
+        [(p.tell_id, p.user_id) for p in claimed],
+    )
+
+
+async def finish(
+    conn: aiosqlite.Connection,
+    tell_id: int,
+    user_id: int,
+    *,
+    sent: bool,
+    now: int,
+    error: str | None = None,
+) -> None:
+    """Records how a claimed delivery ended."""
+    await conn.execute(
+        "UPDATE tell_deliveries SET status = ?, sent_at = ?, error = ?"
+        " WHERE tell_id = ? AND user_id = ?",
+        ("sent" if sent else "failed", now if sent else None, error, tell_id, user_id),
+    )
+
+
+async def counts(conn: aiosqlite.Connection, tell_id: int) -> dict[str, int]:
+    """Deliveries by status."""
+    async with conn.execute(
+        "SELECT status, COUNT(*) FROM tell_deliveries WHERE tell_id = ? GROUP BY status",
+        (tell_id,),
+    ) as cursor:
+        return {str(r[0]): int(r[1]) for r in await cursor.fetchall()}
