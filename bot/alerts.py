@@ -5,16 +5,13 @@ upkeep), and the alert is edited in place as the rest of the check-in comes in."
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
-from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
+from telegram.error import TelegramError
 
 from bot.admin.display import run_text
 from bot.admin.parsing import OFF_WORDS, WrongUsage, parse_quiet, parse_whole
@@ -22,6 +19,7 @@ from bot.catalog import Catalog, Html
 from bot.clock import epoch
 from bot.context import PulseApplication, PulseContext, Services
 from bot.quiet_hours import quiet_until
+from bot.retries import with_retries
 from conversations.checkin import FACES
 from storage import digests, runtime_settings
 from storage import followups as threads
@@ -29,13 +27,9 @@ from storage.followups import Facts, Followup
 from storage.runtime_settings import RuntimeSettings
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 UPKEEP_JOB = "followups:upkeep"
 UPKEEP_SECONDS = 60
-# Passing failures (5xx, network) are tried this often, with doubling waits.
-ATTEMPTS = 3
-FIRST_BACKOFF = 1.0
 # Free text longer than this is cut in alerts and lists (the full text stays stored).
 QUOTE_CHARS = 500
 
@@ -85,7 +79,7 @@ def quote(text: str) -> str:
 
 
 def customer_label(catalog: Catalog, language: str, facts: Facts) -> Html:
-    """"Bram de Vries (@bram) · retail"."""
+    """ "Bram de Vries (@bram) · retail"."""
     name = " ".join(part for part in (facts.first_name, facts.last_name) if part)
     handle = catalog.text(language, "followups.handle", username=facts.username)
     return catalog.text(
@@ -142,9 +136,7 @@ def alert_text(
             customer=customer_label(catalog, language, facts),
         ),
         *said_lines(catalog, language, facts),
-        catalog.text(
-            language, "followups.checked_in", when=run_text(catalog, language, moment)
-        ),
+        catalog.text(language, "followups.checked_in", when=run_text(catalog, language, moment)),
     ]
     if facts.still_open:
         lines.append(catalog.text(language, "followups.still_answering"))
@@ -326,20 +318,3 @@ def schedule_upkeep(app: PulseApplication) -> None:
     for job in app.job_queue.get_jobs_by_name(UPKEEP_JOB):
         job.schedule_removal()
     app.job_queue.run_repeating(upkeep_job, interval=UPKEEP_SECONDS, first=5, name=UPKEEP_JOB)
-
-
-async def with_retries(call: Callable[[], Awaitable[T]]) -> T:
-    """Calls `call`, trying again after passing failures (5xx, network); a refusal (403,
-    400) or a timeout (it may have arrived) is raised at once."""
-    backoff = FIRST_BACKOFF
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            return await call()
-        except (TimedOut, Forbidden, BadRequest):
-            raise
-        except NetworkError:
-            if attempt == ATTEMPTS:
-                raise
-            await asyncio.sleep(backoff)
-            backoff *= 2
-    raise AssertionError("unreachable")

@@ -11,8 +11,9 @@ from enum import StrEnum
 import aiosqlite
 from telegram.error import Forbidden, TelegramError
 
-from bot.alerts import customer_label, thread_markup, with_retries
+from bot.alerts import customer_label, thread_markup
 from bot.context import PulseBot, Services
+from bot.retries import with_retries
 from bot.roles import role_of
 from storage import audit, customers, inbox, people
 from storage import followups as threads

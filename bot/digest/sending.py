@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from telegram import InputFile
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
+from telegram.error import TelegramError
 
 from bot.catalog import Catalog
 from bot.clock import epoch
@@ -23,15 +21,11 @@ from bot.digest import chart, figures, render
 from bot.digest.figures import DigestFigures, WeekFigures
 from bot.digest.period import Period, latest_occurrence, rolling_period, weeks_before
 from bot.outbound import BULK
+from bot.retries import with_retries
 from storage import digests, runtime_settings
 from storage.digests import DeliveryStatus, Recipient, StoredDigest
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-# Passing failures (5xx, network) are retried this often, with doubling waits.
-ATTEMPTS = 3
-FIRST_BACKOFF = 1.0
 
 
 @dataclass
@@ -91,27 +85,12 @@ async def _send_to(
     """The message parts, then the chart; bulk priority, so conversations go first."""
     bot: PulseBot = services.sender.bot
     for part in parts:
-        await _with_retries(partial(bot.send_message, chat_id, part, rate_limit_args=BULK))
-    await _with_retries(
+        await with_retries(partial(bot.send_message, chat_id, part, rate_limit_args=BULK))
+    await with_retries(
         lambda: bot.send_photo(
             chat_id, InputFile(png, filename="pulse.png"), caption=caption, rate_limit_args=BULK
         )
     )
-
-
-async def _with_retries(call: Callable[[], Awaitable[T]]) -> T:
-    backoff = FIRST_BACKOFF
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            return await call()
-        except (TimedOut, Forbidden, BadRequest):
-            raise
-        except NetworkError:
-            if attempt == ATTEMPTS:
-                raise
-            await asyncio.sleep(backoff)
-            backoff *= 2
-    raise AssertionError("unreachable")
 
 
 async def send_to_team(services: Services, period: Period, zone: ZoneInfo) -> DigestReport:
