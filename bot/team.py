@@ -125,6 +125,20 @@ async def _record(
     )
 
 
+async def _changeable(
+    conn: aiosqlite.Connection, configured: tuple[int, ...], ref: int | str
+) -> tuple[KnownPerson, Role | None]:
+    """The person `ref` names and their role now; raises for a configured admin, whose
+    role only PULSE_ADMIN_IDS decides."""
+    if ref in configured:
+        raise ConfiguredAdmin(ref)
+    person = await _resolve(conn, ref)
+    if person.user_id in configured:
+        raise ConfiguredAdmin(person.user_id)
+    member = await team.find(conn, person.user_id)
+    return person, member.role if member else None
+
+
 async def add(
     db: Database,
     configured: tuple[int, ...],
@@ -141,13 +155,7 @@ async def add(
     async with db.transaction() as conn:
         if not await inbox.claim_effect(conn, now):
             return None  # a refusal raises and rolls the claim back with it
-        if ref in configured:
-            raise ConfiguredAdmin(ref)
-        person = await _resolve(conn, ref)
-        if person.user_id in configured:
-            raise ConfiguredAdmin(person.user_id)
-        member = await team.find(conn, person.user_id)
-        current = member.role if member else None
+        person, current = await _changeable(conn, configured, ref)
         if current is Role.ADMIN or current is role:
             raise AlreadyInRole(person, current)
         await team.put(
@@ -183,13 +191,7 @@ async def remove(
     async with db.transaction() as conn:
         if not await inbox.claim_effect(conn, now):
             return None  # a refusal raises and rolls the claim back with it
-        if ref in configured:
-            raise ConfiguredAdmin(ref)
-        person = await _resolve(conn, ref)
-        if person.user_id in configured:
-            raise ConfiguredAdmin(person.user_id)
-        member = await team.find(conn, person.user_id)
-        current = member.role if member else None
+        person, current = await _changeable(conn, configured, ref)
         if current is not role:
             raise NotInRole(person, current)
         await team.remove(conn, person.user_id)
