@@ -169,13 +169,6 @@ def thread_markup(catalog: Catalog, language: str, followup_id: int) -> InlineKe
     )
 
 
-async def zone_of(services: Services) -> ZoneInfo:
-    """The time zone of schedules, quiet hours and the times the team reads."""
-    async with services.db.read() as conn:
-        config = await runtime_settings.load(conn)
-    return ZoneInfo(config.zone_name(services.settings.timezone))
-
-
 # --- raising and sending ----------------------------------------------------------------
 
 
@@ -197,7 +190,7 @@ async def after_answer(services: Services, user_id: int, invitation_id: int | No
         reason = alert_reason(config, state.score, state.contact)
         if reason is None:
             return
-        zone = ZoneInfo(config.zone_name(services.settings.timezone))
+        zone = config.zone(services.settings.timezone)
         start, end = quiet_window(config)
         held_until = quiet_until(services.clock.now(), zone, start, end)
         async with services.db.transaction() as conn:
@@ -240,7 +233,7 @@ async def send_alert(services: Services, followup: Followup) -> int:
         )
         facts = await threads.facts(conn, followup)
         await threads.show_answers(conn, followup.id, len(facts.answers))
-    zone = await zone_of(services)
+    zone = await services.zone()
     bot = services.sender.bot
     results: list[tuple[int, int | None, str | None]] = []
     for recipient in recipients:
@@ -278,7 +271,7 @@ async def _refresh(services: Services, followup: Followup, answers: int) -> None
         sent = await threads.sent_alerts(conn, followup.id)
         recipients = await digests.recipients(conn, services.settings.admin_ids)
     languages = {r.user_id: r.language for r in recipients}
-    zone = await zone_of(services)
+    zone = await services.zone()
     bot = services.sender.bot
     for user_id, message_id in sent:
         language = languages.get(user_id, "en")

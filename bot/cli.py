@@ -163,7 +163,6 @@ async def _show_settings(language: str) -> int:
 
 async def _export(target: Path) -> int:
     """Every answer as CSV; the times in the schedules' time zone."""
-    from zoneinfo import ZoneInfo
 
     from bot.export import write_csv
     from storage import runtime_settings
@@ -175,7 +174,7 @@ async def _export(target: Path) -> int:
     try:
         async with db.read() as conn:
             config = await runtime_settings.load(conn)
-        zone = ZoneInfo(config.zone_name(settings.timezone))
+        zone = config.zone(settings.timezone)
         try:
             # utf-8-sig: spreadsheet programs then read the names' accents as UTF-8.
             with target.open("w", encoding="utf-8-sig", newline="") as out:

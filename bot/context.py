@@ -7,6 +7,7 @@ import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
@@ -17,6 +18,7 @@ from bot.settings import Settings
 from bot.tell import TellSender
 from conversations.checkin_service import CheckinService
 from conversations.enrollment_service import EnrollmentService
+from storage import runtime_settings
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,13 @@ class Services:
     def now(self) -> int:
         """The clock's time as stored in the database."""
         return epoch(self.clock.now())
+
+    async def zone(self) -> ZoneInfo:
+        """The time zone of schedules, quiet hours and dates: an admin's /timezone, else
+        PULSE_TIMEZONE."""
+        async with self.db.read() as conn:
+            config = await runtime_settings.load(conn)
+        return config.zone(self.settings.timezone)
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Runs `work` beside the update being handled: what it sends waits for its own

@@ -104,7 +104,7 @@ class Sender:
                 config = await runtime_settings.load(conn)
             apply_send_limits(self.bot, config)
             now = self._clock.now()
-            zone = ZoneInfo(config.zone_name(self._zone.key))
+            zone = config.zone(self._zone.key)
             if quiet_until(now, zone, config.quiet_start, config.quiet_end) is not None:
                 return report
             await self._send_due(report)

@@ -62,13 +62,6 @@ def frequency_of(customer: Customer, global_days: int) -> Frequency:
     return Frequency(own, global_days if own is None else max(own, global_days))
 
 
-async def zone_of(db: Database, configured: str) -> ZoneInfo:
-    """The time zone the customer's dates are told in (the admins' /timezone)."""
-    async with db.read() as conn:
-        config = await runtime_settings.load(conn)
-    return ZoneInfo(config.zone_name(configured))
-
-
 async def retention_days(db: Database) -> int | None:
     """The days free-text answers are kept (None: until the customer asks to erase them)."""
     async with db.read() as conn:

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import aiosqlite
 
@@ -72,7 +71,7 @@ async def start_round(
             return None
         config = await runtime_settings.load(conn)
         # An admin's /timezone overrides the zone the caller was configured with.
-        zone = ZoneInfo(config.zone_name(zone_name))
+        zone = config.zone(zone_name)
         # Chat and language are read for the sampled customers only, below.
         candidates = await load_candidates(conn, segment_id)
         seed = seed_for(schedule, scheduled_for)

@@ -105,7 +105,7 @@ async def ask_again(services: Services) -> int:
     """
     async with services.db.read() as conn:
         config = await runtime_settings.load(conn)
-    zone = ZoneInfo(config.zone_name(services.settings.timezone))
+    zone = config.zone(services.settings.timezone)
     if quiet_until(services.clock.now(), zone, config.quiet_start, config.quiet_end):
         # Unprompted by now: it waits for the morning, or goes at once if they write.
         return 0
@@ -156,7 +156,7 @@ async def schedule_jobs(app: PulseApplication) -> None:
         for job in app.job_queue.get_jobs_by_name(name):
             job.schedule_removal()
     grace = int(timedelta(hours=config.catch_up_hours).total_seconds())
-    zone = ZoneInfo(config.zone_name(services.settings.timezone))
+    zone = config.zone(services.settings.timezone)
     trigger = trigger_for(config, zone)
     log.info(
         "check-in rounds: %s at %s in %s%s, next at %s",

@@ -175,7 +175,7 @@ class TellSender:
     async def _quiet(self) -> bool:
         async with self._db.read() as conn:
             config = await runtime_settings.load(conn)
-        zone = ZoneInfo(config.zone_name(self._zone.key))
+        zone = config.zone(self._zone.key)
         moment = self._clock.now()
         return quiet_until(moment, zone, config.quiet_start, config.quiet_end) is not None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, fields, replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 
@@ -49,6 +50,10 @@ class RuntimeSettings:
     def zone_name(self, configured: str) -> str:
         """The time zone schedules and quiet hours follow: this setting, else `configured`."""
         return self.timezone or configured
+
+    def zone(self, configured: str) -> ZoneInfo:
+        """That time zone itself."""
+        return ZoneInfo(self.zone_name(configured))
 
 
 KEYS = frozenset(f.name for f in fields(RuntimeSettings))

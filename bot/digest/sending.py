@@ -177,7 +177,7 @@ async def run_due_digest(services: Services) -> DigestReport | None:
     """
     async with services.db.read() as conn:
         config = await runtime_settings.load(conn)
-    zone = ZoneInfo(config.zone_name(services.settings.timezone))
+    zone = config.zone(services.settings.timezone)
     now = services.clock.now()
     occurrence = latest_occurrence(config.digest_day, config.digest_time, zone, now)
     if now - occurrence > timedelta(hours=config.catch_up_hours):

@@ -83,7 +83,7 @@ async def audit_command(update: Update, context: PulseContext) -> None:
     if not entries:
         await chat.say("audit.empty")
         return
-    zone = ZoneInfo(config.zone_name(services.settings.timezone))
+    zone = config.zone(services.settings.timezone)
     lines: list[str] = [chat.text("audit.title", count=len(entries))]
     lines += await _lines(chat, entries, zone)
     await chat.send("\n".join(lines))

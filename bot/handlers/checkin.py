@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from telegram import Update
 
@@ -26,7 +25,7 @@ async def _next_date(services: Services, user_id: int) -> NextDate:
     async with services.db.read() as conn:
         config = await runtime_settings.load(conn)
         customer = await customers.find(conn, user_id)
-    zone = ZoneInfo(config.zone_name(services.settings.timezone))
+    zone = config.zone(services.settings.timezone)
     own = customer.cooldown_days if customer is not None else None
     days = max(config.cooldown_days, own or 0)
     cooldown = int(timedelta(days=days).total_seconds())

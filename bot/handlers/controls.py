@@ -53,7 +53,7 @@ async def _paused_reply(
         return (Reply("controls.not_taking_part", language),)
     if paused is None or paused.paused_until is None:
         return ()  # handled before a restart: said and done already
-    zone = await privacy.zone_of(services.db, services.settings.timezone)
+    zone = await services.zone()
     until = datetime.fromtimestamp(paused.paused_until, zone)
     return (Reply("pause.done", language, {"date": services.catalog.date(language, until)}),)
 
@@ -162,7 +162,7 @@ async def mydata_command(update: Update, context: PulseContext) -> None:
     services = context.services
     user_id, chat_id, language = await _language(update, context)
     data = await privacy.my_data(services.db, user_id)
-    zone = await privacy.zone_of(services.db, services.settings.timezone)
+    zone = await services.zone()
     for part in split_message(privacy.data_text(services.catalog, language, data, zone)):
         await context.bot.send_message(chat_id, part)
     if data.empty:

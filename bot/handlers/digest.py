@@ -4,25 +4,18 @@
 from __future__ import annotations
 
 import io
-from zoneinfo import ZoneInfo
 
 from telegram import InputFile, Update
 
 from bot.admin.parsing import InvalidArgument, WrongUsage, parse_whole
-from bot.context import PulseContext, Services
+from bot.context import PulseContext
 from bot.digest import sending
 from bot.export import write_csv
 from bot.handlers.admin_replies import AdminChat, admin_chat
 from bot.team import describe
-from storage import people, runtime_settings
+from storage import people
 
 MAX_WEEKS_BACK = 52
-
-
-async def _zone(services: Services) -> ZoneInfo:
-    async with services.db.read() as conn:
-        config = await runtime_settings.load(conn)
-    return ZoneInfo(config.zone_name(services.settings.timezone))
 
 
 async def digest_command(update: Update, context: PulseContext) -> None:
@@ -39,7 +32,7 @@ async def digest_command(update: Update, context: PulseContext) -> None:
         except InvalidArgument as exc:
             await chat.refuse(exc, "digest")
             return
-    zone = await _zone(chat.services)
+    zone = await chat.services.zone()
     if back == 0:
         await sending.send_view(chat.services, chat.chat_id, chat.language, zone)
     else:
@@ -61,7 +54,7 @@ async def digest_now_command(update: Update, context: PulseContext) -> None:
     if context.args:
         await chat.usage("digest_now")
         return
-    report = await sending.send_now(chat.services, await _zone(chat.services))
+    report = await sending.send_now(chat.services, await chat.services.zone())
     total = len(report.sent) + len(report.failed) + len(report.already)
     lines = [chat.text("digest.now_sent", sent=len(report.sent), total=total)]
     if report.failed:
@@ -77,7 +70,7 @@ async def export_command(update: Update, context: PulseContext) -> None:
         return
     services = chat.services
     buffer = io.StringIO()
-    count = await write_csv(services.db, buffer, await _zone(services))
+    count = await write_csv(services.db, buffer, await services.zone())
     if count == 0:
         await chat.say("export.empty")
         return

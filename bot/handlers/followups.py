@@ -48,7 +48,7 @@ def _when(chat: AdminChat, zone: ZoneInfo, at: int) -> Html:
 
 async def _report(chat: AdminChat, step: Step) -> None:
     """Tells the team member how a follow-up step ended."""
-    zone = await alerts.zone_of(chat.services)
+    zone = await chat.services.zone()
     bot = chat.context.bot
     followup, facts = step.followup, step.facts
     name = facts.first_name if facts is not None else ""
@@ -232,7 +232,7 @@ async def followups_command(update: Update, context: PulseContext) -> None:
     if not listed:
         await chat.say(f"followups.empty_{status.value}")
         return
-    zone = await alerts.zone_of(chat.services)
+    zone = await chat.services.zone()
     title = chat.text(f"followups.title_{status.value}", count=total)
     if total > len(listed):
         title = Html(f"{title}\n{chat.text('followups.more', shown=len(listed), count=total)}")
