@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.catalog import Catalog, Html
+from bot.digest.render import FOLLOW_UP_CHARS
 from bot.digest.themes import trim_quote
 from storage import audit, customers, inbox, invitations, privacy, runtime_settings
 from storage.customers import Customer, CustomerStatus
@@ -28,8 +29,6 @@ PAUSE_CHOICES = (1, 2, 4, 8)
 # /frequency's buttons: months between check-ins; 0 is as often as the team asks everyone.
 FREQUENCY_MONTHS = (0, 1, 2, 3)
 DAYS_PER_MONTH = 30
-# How the digest cuts a follow-up's words (bot.digest.render): copies in stored digests.
-_FOLLOW_UP_CHARS = 300
 REDACTED = "…"
 # Button answers, told in the customer's language.
 _VERDICTS = ("yes", "partly", "no")
@@ -167,14 +166,6 @@ async def apply_retention(db: Database, now: int) -> int:
 # --- taking a forgotten customer out of the stored digests --------------------------------
 
 
-def _cut(text: str, limit: int) -> str:
-    # As bot.digest.render cuts a follow-up's words.
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rsplit(" ", 1)[0] + "…"
-
-
 def _needles(data: CustomerData) -> set[str]:
     """Every form in which the customer's name, handle or words can appear in a digest."""
     found: set[str] = set()
@@ -189,7 +180,11 @@ def _needles(data: CustomerData) -> set[str]:
         for answer in checkin.answers:
             if answer.value and answer.question in privacy.FREE_TEXT_QUESTIONS:
                 found.update(
-                    {answer.value, trim_quote(answer.value), _cut(answer.value, _FOLLOW_UP_CHARS)}
+                    {
+                        answer.value,
+                        trim_quote(answer.value),
+                        trim_quote(answer.value, FOLLOW_UP_CHARS),
+                    }
                 )
     # One letter would cut through every word that has it; no name is that short.
     return {needle.strip() for needle in found if len(needle.strip()) >= 2}

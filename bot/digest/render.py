@@ -13,6 +13,7 @@ from bot.catalog import Catalog, Html
 from bot.digest import statistics
 from bot.digest.figures import DigestFigures, FollowUp, HypothesisFigures, ThemeFigures
 from bot.digest.statistics import Estimate, Scores
+from bot.digest.themes import trim_quote
 from bot.replying import split_message
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -23,13 +24,6 @@ FOLLOW_UP_CHARS = 300
 THEMES_SHOWN = 6
 FOLLOW_UPS_SHOWN = 15
 MINUS = "−"
-
-
-def _cut(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 class _Writer:
@@ -198,10 +192,12 @@ def _follow_up(w: _Writer, person: FollowUp) -> list[str]:
         w.text("followup_line", name=person.name, handle=handle, segment=person.segment, what=what)
     ]
     if person.challenge:
-        lines.append(w.text("followup_challenge", text=_cut(person.challenge, FOLLOW_UP_CHARS)))
+        lines.append(
+            w.text("followup_challenge", text=trim_quote(person.challenge, FOLLOW_UP_CHARS))
+        )
     if person.improvement:
         lines.append(
-            w.text("followup_improvement", text=_cut(person.improvement, FOLLOW_UP_CHARS))
+            w.text("followup_improvement", text=trim_quote(person.improvement, FOLLOW_UP_CHARS))
         )
     return lines
 
