@@ -6,6 +6,7 @@ upkeep), and the alert is edited in place as the rest of the check-in comes in."
 from __future__ import annotations
 
 import logging
+import sqlite3
 from datetime import datetime
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -193,17 +194,22 @@ async def after_answer(services: Services, user_id: int, invitation_id: int | No
         zone = config.zone(services.settings.timezone)
         start, end = quiet_window(config)
         held_until = quiet_until(services.clock.now(), zone, start, end)
-        async with services.db.transaction() as conn:
-            followup = await threads.create(
-                conn,
+        opened = await services.db.run(
+            partial(
+                threads.create,
                 invitation_id=state.invitation_id,
                 user_id=user_id,
                 reason=reason,
                 now=now,
                 alert_after=epoch(held_until) if held_until else now,
             )
-        if followup is None:
+        )
+        if not opened:
             return  # opened by an earlier handling of this answer, which sees to its alert
+        async with services.db.read() as conn:
+            followup = await threads.find_for_invitation(conn, state.invitation_id)
+        if followup is None:
+            return  # forgotten (/forget) in the meantime
         if held_until is not None:
             log.info("alert of follow-up %s held until %s", followup.id, held_until.isoformat())
             return
@@ -226,13 +232,17 @@ async def send_alert(services: Services, followup: Followup) -> int:
     """The thread's alert to every staff member and admin who has not had it; each delivery
     is claimed before its send. Returns how many were sent."""
     now = services.now()
-    async with services.db.transaction() as conn:
+    # Read first, then one short write: the claims, and how many answers the text shows.
+    async with services.db.read() as conn:
         recipients = await digests.recipients(conn, services.settings.admin_ids)
-        claimed = set(
-            await threads.claim_alerts(conn, followup.id, [r.user_id for r in recipients], now)
-        )
         facts = await threads.facts(conn, followup)
-        await threads.show_answers(conn, followup.id, len(facts.answers))
+
+    def claim(raw: sqlite3.Connection) -> set[int]:
+        claimed = threads.claim_alerts(raw, followup.id, [r.user_id for r in recipients], now)
+        threads.show_answers(raw, followup.id, len(facts.answers))
+        return set(claimed)
+
+    claimed = await services.db.run(claim)
     zone = await services.zone()
     bot = services.sender.bot
     results: list[tuple[int, int | None, str | None]] = []
@@ -255,8 +265,11 @@ async def send_alert(services: Services, followup: Followup) -> int:
     if results or not recipients:
         # Nothing claimed: another task is sending it, or a process died doing so; the
         # upkeep claims those again once they are stale.
-        async with services.db.transaction() as conn:
-            await threads.finish_alerts(conn, followup.id, results, services.now())
+        await services.db.run(
+            partial(
+                threads.finish_alerts, followup_id=followup.id, results=results, now=services.now()
+            )
+        )
     delivered = sum(1 for _, _, error in results if error is None)
     log.info("alert of follow-up %s sent to %d of %d", followup.id, delivered, len(results))
     return delivered
@@ -264,9 +277,11 @@ async def send_alert(services: Services, followup: Followup) -> int:
 
 async def _refresh(services: Services, followup: Followup, answers: int) -> None:
     """Edits the alerts already sent to show the answers given since."""
-    async with services.db.transaction() as conn:
-        if not await threads.show_answers(conn, followup.id, answers):
-            return
+    if not await services.db.run(
+        partial(threads.show_answers, followup_id=followup.id, answers=answers)
+    ):
+        return
+    async with services.db.read() as conn:
         facts = await threads.facts(conn, followup)
         sent = await threads.sent_alerts(conn, followup.id)
         recipients = await digests.recipients(conn, services.settings.admin_ids)

@@ -16,6 +16,7 @@ import json
 import logging
 from collections import deque
 from collections.abc import Sequence
+from functools import partial
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
@@ -140,8 +141,9 @@ class UpdatePipeline:
             received = [
                 Received(u.update_id, chat_key(u), json.dumps(u.to_dict())) for u in updates
             ]
-            async with self._db.transaction() as conn:
-                await inbox.record(conn, received, epoch(self._clock.now()))
+            await self._db.run(
+                partial(inbox.record, updates=received, now=epoch(self._clock.now()))
+            )
             # Only now may the next poll confirm them.
             offset = updates[-1].update_id + 1
             for update in updates:
@@ -226,8 +228,7 @@ class UpdatePipeline:
         if not self._done:
             return
         done = list(self._done)
-        async with self._db.transaction() as conn:
-            await inbox.mark_done(conn, done, epoch(self._clock.now()))
+        await self._db.run(partial(inbox.mark_done, update_ids=done, now=epoch(self._clock.now())))
         # Dropped only once written: a stop that cancels the write keeps them for the
         # final flush (marking one twice is harmless).
         del self._done[: len(done)]

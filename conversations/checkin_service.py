@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-
-import aiosqlite
 
 from conversations.checkin import QUESTION_OF_STATE, Pressed, Step, Typed, question_reply, step
 from conversations.replies import Outcome, Reply
@@ -81,39 +80,56 @@ class CheckinService:
         self, event: Pressed, *, now: int, next_date: NextDate
     ) -> tuple[Outcome, tuple[int, CheckinState] | None]:
         """Commits a press; returns what to say and the (invitation, state) it asks about."""
-        async with self._db.transaction() as conn:
-            if not await inbox.claim_effect(conn, now):
+
+        def commit(raw: sqlite3.Connection) -> Step | Outcome | None:
+            if not inbox.claim_effect_sync(raw, now):
                 # Handled before a crash: the press is only answered; a next question that
                 # was never sent is asked again at start-up or by the upkeep.
-                return Outcome(), None
-            invitation = await invitations.find(conn, event.invitation_id)
+                return Outcome()
+            invitation = invitations.find_sync(raw, event.invitation_id)
             if invitation is None or invitation.user_id != event.user_id:
-                # Someone else's (or no) invitation: answer in the presser's own language.
-                presser = await customers.find(conn, event.user_id)
-                notice = Reply("checkin.not_yours", presser.language if presser else "en")
-                return Outcome(notice=notice), None
+                return None  # someone else's (or no) invitation
             result = step(invitation, event, now=now, next_date=next_date(invitation))
-            await _commit(conn, invitation, result, now)
+            _commit(raw, invitation, result, now)
+            return result
+
+        result = await self._db.run(commit)
+        if result is None:
+            # Answered in the presser's own language.
+            async with self._db.read() as conn:
+                presser = await customers.find(conn, event.user_id)
+            return Outcome(
+                notice=Reply("checkin.not_yours", presser.language if presser else "en")
+            ), None
+        if isinstance(result, Outcome):
+            return result, None
         # Recorded as asked only when a question goes out: an unanswerable press leaves a
         # question that never arrived for the upkeep (or the next press) to ask.
-        asked = (invitation.id, result.state) if result.outcome.replies else None
+        asked = (event.invitation_id, result.state) if result.outcome.replies else None
         return result.outcome, asked
 
     async def text(
         self, user_id: int, text: str, *, now: int, next_date: NextDate, deliver: Deliver
     ) -> bool:
         """Free text from a customer; False when no check-in of theirs is open to take it."""
+
+        def commit(raw: sqlite3.Connection) -> tuple[Invitation, Step] | bool:
+            if not inbox.claim_effect_sync(raw, now):
+                return True  # handled before a crash; the next question is asked again
+            invitation = invitations.latest_for_user_sync(raw, user_id)
+            if invitation is None or not invitation.is_open or invitation.expires_at <= now:
+                return False
+            if invitation.sent_at is None:
+                return False  # recorded but not yet asked: the text is not an answer to it
+            result = step(invitation, Typed(text), now=now, next_date=next_date(invitation))
+            _commit(raw, invitation, result, now)
+            return invitation, result
+
         async with self._turns.take(user_id):
-            async with self._db.transaction() as conn:
-                if not await inbox.claim_effect(conn, now):
-                    return True  # handled before a crash; the next question is asked again
-                invitation = await invitations.latest_for_user(conn, user_id)
-                if invitation is None or not invitation.is_open or invitation.expires_at <= now:
-                    return False
-                if invitation.sent_at is None:
-                    return False  # recorded but not yet asked: the text is not an answer to it
-                result = step(invitation, Typed(text), now=now, next_date=next_date(invitation))
-                await _commit(conn, invitation, result, now)
+            committed = await self._db.run(commit)
+            if isinstance(committed, bool):
+                return committed
+            invitation, result = committed
             outcome = result.outcome
             if not outcome.replies and outcome.notice is not None:
                 # Typed text has no popup to show a notice in: say it in the chat instead.
@@ -127,8 +143,7 @@ class CheckinService:
         """Records that the question of `state` was sent (a later crash will not re-ask it)."""
         if state not in QUESTION_OF_STATE or state is CheckinState.ASKED_SCORE:
             return
-        async with self._db.transaction() as conn:
-            await invitations.mark_prompted(conn, invitation_id, state)
+        await self._db.run(lambda raw: invitations.mark_prompted_sync(raw, invitation_id, state))
 
     async def ask_again(self, *, now: int, ask: Ask) -> int:
         """Asks the questions committed but never sent: their send failed, or the process
@@ -156,15 +171,13 @@ class CheckinService:
         return sent
 
 
-async def _commit(
-    conn: aiosqlite.Connection, invitation: Invitation, result: Step, now: int
-) -> None:
+def _commit(raw: sqlite3.Connection, invitation: Invitation, result: Step, now: int) -> None:
     if result.delivered:
-        await invitations.mark_delivered(conn, invitation.id, now=now)
+        invitations.mark_delivered_sync(raw, invitation.id, now=now)
     if not result.changes:
         return
-    await invitations.save_step(
-        conn,
+    invitations.save_step_sync(
+        raw,
         invitation,
         state=result.state,
         answer=result.answer,

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from storage.db import fetch_all
+
 BATCH = 1000
 
 
@@ -30,34 +32,35 @@ class AnswerRow:
 async def page(conn: aiosqlite.Connection, after_id: int, limit: int = BATCH) -> list[AnswerRow]:
     """Up to `limit` answers after `after_id`, oldest first: the export reads page by page,
     so customers' answers are not held up behind one long read."""
-    async with conn.execute(
-        "SELECT a.id, a.answered_at, i.round_id, r.started_at, s.name, i.user_id, c.first_name,"
-        " c.last_name, c.username, i.language, a.question, a.value, a.skipped,"
-        # Which hypothesis a probe's answers (and their why) are about.
-        " CASE WHEN a.question IN ('hypothesis', 'why') THEN i.hypothesis_id END"
-        " FROM answers a JOIN invitations i ON i.id = a.invitation_id"
-        " JOIN rounds r ON r.id = i.round_id"
-        " LEFT JOIN segments s ON s.id = i.segment_id"
-        " LEFT JOIN customers c ON c.user_id = i.user_id"
-        " WHERE a.id > ? ORDER BY a.id LIMIT ?",
-        (after_id, limit),
-    ) as cursor:
-        return [
-            AnswerRow(
-                int(r[0]),
-                int(r[1]),
-                int(r[2]),
-                int(r[3]),
-                r[4],
-                int(r[5]),
-                r[6],
-                r[7],
-                r[8],
-                str(r[9]),
-                str(r[10]),
-                r[11],
-                bool(r[12]),
-                None if r[13] is None else int(r[13]),
-            )
-            for r in await cursor.fetchall()
-        ]
+    return [
+        AnswerRow(
+            int(r[0]),
+            int(r[1]),
+            int(r[2]),
+            int(r[3]),
+            r[4],
+            int(r[5]),
+            r[6],
+            r[7],
+            r[8],
+            str(r[9]),
+            str(r[10]),
+            r[11],
+            bool(r[12]),
+            None if r[13] is None else int(r[13]),
+        )
+        for r in await fetch_all(
+            conn,
+            "SELECT a.id, a.answered_at, i.round_id, r.started_at, s.name, i.user_id,"
+            " c.first_name,"
+            " c.last_name, c.username, i.language, a.question, a.value, a.skipped,"
+            # Which hypothesis a probe's answers (and their why) are about.
+            " CASE WHEN a.question IN ('hypothesis', 'why') THEN i.hypothesis_id END"
+            " FROM answers a JOIN invitations i ON i.id = a.invitation_id"
+            " JOIN rounds r ON r.id = i.round_id"
+            " LEFT JOIN segments s ON s.id = i.segment_id"
+            " LEFT JOIN customers c ON c.user_id = i.user_id"
+            " WHERE a.id > ? ORDER BY a.id LIMIT ?",
+            (after_id, limit),
+        )
+    ]

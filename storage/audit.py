@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from storage.db import fetch_all
+
 
 @dataclass(frozen=True)
 class AuditEntry:
@@ -38,9 +40,12 @@ async def record(
 
 async def recent(conn: aiosqlite.Connection, limit: int) -> list[AuditEntry]:
     """The newest `limit` entries, newest first."""
-    async with conn.execute(
-        "SELECT id, at, actor_id, action, subject, old_value, new_value FROM audit_log"
-        " ORDER BY id DESC LIMIT ?",
-        (limit,),
-    ) as cursor:
-        return [AuditEntry(**dict(row)) for row in await cursor.fetchall()]
+    return [
+        AuditEntry(**dict(row))
+        for row in await fetch_all(
+            conn,
+            "SELECT id, at, actor_id, action, subject, old_value, new_value FROM audit_log"
+            " ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+    ]

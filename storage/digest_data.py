@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from storage.db import fetch_all
+
 # Invitations whose first question reached the customer (or may have): the "invited".
 _DELIVERED = "delivery IN ('sent', 'uncertain')"
 _CONTACT_YES = (
@@ -77,23 +79,21 @@ async def week_segment_counts(
     cases = " ".join(f"WHEN created_at >= :b{k} THEN {k}" for k in range(weeks - 1, 0, -1))
     # A week's answers count until that week's own end, so every week is measured alike
     # and a week's figures stay what its digest said (a later answer changes no past week).
-    ends = " ".join(
-        f"WHEN created_at >= :b{k} THEN :b{k + 1}" for k in range(weeks - 1, 0, -1)
-    )
+    ends = " ".join(f"WHEN created_at >= :b{k} THEN :b{k + 1}" for k in range(weeks - 1, 0, -1))
     week = f"CASE {cases} ELSE 0 END" if cases else "0"
     week_end = f"CASE {ends} ELSE :b1 END" if ends else ":b1"
     params: dict[str, int] = {f"b{k}": bound for k, bound in enumerate(bounds)}
     params["end"] = bounds[-1]
     # Grouped by score and folded here: measured 40 % faster over a year of answers than
     # five conditional sums per row (bench/digest.py).
-    async with conn.execute(
+    rows = await fetch_all(
+        conn,
         f"SELECT {week} AS week, segment_id,"
         f" CASE WHEN answered_at < {week_end} THEN score END AS given, COUNT(*)"
         f" FROM invitations WHERE created_at >= :b0 AND created_at < :end AND {_DELIVERED}"
         " GROUP BY week, segment_id, given",
         params,
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     folded: dict[tuple[int, int], list[int]] = {}
     for week, segment_id, given, number in rows:
         # [invited, scores 1..5]
@@ -115,42 +115,46 @@ async def week_segment_counts(
 
 async def segments(conn: aiosqlite.Connection) -> list[SegmentInfo]:
     """Every segment with its reachable customers now, by name."""
-    async with conn.execute(
-        "SELECT s.id, s.name, s.created_at, (SELECT COUNT(*) FROM customers c"
-        " WHERE c.segment_id = s.id AND c.status IN ('active', 'paused'))"
-        " FROM segments s ORDER BY s.name"
-    ) as cursor:
-        return [
-            SegmentInfo(int(r[0]), str(r[1]), int(r[2]), int(r[3]))
-            for r in await cursor.fetchall()
-        ]
+    return [
+        SegmentInfo(int(r[0]), str(r[1]), int(r[2]), int(r[3]))
+        for r in await fetch_all(
+            conn,
+            "SELECT s.id, s.name, s.created_at, (SELECT COUNT(*) FROM customers c"
+            " WHERE c.segment_id = s.id AND c.status IN ('active', 'paused'))"
+            " FROM segments s ORDER BY s.name",
+        )
+    ]
 
 
 async def populations(conn: aiosqlite.Connection, start: int, end: int) -> dict[int, int]:
     """Each segment's customer base as the latest round started in [start, end) recorded it."""
-    async with conn.execute(
-        "SELECT s.segment_id, s.population FROM round_strata s JOIN rounds r ON r.id = s.round_id"
-        " WHERE r.started_at >= ? AND r.started_at < ? ORDER BY r.started_at, r.id",
-        (start, end),
-    ) as cursor:
-        return {int(r[0]): int(r[1]) for r in await cursor.fetchall()}
+    return {
+        int(r[0]): int(r[1])
+        for r in await fetch_all(
+            conn,
+            "SELECT s.segment_id, s.population FROM round_strata s"
+            " JOIN rounds r ON r.id = s.round_id"
+            " WHERE r.started_at >= ? AND r.started_at < ? ORDER BY r.started_at, r.id",
+            (start, end),
+        )
+    }
 
 
 async def text_answers(conn: aiosqlite.Connection, start: int, end: int) -> list[TextAnswer]:
     """The challenges and improvement requests given to invitations of [start, end)."""
-    async with conn.execute(
-        "SELECT a.question, a.value, i.language, i.segment_id, c.first_name, c.username,"
-        f" {_CONTACT_YES} FROM answers a JOIN invitations i ON i.id = a.invitation_id"
-        " LEFT JOIN customers c ON c.user_id = i.user_id"
-        " WHERE i.created_at >= :start AND i.created_at < :end"
-        " AND a.question IN ('challenge', 'improvement') AND a.skipped = 0"
-        " AND a.value IS NOT NULL AND a.answered_at < :end ORDER BY a.id",
-        {"start": start, "end": end},
-    ) as cursor:
-        return [
-            TextAnswer(str(r[0]), str(r[1]), str(r[2]), int(r[3]), r[4], r[5], bool(r[6]))
-            for r in await cursor.fetchall()
-        ]
+    return [
+        TextAnswer(str(r[0]), str(r[1]), str(r[2]), int(r[3]), r[4], r[5], bool(r[6]))
+        for r in await fetch_all(
+            conn,
+            "SELECT a.question, a.value, i.language, i.segment_id, c.first_name, c.username,"
+            f" {_CONTACT_YES} FROM answers a JOIN invitations i ON i.id = a.invitation_id"
+            " LEFT JOIN customers c ON c.user_id = i.user_id"
+            " WHERE i.created_at >= :start AND i.created_at < :end"
+            " AND a.question IN ('challenge', 'improvement') AND a.skipped = 0"
+            " AND a.value IS NOT NULL AND a.answered_at < :end ORDER BY a.id",
+            {"start": start, "end": end},
+        )
+    ]
 
 
 async def follow_ups(
@@ -165,29 +169,29 @@ async def follow_ups(
             f" AND x.question = '{question}' AND x.skipped = 0 AND x.answered_at < :end)"
         )
 
-    async with conn.execute(
-        "SELECT * FROM (SELECT i.user_id, i.segment_id, c.first_name, c.last_name, c.username,"
-        f" i.score, {_CONTACT_YES} AS contact, {answer('challenge')}, {answer('improvement')},"
-        " i.answered_at FROM invitations i LEFT JOIN customers c ON c.user_id = i.user_id"
-        " WHERE i.created_at >= :start AND i.created_at < :end"
-        # Negative ids are the anonymous records /forget leaves: nobody to contact.
-        " AND i.user_id > 0"
-        " AND i.answered_at IS NOT NULL AND i.answered_at < :end)"
-        " WHERE contact OR score <= :low ORDER BY contact DESC, score, answered_at",
-        {"start": start, "end": end, "low": low_score},
-    ) as cursor:
-        return [
-            FollowUpRow(
-                int(r[0]),
-                int(r[1]),
-                r[2],
-                r[3],
-                r[4],
-                None if r[5] is None else int(r[5]),
-                bool(r[6]),
-                r[7],
-                r[8],
-                int(r[9]),
-            )
-            for r in await cursor.fetchall()
-        ]
+    return [
+        FollowUpRow(
+            int(r[0]),
+            int(r[1]),
+            r[2],
+            r[3],
+            r[4],
+            None if r[5] is None else int(r[5]),
+            bool(r[6]),
+            r[7],
+            r[8],
+            int(r[9]),
+        )
+        for r in await fetch_all(
+            conn,
+            "SELECT * FROM (SELECT i.user_id, i.segment_id, c.first_name, c.last_name, c.username,"
+            f" i.score, {_CONTACT_YES} AS contact, {answer('challenge')}, {answer('improvement')},"
+            " i.answered_at FROM invitations i LEFT JOIN customers c ON c.user_id = i.user_id"
+            " WHERE i.created_at >= :start AND i.created_at < :end"
+            # Negative ids are the anonymous records /forget leaves: nobody to contact.
+            " AND i.user_id > 0"
+            " AND i.answered_at IS NOT NULL AND i.answered_at < :end)"
+            " WHERE contact OR score <= :low ORDER BY contact DESC, score, answered_at",
+            {"start": start, "end": end, "low": low_score},
+        )
+    ]

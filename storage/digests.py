@@ -7,6 +7,8 @@ from enum import StrEnum
 
 import aiosqlite
 
+from storage.db import fetch_all, fetch_one
+
 # Parts of a digest's text are stored joined by this (it never occurs in Telegram HTML).
 PART_SEPARATOR = "\f"
 
@@ -48,12 +50,12 @@ async def find(
     conn: aiosqlite.Connection, period_start: int, period_end: int, language: str
 ) -> StoredDigest | None:
     """The digest of a period in a language, or None."""
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         f"SELECT {_COLUMNS} FROM digests"
         " WHERE period_start = ? AND period_end = ? AND language = ?",
         (period_start, period_end, language),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return None if row is None else StoredDigest(**dict(row))
 
 
@@ -80,10 +82,14 @@ async def put(
 
 async def list_recent(conn: aiosqlite.Connection, limit: int = 20) -> list[StoredDigest]:
     """The newest stored digests first."""
-    async with conn.execute(
-        f"SELECT {_COLUMNS} FROM digests ORDER BY period_end DESC, language LIMIT ?", (limit,)
-    ) as cursor:
-        return [StoredDigest(**dict(row)) for row in await cursor.fetchall()]
+    return [
+        StoredDigest(**dict(row))
+        for row in await fetch_all(
+            conn,
+            f"SELECT {_COLUMNS} FROM digests ORDER BY period_end DESC, language LIMIT ?",
+            (limit,),
+        )
+    ]
 
 
 async def claim(
@@ -123,10 +129,14 @@ async def finish(
 
 async def deliveries(conn: aiosqlite.Connection, period_start: int) -> dict[int, DeliveryStatus]:
     """Who the period's digest was claimed for, and how each delivery ended."""
-    async with conn.execute(
-        "SELECT user_id, status FROM digest_deliveries WHERE period_start = ?", (period_start,)
-    ) as cursor:
-        return {int(row[0]): DeliveryStatus(row[1]) for row in await cursor.fetchall()}
+    return {
+        int(row[0]): DeliveryStatus(row[1])
+        for row in await fetch_all(
+            conn,
+            "SELECT user_id, status FROM digest_deliveries WHERE period_start = ?",
+            (period_start,),
+        )
+    }
 
 
 async def recipients(
@@ -134,17 +144,26 @@ async def recipients(
 ) -> list[Recipient]:
     """The configured admins and every team member, each once, with the language Pulse
     knows for them (team record, else customer record, else English)."""
-    async with conn.execute("SELECT user_id FROM team_members ORDER BY user_id") as cursor:
-        ids = list(
-            dict.fromkeys([*configured_admins, *[int(r[0]) for r in await cursor.fetchall()]])
+    ids = list(
+        dict.fromkeys(
+            [
+                *configured_admins,
+                *[
+                    int(r[0])
+                    for r in await fetch_all(
+                        conn, "SELECT user_id FROM team_members ORDER BY user_id"
+                    )
+                ],
+            ]
         )
+    )
     found: list[Recipient] = []
     for user_id in ids:
-        async with conn.execute(
+        row = await fetch_one(
+            conn,
             "SELECT COALESCE((SELECT language FROM team_members WHERE user_id = ?),"
             " (SELECT language FROM customers WHERE user_id = ?), 'en')",
             (user_id, user_id),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         found.append(Recipient(user_id, str(row[0]) if row else "en"))
     return found

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from storage.db import fetch_one
+
 
 @dataclass(frozen=True)
 class PendingEnrollment:
@@ -22,11 +24,11 @@ _COLUMNS = "id, user_id, chat_id, segment_id, language, created_at"
 
 async def find_for_user(conn: aiosqlite.Connection, user_id: int) -> PendingEnrollment | None:
     """The consent question out to this user, or None."""
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         f"SELECT {_COLUMNS} FROM pending_enrollments WHERE user_id = ?",
         (user_id,),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return None if row is None else PendingEnrollment(**dict(row))
 
 
@@ -75,7 +77,6 @@ async def record_refusal(
 
 async def count_refusals(conn: aiosqlite.Connection) -> int:
     """How many consent questions were answered no."""
-    async with conn.execute("SELECT COUNT(*) FROM consent_refusals") as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(conn, "SELECT COUNT(*) FROM consent_refusals")
     assert row is not None
     return int(row[0])

@@ -3,11 +3,13 @@ messages both ways, and the replies team members are writing."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
 
 import aiosqlite
 
+from storage.db import fetch_all, fetch_one
 from storage.invitations import OPEN_STATES, CheckinState
 
 
@@ -134,31 +136,34 @@ def _message(row: aiosqlite.Row) -> ThreadMessage:
 async def _select(
     conn: aiosqlite.Connection, where: str, params: tuple[object, ...]
 ) -> list[Followup]:
-    async with conn.execute(f"SELECT {_COLUMNS} FROM followups WHERE {where}", params) as cursor:
-        return [_followup(row) for row in await cursor.fetchall()]
+    return [
+        _followup(row)
+        for row in await fetch_all(conn, f"SELECT {_COLUMNS} FROM followups WHERE {where}", params)
+    ]
 
 
 # --- threads ----------------------------------------------------------------------------
 
 
-async def create(
-    conn: aiosqlite.Connection,
+def create(
+    raw: sqlite3.Connection,
     *,
     invitation_id: int,
     user_id: int,
     reason: str,
     now: int,
     alert_after: int,
-) -> Followup | None:
-    """Opens the thread of a check-in; None when it has one already (nothing changes)."""
-    cursor = await conn.execute(
+) -> bool:
+    """Opens the thread of a check-in; False when it has one already (nothing changes).
+
+    Plain sqlite3, like the alerts' other writes: run in one hop (`Database.run`), since
+    a burst of unhappy answers makes them the busiest writes after the answers."""
+    cursor = raw.execute(
         "INSERT INTO followups (invitation_id, user_id, reason, created_at, alert_after,"
         " last_activity_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (invitation_id) DO NOTHING",
         (invitation_id, user_id, reason, now, alert_after, now),
     )
-    if cursor.rowcount != 1:
-        return None
-    return await find_for_invitation(conn, invitation_id)
+    return cursor.rowcount == 1
 
 
 async def find(conn: aiosqlite.Connection, followup_id: int) -> Followup | None:
@@ -214,16 +219,14 @@ async def listing(
 
 async def count(conn: aiosqlite.Connection, status: FollowupStatus) -> int:
     """How many threads have this status."""
-    async with conn.execute(
-        "SELECT COUNT(*) FROM followups WHERE status = ?", (status.value,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(conn, "SELECT COUNT(*) FROM followups WHERE status = ?", (status.value,))
     return int(row[0]) if row else 0
 
 
 async def facts(conn: aiosqlite.Connection, followup: Followup) -> Facts:
     """The customer and their check-in's answers, as stored now."""
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "SELECT c.first_name, c.last_name, c.username, c.language, s.name AS segment,"
         " i.score, i.created_at, i.state,"
         " h.text_nl AS probe_nl, h.text_en AS probe_en"
@@ -232,15 +235,17 @@ async def facts(conn: aiosqlite.Connection, followup: Followup) -> Facts:
         " LEFT JOIN hypotheses h ON h.id = i.hypothesis_id"
         " WHERE i.id = ?",
         (followup.invitation_id,),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     if row is None:
         raise FollowupNotFound(followup.id)
-    async with conn.execute(
-        "SELECT question, value FROM answers WHERE invitation_id = ? ORDER BY id",
-        (followup.invitation_id,),
-    ) as cursor:
-        answers = {str(r[0]): r[1] for r in await cursor.fetchall()}
+    answers = {
+        str(r[0]): r[1]
+        for r in await fetch_all(
+            conn,
+            "SELECT question, value FROM answers WHERE invitation_id = ? ORDER BY id",
+            (followup.invitation_id,),
+        )
+    }
     return Facts(
         first_name=row["first_name"],
         last_name=row["last_name"],
@@ -259,12 +264,12 @@ async def facts(conn: aiosqlite.Connection, followup: Followup) -> Facts:
 async def checkin_question_open(conn: aiosqlite.Connection, user_id: int, now: int) -> bool:
     """Whether the customer's newest check-in has a question out that text could answer
     (a check-in answer always goes before a follow-up)."""
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "SELECT state, sent_at, expires_at FROM invitations WHERE user_id = ?"
         " ORDER BY id DESC LIMIT 1",
         (user_id,),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     if row is None or row["sent_at"] is None or row["expires_at"] <= now:
         return False
     return CheckinState(row["state"]) in OPEN_STATES
@@ -275,25 +280,25 @@ async def alert_state(
 ) -> AlertState | None:
     """The customer's check-in `invitation_id` (None: their newest), or None when they have
     no such check-in."""
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "SELECT i.id, i.score,"
         " (SELECT value FROM answers a WHERE a.invitation_id = i.id AND a.question = 'contact'),"
         " (SELECT COUNT(*) FROM answers a WHERE a.invitation_id = i.id)"
         " FROM invitations i WHERE i.user_id = ? AND (? IS NULL OR i.id = ?)"
         " ORDER BY i.id DESC LIMIT 1",
         (user_id, invitation_id, invitation_id),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     if row is None:
         return None
     followup = await find_for_invitation(conn, int(row[0]))
     return AlertState(int(row[0]), row[1], row[2], int(row[3]), followup)
 
 
-async def show_answers(conn: aiosqlite.Connection, followup_id: int, answers: int) -> bool:
+def show_answers(raw: sqlite3.Connection, followup_id: int, answers: int) -> bool:
     """Records that the alerts now show `answers` answers; False when they showed as many
     already (another handling of the same answer edited them)."""
-    cursor = await conn.execute(
+    cursor = raw.execute(
         "UPDATE followups SET shown_answers = ? WHERE id = ? AND shown_answers < ?",
         (answers, followup_id, answers),
     )
@@ -327,8 +332,8 @@ async def close(conn: aiosqlite.Connection, followup_id: int, *, actor_id: int, 
 STALE_CLAIM_SECONDS = 120
 
 
-async def claim_alerts(
-    conn: aiosqlite.Connection, followup_id: int, user_ids: list[int], now: int
+def claim_alerts(
+    raw: sqlite3.Connection, followup_id: int, user_ids: list[int], now: int
 ) -> list[int]:
     """Claims the alert's delivery to each of `user_ids`; returns those not claimed before."""
     claimed: list[int] = []
@@ -336,7 +341,7 @@ async def claim_alerts(
         # A claim still "sending" long after it was made belongs to a process that died
         # mid-send: claimed again, since a lost alert about an unhappy customer does more
         # harm than one that arrives twice.
-        cursor = await conn.execute(
+        cursor = raw.execute(
             "INSERT INTO followup_alerts (followup_id, user_id, status, claimed_at)"
             " VALUES (?, ?, 'sending', ?) ON CONFLICT (followup_id, user_id) DO UPDATE"
             " SET claimed_at = excluded.claimed_at"
@@ -349,19 +354,19 @@ async def claim_alerts(
     return claimed
 
 
-async def finish_alerts(
-    conn: aiosqlite.Connection,
+def finish_alerts(
+    raw: sqlite3.Connection,
     followup_id: int,
     results: list[tuple[int, int | None, str | None]],
     now: int,
 ) -> None:
     """Records how each claimed delivery ended: (user id, message id, error), and that the
     alert went out (only now: a crash before this leaves it to the upkeep to send)."""
-    await conn.execute(
+    raw.execute(
         "UPDATE followups SET alerted_at = COALESCE(alerted_at, ?) WHERE id = ?",
         (now, followup_id),
     )
-    await conn.executemany(
+    raw.executemany(
         "UPDATE followup_alerts SET status = ?, message_id = ?, sent_at = ?, error = ?"
         " WHERE followup_id = ? AND user_id = ?",
         [
@@ -380,12 +385,16 @@ async def finish_alerts(
 
 async def sent_alerts(conn: aiosqlite.Connection, followup_id: int) -> list[tuple[int, int]]:
     """(user id, message id) of every alert of the thread that arrived."""
-    async with conn.execute(
-        "SELECT user_id, message_id FROM followup_alerts"
-        " WHERE followup_id = ? AND status = 'sent' AND message_id IS NOT NULL ORDER BY user_id",
-        (followup_id,),
-    ) as cursor:
-        return [(int(r[0]), int(r[1])) for r in await cursor.fetchall()]
+    return [
+        (int(r[0]), int(r[1]))
+        for r in await fetch_all(
+            conn,
+            "SELECT user_id, message_id FROM followup_alerts"
+            " WHERE followup_id = ? AND status = 'sent' AND message_id IS NOT NULL"
+            " ORDER BY user_id",
+            (followup_id,),
+        )
+    ]
 
 
 # --- messages ---------------------------------------------------------------------------
@@ -430,11 +439,14 @@ async def finish_message(
 
 async def messages(conn: aiosqlite.Connection, followup_id: int) -> list[ThreadMessage]:
     """A thread's messages, oldest first."""
-    async with conn.execute(
-        f"SELECT {_MESSAGE_COLUMNS} FROM followup_messages WHERE followup_id = ? ORDER BY id",
-        (followup_id,),
-    ) as cursor:
-        return [_message(row) for row in await cursor.fetchall()]
+    return [
+        _message(row)
+        for row in await fetch_all(
+            conn,
+            f"SELECT {_MESSAGE_COLUMNS} FROM followup_messages WHERE followup_id = ? ORDER BY id",
+            (followup_id,),
+        )
+    ]
 
 
 async def last_reply_by_other(
@@ -442,13 +454,13 @@ async def last_reply_by_other(
 ) -> ThreadMessage | None:
     """The latest reply another team member sent the customer in this thread (after
     `since`, when given), or None."""
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         f"SELECT {_MESSAGE_COLUMNS} FROM followup_messages"
         " WHERE followup_id = ? AND direction = 'to_customer' AND staff_id != ?"
         " AND status != 'failed' AND created_at >= ? ORDER BY id DESC LIMIT 1",
         (followup_id, staff_id, since if since is not None else 0),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return None if row is None else _message(row)
 
 
@@ -463,25 +475,28 @@ def _draft(row: aiosqlite.Row) -> Draft:
 
 async def find_draft(conn: aiosqlite.Connection, staff_id: int) -> Draft | None:
     """The reply this team member is writing, or None."""
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "SELECT staff_id, staff_name, followup_id, confirmed, text, created_at"
         " FROM followup_drafts"
         " WHERE staff_id = ?",
         (staff_id,),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return None if row is None else _draft(row)
 
 
 async def drafts_for(conn: aiosqlite.Connection, followup_id: int) -> list[Draft]:
     """The replies being written in a thread, oldest first."""
-    async with conn.execute(
-        "SELECT staff_id, staff_name, followup_id, confirmed, text, created_at"
-        " FROM followup_drafts"
-        " WHERE followup_id = ? ORDER BY created_at, staff_id",
-        (followup_id,),
-    ) as cursor:
-        return [_draft(row) for row in await cursor.fetchall()]
+    return [
+        _draft(row)
+        for row in await fetch_all(
+            conn,
+            "SELECT staff_id, staff_name, followup_id, confirmed, text, created_at"
+            " FROM followup_drafts"
+            " WHERE followup_id = ? ORDER BY created_at, staff_id",
+            (followup_id,),
+        )
+    ]
 
 
 async def put_draft(
@@ -506,9 +521,7 @@ async def put_draft(
 
 async def hold_draft_text(conn: aiosqlite.Connection, staff_id: int, text: str) -> None:
     """Keeps typed text in the draft until the team member confirms it."""
-    await conn.execute(
-        "UPDATE followup_drafts SET text = ? WHERE staff_id = ?", (text, staff_id)
-    )
+    await conn.execute("UPDATE followup_drafts SET text = ? WHERE staff_id = ?", (text, staff_id))
 
 
 async def drop_draft(conn: aiosqlite.Connection, staff_id: int) -> Draft | None:

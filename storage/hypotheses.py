@@ -9,6 +9,7 @@ from enum import StrEnum
 import aiosqlite
 
 from storage import audit
+from storage.db import fetch_all, fetch_one
 
 
 class HypothesisNotFound(LookupError):
@@ -101,10 +102,9 @@ async def create(
 
 async def find(conn: aiosqlite.Connection, hypothesis_id: int) -> Hypothesis | None:
     """The hypothesis with this id, or None."""
-    async with conn.execute(
-        f"SELECT {_COLUMNS} FROM hypotheses WHERE id = ?", (hypothesis_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(
+        conn, f"SELECT {_COLUMNS} FROM hypotheses WHERE id = ?", (hypothesis_id,)
+    )
     return None if row is None else _hypothesis(row)
 
 
@@ -118,10 +118,12 @@ async def get(conn: aiosqlite.Connection, hypothesis_id: int) -> Hypothesis:
 
 async def list_all(conn: aiosqlite.Connection) -> list[Hypothesis]:
     """Every hypothesis, active ones first, oldest first."""
-    async with conn.execute(
-        f"SELECT {_COLUMNS} FROM hypotheses ORDER BY status = 'retired', id"
-    ) as cursor:
-        return [_hypothesis(row) for row in await cursor.fetchall()]
+    return [
+        _hypothesis(row)
+        for row in await fetch_all(
+            conn, f"SELECT {_COLUMNS} FROM hypotheses ORDER BY status = 'retired', id"
+        )
+    ]
 
 
 async def reword(
@@ -200,52 +202,57 @@ async def tallies(
     conn: aiosqlite.Connection, start: int | None = None, end: int | None = None
 ) -> dict[int, Tally]:
     """Yes / partly / no per hypothesis, for answers given in [start, end) (all by default)."""
-    async with conn.execute(
-        "SELECT i.hypothesis_id, SUM(a.value = 'yes'), SUM(a.value = 'partly'),"
-        " SUM(a.value = 'no') FROM answers a JOIN invitations i ON i.id = a.invitation_id"
-        " WHERE a.question = 'hypothesis' AND a.skipped = 0 AND i.hypothesis_id IS NOT NULL"
-        " AND a.answered_at >= ? AND a.answered_at < ? GROUP BY i.hypothesis_id",
-        (start if start is not None else 0, end if end is not None else 2**62),
-    ) as cursor:
-        return {
-            int(r[0]): Tally(int(r[0]), int(r[1] or 0), int(r[2] or 0), int(r[3] or 0))
-            for r in await cursor.fetchall()
-        }
+    return {
+        int(r[0]): Tally(int(r[0]), int(r[1] or 0), int(r[2] or 0), int(r[3] or 0))
+        for r in await fetch_all(
+            conn,
+            "SELECT i.hypothesis_id, SUM(a.value = 'yes'), SUM(a.value = 'partly'),"
+            " SUM(a.value = 'no') FROM answers a JOIN invitations i ON i.id = a.invitation_id"
+            " WHERE a.question = 'hypothesis' AND a.skipped = 0 AND i.hypothesis_id IS NOT NULL"
+            " AND a.answered_at >= ? AND a.answered_at < ? GROUP BY i.hypothesis_id",
+            (start if start is not None else 0, end if end is not None else 2**62),
+        )
+    }
 
 
 async def whys(conn: aiosqlite.Connection, start: int, end: int) -> list[Why]:
     """The "why" answers given in [start, end), with the verdict they explain."""
-    async with conn.execute(
-        "SELECT i.hypothesis_id, v.value, a.value, i.language FROM answers a"
-        " JOIN invitations i ON i.id = a.invitation_id"
-        " LEFT JOIN answers v ON v.invitation_id = i.id AND v.question = 'hypothesis'"
-        " WHERE a.question = 'why' AND a.skipped = 0 AND a.value IS NOT NULL"
-        " AND i.hypothesis_id IS NOT NULL AND a.answered_at >= ? AND a.answered_at < ?"
-        " ORDER BY a.id",
-        (start, end),
-    ) as cursor:
-        return [
-            Why(int(r[0]), str(r[1] or ""), str(r[2]), str(r[3]))
-            for r in await cursor.fetchall()
-        ]
+    return [
+        Why(int(r[0]), str(r[1] or ""), str(r[2]), str(r[3]))
+        for r in await fetch_all(
+            conn,
+            "SELECT i.hypothesis_id, v.value, a.value, i.language FROM answers a"
+            " JOIN invitations i ON i.id = a.invitation_id"
+            " LEFT JOIN answers v ON v.invitation_id = i.id AND v.question = 'hypothesis'"
+            " WHERE a.question = 'why' AND a.skipped = 0 AND a.value IS NOT NULL"
+            " AND i.hypothesis_id IS NOT NULL AND a.answered_at >= ? AND a.answered_at < ?"
+            " ORDER BY a.id",
+            (start, end),
+        )
+    ]
 
 
 async def assignments(conn: aiosqlite.Connection) -> dict[int, int]:
     """How many invitations each active hypothesis was given to: rotation evens these out."""
-    async with conn.execute(
-        "SELECT h.id, COUNT(i.id) FROM hypotheses h"
-        " LEFT JOIN invitations i ON i.hypothesis_id = h.id"
-        " WHERE h.status = 'active' GROUP BY h.id"
-    ) as cursor:
-        return {int(r[0]): int(r[1]) for r in await cursor.fetchall()}
+    return {
+        int(r[0]): int(r[1])
+        for r in await fetch_all(
+            conn,
+            "SELECT h.id, COUNT(i.id) FROM hypotheses h"
+            " LEFT JOIN invitations i ON i.hypothesis_id = h.id"
+            " WHERE h.status = 'active' GROUP BY h.id",
+        )
+    }
 
 
 async def active(conn: aiosqlite.Connection) -> list[Hypothesis]:
     """The active hypotheses, oldest first."""
-    async with conn.execute(
-        f"SELECT {_COLUMNS} FROM hypotheses WHERE status = 'active' ORDER BY id"
-    ) as cursor:
-        return [_hypothesis(row) for row in await cursor.fetchall()]
+    return [
+        _hypothesis(row)
+        for row in await fetch_all(
+            conn, f"SELECT {_COLUMNS} FROM hypotheses WHERE status = 'active' ORDER BY id"
+        )
+    ]
 
 
 async def assign(conn: aiosqlite.Connection, pairs: list[tuple[int, int]]) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 
 import aiosqlite
+
+from storage.db import fetch_all, fetch_one
 
 
 @dataclass(frozen=True)
@@ -18,9 +21,12 @@ class Received:
     payload: str
 
 
-async def record(conn: aiosqlite.Connection, updates: Sequence[Received], now: int) -> None:
-    """Stores a batch of updates; one already stored (Telegram sent it again) is kept as is."""
-    await conn.executemany(
+def record(raw: sqlite3.Connection, updates: Sequence[Received], now: int) -> None:
+    """Stores a batch of updates; one already stored (Telegram sent it again) is kept as is.
+
+    Plain sqlite3 (`Database.run`), as is `mark_done`: the pipeline's own writes come
+    between every batch of answers and should hold the writer as briefly."""
+    raw.executemany(
         "INSERT OR IGNORE INTO inbox (update_id, chat_id, payload, received_at)"
         " VALUES (?, ?, ?, ?)",
         [(u.update_id, u.chat_id, u.payload, now) for u in updates],
@@ -29,19 +35,21 @@ async def record(conn: aiosqlite.Connection, updates: Sequence[Received], now: i
 
 async def open_updates(conn: aiosqlite.Connection, after: int, limit: int) -> list[Received]:
     """Updates not yet handled, oldest first, with an id above `after`."""
-    async with conn.execute(
-        "SELECT update_id, chat_id, payload FROM inbox"
-        " WHERE done_at IS NULL AND payload IS NOT NULL AND update_id > ?"
-        " ORDER BY update_id LIMIT ?",
-        (after, limit),
-    ) as cursor:
-        return [Received(int(r[0]), r[1], str(r[2])) for r in await cursor.fetchall()]
+    return [
+        Received(int(r[0]), r[1], str(r[2]))
+        for r in await fetch_all(
+            conn,
+            "SELECT update_id, chat_id, payload FROM inbox"
+            " WHERE done_at IS NULL AND payload IS NOT NULL AND update_id > ?"
+            " ORDER BY update_id LIMIT ?",
+            (after, limit),
+        )
+    ]
 
 
 async def last_update_id(conn: aiosqlite.Connection) -> int | None:
     """The highest update id ever recorded (the next poll asks for the ones after it)."""
-    async with conn.execute("SELECT MAX(update_id) FROM inbox") as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(conn, "SELECT MAX(update_id) FROM inbox")
     return None if row is None or row[0] is None else int(row[0])
 
 
@@ -69,22 +77,32 @@ async def claim_effect(conn: aiosqlite.Connection, now: int) -> bool:
     current = handling.get()
     if current is None or current.claimed:
         return True
-    cursor = await conn.execute(
-        "UPDATE inbox SET effect_at = ? WHERE update_id = ? AND effect_at IS NULL",
-        (now, current.update_id),
-    )
+    cursor = await conn.execute(_CLAIM, (now, current.update_id))
     if cursor.rowcount == 1:
         current.claimed = True
         return True
-    async with conn.execute(
-        "SELECT 1 FROM inbox WHERE update_id = ?", (current.update_id,)
-    ) as found:
-        return await found.fetchone() is None
+    return await fetch_one(conn, _RECORDED, (current.update_id,)) is None
 
 
-async def mark_done(conn: aiosqlite.Connection, update_ids: Iterable[int], now: int) -> None:
+def claim_effect_sync(raw: sqlite3.Connection, now: int) -> bool:
+    """`claim_effect` on the plain connection, for a transaction run in one hop
+    (`Database.run`, which carries the handling's context variable over)."""
+    current = handling.get()
+    if current is None or current.claimed:
+        return True
+    if raw.execute(_CLAIM, (now, current.update_id)).rowcount == 1:
+        current.claimed = True
+        return True
+    return raw.execute(_RECORDED, (current.update_id,)).fetchone() is None
+
+
+_CLAIM = "UPDATE inbox SET effect_at = ? WHERE update_id = ? AND effect_at IS NULL"
+_RECORDED = "SELECT 1 FROM inbox WHERE update_id = ?"
+
+
+def mark_done(raw: sqlite3.Connection, update_ids: Iterable[int], now: int) -> None:
     """Marks updates handled and drops their content (only the id is needed from now on)."""
-    await conn.executemany(
+    raw.executemany(
         "UPDATE inbox SET done_at = ?, chat_id = NULL, payload = NULL WHERE update_id = ?",
         [(now, u) for u in update_ids],
     )

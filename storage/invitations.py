@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 import aiosqlite
+
+from storage.db import fetch_all
 
 
 class CheckinState(StrEnum):
@@ -119,6 +122,15 @@ _COLUMNS = (
 )
 
 
+_LATEST = "user_id = ? ORDER BY id DESC LIMIT 1"
+_MARK_DELIVERED = (
+    "UPDATE invitations SET delivery = 'sent', sent_at = COALESCE(sent_at, ?),"
+    " prompted_state = COALESCE(prompted_state, 'asked_score'), last_error = NULL"
+    " WHERE id = ? AND delivery IN ('pending', 'sending')"
+)
+_MARK_PROMPTED = "UPDATE invitations SET prompted_state = ? WHERE id = ? AND state = ?"
+
+
 def _invitation(row: aiosqlite.Row) -> Invitation:
     values = dict(row)
     values["state"] = CheckinState(values["state"])
@@ -132,8 +144,12 @@ def _invitation(row: aiosqlite.Row) -> Invitation:
 async def _select(
     conn: aiosqlite.Connection, where: str, params: Sequence[object]
 ) -> list[Invitation]:
-    async with conn.execute(f"SELECT {_COLUMNS} FROM invitations WHERE {where}", params) as cursor:
-        return [_invitation(row) for row in await cursor.fetchall()]
+    return [
+        _invitation(row)
+        for row in await fetch_all(
+            conn, f"SELECT {_COLUMNS} FROM invitations WHERE {where}", params
+        )
+    ]
 
 
 async def create_many(
@@ -166,6 +182,47 @@ async def find(conn: aiosqlite.Connection, invitation_id: int) -> Invitation | N
     return found[0] if found else None
 
 
+# The check-in's own statements as plain sqlite3 calls, for an answer's transaction run in
+# one hop (`Database.run`); each shares its SQL with the async function of the same name.
+
+
+def find_sync(raw: sqlite3.Connection, invitation_id: int) -> Invitation | None:
+    """`find`, on the plain connection."""
+    row = raw.execute(f"SELECT {_COLUMNS} FROM invitations WHERE id = ?", (invitation_id,))
+    return next((_invitation(r) for r in row), None)
+
+
+def latest_for_user_sync(raw: sqlite3.Connection, user_id: int) -> Invitation | None:
+    """`latest_for_user`, on the plain connection."""
+    rows = raw.execute(f"SELECT {_COLUMNS} FROM invitations WHERE {_LATEST}", (user_id,))
+    return next((_invitation(r) for r in rows), None)
+
+
+def mark_delivered_sync(raw: sqlite3.Connection, invitation_id: int, *, now: int) -> None:
+    """`mark_delivered`, on the plain connection."""
+    raw.execute(_MARK_DELIVERED, (now, invitation_id))
+
+
+def save_step_sync(
+    raw: sqlite3.Connection,
+    invitation: Invitation,
+    *,
+    state: CheckinState,
+    answer: Answer | None,
+    score: int | None,
+    gave_challenge: bool,
+    now: int,
+) -> None:
+    """`save_step`, on the plain connection."""
+    for sql, params in _step_statements(invitation, state, answer, score, gave_challenge, now):
+        raw.execute(sql, params)
+
+
+def mark_prompted_sync(raw: sqlite3.Connection, invitation_id: int, state: CheckinState) -> None:
+    """`mark_prompted`, on the plain connection."""
+    raw.execute(_MARK_PROMPTED, (state.value, invitation_id, state.value))
+
+
 async def get(conn: aiosqlite.Connection, invitation_id: int) -> Invitation:
     """The invitation with this id; raises InvitationNotFound."""
     found = await find(conn, invitation_id)
@@ -176,16 +233,18 @@ async def get(conn: aiosqlite.Connection, invitation_id: int) -> Invitation:
 
 async def latest_for_user(conn: aiosqlite.Connection, user_id: int) -> Invitation | None:
     """The customer's newest invitation, open or not, or None."""
-    found = await _select(conn, "user_id = ? ORDER BY id DESC LIMIT 1", (user_id,))
+    found = await _select(conn, _LATEST, (user_id,))
     return found[0] if found else None
 
 
 async def open_user_ids(conn: aiosqlite.Connection) -> set[int]:
     """Customers with an invitation still open."""
-    async with conn.execute(
-        f"SELECT DISTINCT user_id FROM invitations WHERE state IN {_OPEN_SQL}"
-    ) as cursor:
-        return {row[0] for row in await cursor.fetchall()}
+    return {
+        row[0]
+        for row in await fetch_all(
+            conn, f"SELECT DISTINCT user_id FROM invitations WHERE state IN {_OPEN_SQL}"
+        )
+    }
 
 
 async def for_round(conn: aiosqlite.Connection, round_id: int) -> list[Invitation]:
@@ -236,12 +295,7 @@ async def mark_sent(
 async def mark_delivered(conn: aiosqlite.Connection, invitation_id: int, *, now: int) -> None:
     """The customer pressed a button of the first question: it was delivered, whatever the
     sender recorded (a crash between the send and its record leaves it queued)."""
-    await conn.execute(
-        "UPDATE invitations SET delivery = 'sent', sent_at = COALESCE(sent_at, ?),"
-        " prompted_state = COALESCE(prompted_state, 'asked_score'), last_error = NULL"
-        " WHERE id = ? AND delivery IN ('pending', 'sending')",
-        (now, invitation_id),
-    )
+    await conn.execute(_MARK_DELIVERED, (now, invitation_id))
 
 
 async def retry_later(
@@ -284,46 +338,61 @@ async def save_step(
     now: int,
 ) -> None:
     """Commits one conversation step: the answer and the new state together."""
+    for sql, params in _step_statements(invitation, state, answer, score, gave_challenge, now):
+        await conn.execute(sql, params)
+
+
+def _step_statements(
+    invitation: Invitation,
+    state: CheckinState,
+    answer: Answer | None,
+    score: int | None,
+    gave_challenge: bool,
+    now: int,
+) -> list[tuple[str, tuple[object, ...]]]:
+    statements: list[tuple[str, tuple[object, ...]]] = []
     if answer is not None:
-        await conn.execute(
-            "INSERT INTO answers (invitation_id, question, value, skipped, answered_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+        statements.append(
             (
-                answer.invitation_id,
-                answer.question,
-                answer.value,
-                int(answer.skipped),
-                answer.answered_at,
-            ),
+                "INSERT INTO answers (invitation_id, question, value, skipped, answered_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    answer.invitation_id,
+                    answer.question,
+                    answer.value,
+                    int(answer.skipped),
+                    answer.answered_at,
+                ),
+            )
         )
     finished = now if state not in OPEN_STATES else None
-    await conn.execute(
-        "UPDATE invitations SET state = ?, score = ?, gave_challenge = ?,"
-        " answered_at = COALESCE(answered_at, ?), finished_at = ? WHERE id = ?",
+    statements.append(
         (
-            state.value,
-            score,
-            int(gave_challenge),
-            now if answer else None,
-            finished,
-            invitation.id,
-        ),
+            "UPDATE invitations SET state = ?, score = ?, gave_challenge = ?,"
+            " answered_at = COALESCE(answered_at, ?), finished_at = ? WHERE id = ?",
+            (
+                state.value,
+                score,
+                int(gave_challenge),
+                now if answer else None,
+                finished,
+                invitation.id,
+            ),
+        )
     )
     if state is CheckinState.DECLINED:
         # "Not now" starts a shorter cool-down of its own (bot.sampling).
-        await conn.execute(
-            "UPDATE customers SET declined_at = ? WHERE user_id = ?", (now, invitation.user_id)
+        statements.append(
+            ("UPDATE customers SET declined_at = ? WHERE user_id = ?", (now, invitation.user_id))
         )
+    return statements
 
 
 async def mark_prompted(
     conn: aiosqlite.Connection, invitation_id: int, state: CheckinState
 ) -> None:
     """The question of `state` reached the customer."""
-    await conn.execute(
-        "UPDATE invitations SET prompted_state = ? WHERE id = ? AND state = ?",
-        (state.value, invitation_id, state.value),
-    )
+    await conn.execute(_MARK_PROMPTED, (state.value, invitation_id, state.value))
 
 
 async def unprompted(conn: aiosqlite.Connection, now: int) -> list[Invitation]:
@@ -385,12 +454,12 @@ async def close_open_for_user(
 
 async def answers_for(conn: aiosqlite.Connection, invitation_id: int) -> list[Answer]:
     """An invitation's answers in the order given."""
-    async with conn.execute(
+    rows = await fetch_all(
+        conn,
         "SELECT invitation_id, question, value, skipped, answered_at FROM answers"
         " WHERE invitation_id = ? ORDER BY id",
         (invitation_id,),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     return [
         Answer(r["invitation_id"], r["question"], r["value"], bool(r["skipped"]), r["answered_at"])
         for r in rows

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from storage.db import fetch_all, fetch_one
+
 
 @dataclass(frozen=True)
 class KnownPerson:
@@ -18,7 +20,8 @@ class KnownPerson:
 
 async def find_by_id(conn: aiosqlite.Connection, user_id: int) -> KnownPerson | None:
     """The person with this id if they ever started the bot, or None."""
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "SELECT user_id, name, username, language FROM ("
         "  SELECT user_id, first_name AS name, username, language, 0 AS rank FROM customers"
         "  UNION ALL SELECT user_id, name, username, language, 1 FROM team_members"
@@ -26,20 +29,22 @@ async def find_by_id(conn: aiosqlite.Connection, user_id: int) -> KnownPerson | 
         "  UNION ALL SELECT user_id, NULL, NULL, 'en', 3 FROM consent_refusals"
         ") WHERE user_id = ? ORDER BY rank LIMIT 1",
         (user_id,),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return None if row is None else KnownPerson(**dict(row))
 
 
 async def find_by_username(conn: aiosqlite.Connection, username: str) -> list[KnownPerson]:
     """Everyone whose Telegram handle is `username` (any case): usually one or none, several
     only when a handle changed hands."""
-    async with conn.execute(
-        "SELECT user_id FROM customers WHERE username = ? COLLATE NOCASE"
-        " UNION SELECT user_id FROM team_members WHERE username = ? COLLATE NOCASE"
-        " ORDER BY user_id",
-        (username, username),
-    ) as cursor:
-        ids = [int(row[0]) for row in await cursor.fetchall()]
+    ids = [
+        int(row[0])
+        for row in await fetch_all(
+            conn,
+            "SELECT user_id FROM customers WHERE username = ? COLLATE NOCASE"
+            " UNION SELECT user_id FROM team_members WHERE username = ? COLLATE NOCASE"
+            " ORDER BY user_id",
+            (username, username),
+        )
+    ]
     found = [await find_by_id(conn, user_id) for user_id in ids]
     return [person for person in found if person is not None]

@@ -9,6 +9,7 @@ import aiosqlite
 
 from storage import customers, enrollments, invitations
 from storage.customers import Customer
+from storage.db import fetch_all, fetch_one
 from storage.enrollments import PendingEnrollment
 from storage.invitations import Answer, CheckinState
 
@@ -79,8 +80,10 @@ class StoredDigest:
 
 
 async def _tables(conn: aiosqlite.Connection) -> set[str]:
-    async with conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as cursor:
-        return {str(row[0]) for row in await cursor.fetchall()}
+    return {
+        str(row[0])
+        for row in await fetch_all(conn, "SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
 
 
 async def gather(conn: aiosqlite.Connection, user_id: int) -> CustomerData:
@@ -88,37 +91,39 @@ async def gather(conn: aiosqlite.Connection, user_id: int) -> CustomerData:
     customer = await customers.find(conn, user_id)
     segment = None
     if customer is not None:
-        async with conn.execute(
-            "SELECT name FROM segments WHERE id = ?", (customer.segment_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await fetch_one(
+            conn, "SELECT name FROM segments WHERE id = ?", (customer.segment_id,)
+        )
         segment = None if row is None else str(row[0])
-    async with conn.execute(
-        "SELECT refused_at FROM consent_refusals WHERE user_id = ? ORDER BY refused_at",
-        (user_id,),
-    ) as cursor:
-        refusals = tuple(int(row[0]) for row in await cursor.fetchall())
-    async with conn.execute(
+    refusals = tuple(
+        int(row[0])
+        for row in await fetch_all(
+            conn,
+            "SELECT refused_at FROM consent_refusals WHERE user_id = ? ORDER BY refused_at",
+            (user_id,),
+        )
+    )
+    rows = await fetch_all(
+        conn,
         "SELECT id, created_at, state, score, answered_at FROM invitations"
         " WHERE user_id = ? ORDER BY id",
         (user_id,),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     checkins: list[CheckinRecord] = []
     for r in rows:
         answers = tuple(await invitations.answers_for(conn, int(r[0])))
         checkins.append(CheckinRecord(int(r[0]), int(r[1]), str(r[2]), r[3], r[4], answers))
     messages: tuple[ThreadMessage, ...] = ()
     if "followup_messages" in await _tables(conn):
-        async with conn.execute(
-            "SELECT m.followup_id, m.direction, m.text, m.created_at FROM followup_messages m"
-            " JOIN followups f ON f.id = m.followup_id WHERE f.user_id = ? ORDER BY m.id",
-            (user_id,),
-        ) as cursor:
-            messages = tuple(
-                ThreadMessage(int(r[0]), str(r[1]), str(r[2]), int(r[3]))
-                for r in await cursor.fetchall()
+        messages = tuple(
+            ThreadMessage(int(r[0]), str(r[1]), str(r[2]), int(r[3]))
+            for r in await fetch_all(
+                conn,
+                "SELECT m.followup_id, m.direction, m.text, m.created_at FROM followup_messages m"
+                " JOIN followups f ON f.id = m.followup_id WHERE f.user_id = ? ORDER BY m.id",
+                (user_id,),
             )
+        )
     return CustomerData(
         user_id,
         customer,
@@ -139,10 +144,7 @@ async def erase(conn: aiosqlite.Connection, user_id: int, *, now: int) -> Erased
     update of their chat.
     """
     await invitations.close_open_for_user(conn, user_id, CheckinState.STOPPED, now)
-    async with conn.execute(
-        "SELECT COUNT(*) FROM invitations WHERE user_id = ?", (user_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(conn, "SELECT COUNT(*) FROM invitations WHERE user_id = ?", (user_id,))
     kept = int(row[0]) if row else 0
     cursor = await conn.execute(
         f"UPDATE answers SET value = NULL WHERE question IN {_FREE_TEXT_SQL}"
@@ -172,10 +174,14 @@ async def erase(conn: aiosqlite.Connection, user_id: int, *, now: int) -> Erased
     customer = await customers.find(conn, user_id)
     if kept:
         # Negative ids are never Telegram's; taken in order, they say nothing about whom.
-        async with conn.execute(
-            "SELECT MIN(COALESCE(MIN(user_id), 0), 0) - 1 FROM customers"
-        ) as found:
-            anonymous = int((await found.fetchone() or (-1,))[0])
+        anonymous = int(
+            (
+                await fetch_one(
+                    conn, "SELECT MIN(COALESCE(MIN(user_id), 0), 0) - 1 FROM customers"
+                )
+                or (-1,)
+            )[0]
+        )
         await conn.execute(
             "INSERT INTO customers (user_id, chat_id, first_name, language, segment_id, status,"
             " consented_at, enrolled_at, updated_at)"
@@ -206,8 +212,10 @@ async def erase_free_text(conn: aiosqlite.Connection, before: int) -> int:
 
 async def stored_digests(conn: aiosqlite.Connection) -> list[StoredDigest]:
     """Every stored digest's figures and text (to take a forgotten customer out of them)."""
-    async with conn.execute("SELECT id, figures, text FROM digests ORDER BY id") as cursor:
-        return [StoredDigest(int(r[0]), str(r[1]), str(r[2])) for r in await cursor.fetchall()]
+    return [
+        StoredDigest(int(r[0]), str(r[1]), str(r[2]))
+        for r in await fetch_all(conn, "SELECT id, figures, text FROM digests ORDER BY id")
+    ]
 
 
 async def rewrite_digest(

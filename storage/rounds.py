@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from storage.db import fetch_all, fetch_one
+
 
 @dataclass(frozen=True)
 class Round:
@@ -39,11 +41,11 @@ _COLUMNS = (
 
 async def find(conn: aiosqlite.Connection, schedule: str, scheduled_for: int) -> Round | None:
     """The round of a schedule at a scheduled time, or None."""
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         f"SELECT {_COLUMNS} FROM rounds WHERE schedule = ? AND scheduled_for = ?",
         (schedule, scheduled_for),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return None if row is None else Round(**dict(row))
 
 
@@ -94,9 +96,12 @@ async def create(
 
 async def strata(conn: aiosqlite.Connection, round_id: int) -> list[StratumRow]:
     """A round's sample composition, by segment id."""
-    async with conn.execute(
-        "SELECT segment_id, population, eligible, invited FROM round_strata WHERE round_id = ?"
-        " ORDER BY segment_id",
-        (round_id,),
-    ) as cursor:
-        return [StratumRow(**dict(row)) for row in await cursor.fetchall()]
+    return [
+        StratumRow(**dict(row))
+        for row in await fetch_all(
+            conn,
+            "SELECT segment_id, population, eligible, invited FROM round_strata WHERE round_id = ?"
+            " ORDER BY segment_id",
+            (round_id,),
+        )
+    ]

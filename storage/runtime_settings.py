@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from storage import audit
+from storage.db import fetch_all
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,11 @@ def _decode(name: str, raw: str) -> Any:
 
 async def load(conn: aiosqlite.Connection) -> RuntimeSettings:
     """The current runtime settings: stored values over the defaults."""
-    async with conn.execute("SELECT key, value FROM settings") as cursor:
-        stored = {key: _decode(key, raw) for key, raw in await cursor.fetchall() if key in KEYS}
+    stored = {
+        key: _decode(key, raw)
+        for key, raw in await fetch_all(conn, "SELECT key, value FROM settings")
+        if key in KEYS
+    }
     return replace(RuntimeSettings(), **stored)
 
 

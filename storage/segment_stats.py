@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from storage.db import fetch_all, fetch_one
+
 
 @dataclass(frozen=True)
 class SegmentFigures:
@@ -41,36 +43,39 @@ class SegmentUse:
 
 async def figures(conn: aiosqlite.Connection, since: int) -> list[SegmentFigures]:
     """Every segment by name, with its customers and its response since `since`."""
-    async with conn.execute(
-        "SELECT s.id, s.name, COALESCE(c.active, 0), COALESCE(c.paused, 0),"
-        " COALESCE(c.gone, 0),"
-        " (SELECT code FROM invite_codes k WHERE k.segment_id = s.id AND k.revoked_at IS NULL"
-        "   ORDER BY k.created_at DESC LIMIT 1),"
-        " COALESCE(i.invited, 0), COALESCE(i.answered, 0)"
-        " FROM segments s"
-        " LEFT JOIN (SELECT segment_id, SUM(status = 'active') AS active,"
-        "   SUM(status = 'paused') AS paused, SUM(status IN ('stopped', 'blocked')) AS gone"
-        "   FROM customers GROUP BY segment_id) c ON c.segment_id = s.id"
-        " LEFT JOIN (SELECT segment_id, COUNT(*) AS invited,"
-        "   SUM(answered_at IS NOT NULL) AS answered FROM invitations"
-        "   WHERE delivery IN ('sent', 'uncertain') AND created_at >= ?"
-        "   GROUP BY segment_id) i ON i.segment_id = s.id"
-        " ORDER BY s.name",
-        (since,),
-    ) as cursor:
-        return [SegmentFigures(*row) for row in await cursor.fetchall()]
+    return [
+        SegmentFigures(*row)
+        for row in await fetch_all(
+            conn,
+            "SELECT s.id, s.name, COALESCE(c.active, 0), COALESCE(c.paused, 0),"
+            " COALESCE(c.gone, 0),"
+            " (SELECT code FROM invite_codes k WHERE k.segment_id = s.id AND k.revoked_at IS NULL"
+            "   ORDER BY k.created_at DESC LIMIT 1),"
+            " COALESCE(i.invited, 0), COALESCE(i.answered, 0)"
+            " FROM segments s"
+            " LEFT JOIN (SELECT segment_id, SUM(status = 'active') AS active,"
+            "   SUM(status = 'paused') AS paused, SUM(status IN ('stopped', 'blocked')) AS gone"
+            "   FROM customers GROUP BY segment_id) c ON c.segment_id = s.id"
+            " LEFT JOIN (SELECT segment_id, COUNT(*) AS invited,"
+            "   SUM(answered_at IS NOT NULL) AS answered FROM invitations"
+            "   WHERE delivery IN ('sent', 'uncertain') AND created_at >= ?"
+            "   GROUP BY segment_id) i ON i.segment_id = s.id"
+            " ORDER BY s.name",
+            (since,),
+        )
+    ]
 
 
 async def use_of(conn: aiosqlite.Connection, segment_id: int) -> SegmentUse:
     """What refers to the segment: customers, consent questions out, past invitations, and
     hypotheses stated for it."""
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "SELECT (SELECT COUNT(*) FROM customers WHERE segment_id = ?),"
         " (SELECT COUNT(*) FROM pending_enrollments WHERE segment_id = ?),"
         " (SELECT COUNT(*) FROM invitations WHERE segment_id = ?),"
         " (SELECT COUNT(*) FROM hypotheses WHERE segment_id = ?)",
         (segment_id, segment_id, segment_id, segment_id),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     assert row is not None
     return SegmentUse(int(row[0]), int(row[1]), int(row[2]), int(row[3]))

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from storage.db import fetch_all, fetch_one
+
 DEFAULT_SEGMENT_ID = 1
 
 
@@ -36,19 +38,17 @@ def new_code() -> str:
 
 async def find_by_name(conn: aiosqlite.Connection, name: str) -> Segment | None:
     """The segment with this name (case-insensitive), or None."""
-    async with conn.execute(
-        "SELECT id, name, created_at FROM segments WHERE name = ?", (name,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(
+        conn, "SELECT id, name, created_at FROM segments WHERE name = ?", (name,)
+    )
     return None if row is None else Segment(**dict(row))
 
 
 async def get(conn: aiosqlite.Connection, segment_id: int) -> Segment:
     """The segment with this id; raises SegmentNotFound."""
-    async with conn.execute(
-        "SELECT id, name, created_at FROM segments WHERE id = ?", (segment_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(
+        conn, "SELECT id, name, created_at FROM segments WHERE id = ?", (segment_id,)
+    )
     if row is None:
         raise SegmentNotFound(segment_id)
     return Segment(**dict(row))
@@ -65,30 +65,32 @@ async def create(conn: aiosqlite.Connection, name: str, *, now: int) -> Segment:
 
 async def list_all(conn: aiosqlite.Connection) -> list[Segment]:
     """Every segment, by name."""
-    async with conn.execute("SELECT id, name, created_at FROM segments ORDER BY name") as cursor:
-        return [Segment(**dict(row)) for row in await cursor.fetchall()]
+    return [
+        Segment(**dict(row))
+        for row in await fetch_all(conn, "SELECT id, name, created_at FROM segments ORDER BY name")
+    ]
 
 
 async def find_by_code(conn: aiosqlite.Connection, code: str) -> Segment | None:
     """The segment an unrevoked invite code enrolls into, or None."""
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "SELECT s.id, s.name, s.created_at FROM invite_codes c"
         " JOIN segments s ON s.id = c.segment_id"
         " WHERE c.code = ? AND c.revoked_at IS NULL",
         (code,),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return None if row is None else Segment(**dict(row))
 
 
 async def find_active_code(conn: aiosqlite.Connection, segment_id: int) -> InviteCode | None:
     """The segment's current invite code, or None."""
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "SELECT code, segment_id, created_by, created_at FROM invite_codes"
         " WHERE segment_id = ? AND revoked_at IS NULL ORDER BY created_at DESC LIMIT 1",
         (segment_id,),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return None if row is None else InviteCode(**dict(row))
 
 

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 import aiosqlite
 
+from storage.db import fetch_all, fetch_one
+
 
 class Role(StrEnum):
     STAFF = "staff"
@@ -26,12 +28,12 @@ class TeamMember:
 
 async def find(conn: aiosqlite.Connection, user_id: int) -> TeamMember | None:
     """The team member with this user id, or None."""
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "SELECT user_id, role, name, username, language, added_by, added_at"
         " FROM team_members WHERE user_id = ?",
         (user_id,),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     if row is None:
         return None
     values = dict(row)
@@ -50,11 +52,14 @@ def _member(row: aiosqlite.Row) -> TeamMember:
 
 async def list_all(conn: aiosqlite.Connection) -> list[TeamMember]:
     """Every team member added at runtime, admins first, then by when they were added."""
-    async with conn.execute(
-        f"SELECT {_COLUMNS} FROM team_members"
-        " ORDER BY CASE role WHEN 'admin' THEN 0 ELSE 1 END, added_at, user_id"
-    ) as cursor:
-        return [_member(row) for row in await cursor.fetchall()]
+    return [
+        _member(row)
+        for row in await fetch_all(
+            conn,
+            f"SELECT {_COLUMNS} FROM team_members"
+            " ORDER BY CASE role WHEN 'admin' THEN 0 ELSE 1 END, added_at, user_id",
+        )
+    ]
 
 
 async def put(conn: aiosqlite.Connection, member: TeamMember) -> None:

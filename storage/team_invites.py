@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from storage.db import fetch_one
 from storage.team import Role
 
 # "team-" and 32 URL-safe characters: never the shape of a segment's invite code (16).
@@ -44,12 +45,12 @@ async def create(
 
 async def find(conn: aiosqlite.Connection, code: str) -> TeamInvite | None:
     """The invite with this code, used or not, or None."""
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "SELECT code, role, created_by, created_at, expires_at, used_by, used_at"
         " FROM team_invites WHERE code = ?",
         (code,),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     if row is None:
         return None
     values = dict(row)
@@ -68,8 +69,7 @@ async def mark_used(conn: aiosqlite.Connection, code: str, *, user_id: int, now:
 
 async def count_open(conn: aiosqlite.Connection, now: int) -> int:
     """Invites neither used nor expired."""
-    async with conn.execute(
-        "SELECT COUNT(*) FROM team_invites WHERE used_by IS NULL AND expires_at > ?", (now,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(
+        conn, "SELECT COUNT(*) FROM team_invites WHERE used_by IS NULL AND expires_at > ?", (now,)
+    )
     return int(row[0]) if row else 0

@@ -9,6 +9,7 @@ from enum import StrEnum
 import aiosqlite
 
 from storage import audit
+from storage.db import fetch_all, fetch_one
 
 
 class TellStatus(StrEnum):
@@ -57,27 +58,33 @@ _COLUMNS = (
 
 async def recent_texts(conn: aiosqlite.Connection, since: int) -> list[RecentText]:
     """Challenges and improvement requests given since `since` by active customers."""
-    async with conn.execute(
-        "SELECT i.user_id, a.value, i.language FROM answers a"
-        " JOIN invitations i ON i.id = a.invitation_id"
-        " JOIN customers c ON c.user_id = i.user_id AND c.status = 'active'"
-        " WHERE a.question IN ('challenge', 'improvement') AND a.skipped = 0"
-        " AND a.value IS NOT NULL AND a.answered_at >= ? ORDER BY a.id",
-        (since,),
-    ) as cursor:
-        return [RecentText(int(r[0]), str(r[1]), str(r[2])) for r in await cursor.fetchall()]
+    return [
+        RecentText(int(r[0]), str(r[1]), str(r[2]))
+        for r in await fetch_all(
+            conn,
+            "SELECT i.user_id, a.value, i.language FROM answers a"
+            " JOIN invitations i ON i.id = a.invitation_id"
+            " JOIN customers c ON c.user_id = i.user_id AND c.status = 'active'"
+            " WHERE a.question IN ('challenge', 'improvement') AND a.skipped = 0"
+            " AND a.value IS NOT NULL AND a.answered_at >= ? ORDER BY a.id",
+            (since,),
+        )
+    ]
 
 
 async def hypothesis_audience(conn: aiosqlite.Connection, hypothesis_id: int) -> list[int]:
     """Active customers who answered the hypothesis (not skipped)."""
-    async with conn.execute(
-        "SELECT DISTINCT i.user_id FROM answers a JOIN invitations i ON i.id = a.invitation_id"
-        " JOIN customers c ON c.user_id = i.user_id AND c.status = 'active'"
-        " WHERE a.question = 'hypothesis' AND a.skipped = 0 AND i.hypothesis_id = ?"
-        " ORDER BY i.user_id",
-        (hypothesis_id,),
-    ) as cursor:
-        return [int(r[0]) for r in await cursor.fetchall()]
+    return [
+        int(r[0])
+        for r in await fetch_all(
+            conn,
+            "SELECT DISTINCT i.user_id FROM answers a JOIN invitations i ON i.id = a.invitation_id"
+            " JOIN customers c ON c.user_id = i.user_id AND c.status = 'active'"
+            " WHERE a.question = 'hypothesis' AND a.skipped = 0 AND i.hypothesis_id = ?"
+            " ORDER BY i.user_id",
+            (hypothesis_id,),
+        )
+    ]
 
 
 async def draft(
@@ -115,8 +122,7 @@ async def get(conn: aiosqlite.Connection, tell_id: int) -> Tell:
 
 async def find(conn: aiosqlite.Connection, tell_id: int) -> Tell | None:
     """The update with this id, or None."""
-    async with conn.execute(f"SELECT {_COLUMNS} FROM tells WHERE id = ?", (tell_id,)) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(conn, f"SELECT {_COLUMNS} FROM tells WHERE id = ?", (tell_id,))
     if row is None:
         return None
     values = dict(row)
@@ -153,10 +159,9 @@ async def decide(
 
 async def audience_size(conn: aiosqlite.Connection, tell_id: int) -> int:
     """How many customers the update is for."""
-    async with conn.execute(
-        "SELECT COUNT(*) FROM tell_deliveries WHERE tell_id = ?", (tell_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(
+        conn, "SELECT COUNT(*) FROM tell_deliveries WHERE tell_id = ?", (tell_id,)
+    )
     return int(row[0]) if row else 0
 
 
@@ -168,17 +173,17 @@ async def claim_pending(conn: aiosqlite.Connection, limit: int) -> list[Pending]
         " AND tell_id IN (SELECT id FROM tells WHERE status = 'confirmed')"
         " AND user_id NOT IN (SELECT user_id FROM customers WHERE status = 'active')"
     )
-    async with conn.execute(
-        "SELECT d.tell_id, d.user_id, c.chat_id, c.language, t.message FROM tell_deliveries d"
-        " JOIN tells t ON t.id = d.tell_id AND t.status = 'confirmed'"
-        " JOIN customers c ON c.user_id = d.user_id"
-        " WHERE d.status = 'pending' ORDER BY d.tell_id, d.user_id LIMIT ?",
-        (limit,),
-    ) as cursor:
-        rows = [
-            Pending(int(r[0]), int(r[1]), int(r[2]), str(r[3]), str(r[4]))
-            for r in await cursor.fetchall()
-        ]
+    rows = [
+        Pending(int(r[0]), int(r[1]), int(r[2]), str(r[3]), str(r[4]))
+        for r in await fetch_all(
+            conn,
+            "SELECT d.tell_id, d.user_id, c.chat_id, c.language, t.message FROM tell_deliveries d"
+            " JOIN tells t ON t.id = d.tell_id AND t.status = 'confirmed'"
+            " JOIN customers c ON c.user_id = d.user_id"
+            " WHERE d.status = 'pending' ORDER BY d.tell_id, d.user_id LIMIT ?",
+            (limit,),
+        )
+    ]
     await conn.executemany(
         "UPDATE tell_deliveries SET status = 'sending' WHERE tell_id = ? AND user_id = ?",
         [(p.tell_id, p.user_id) for p in rows],
@@ -214,8 +219,11 @@ async def finish(
 
 async def counts(conn: aiosqlite.Connection, tell_id: int) -> dict[str, int]:
     """Deliveries by status."""
-    async with conn.execute(
-        "SELECT status, COUNT(*) FROM tell_deliveries WHERE tell_id = ? GROUP BY status",
-        (tell_id,),
-    ) as cursor:
-        return {str(r[0]): int(r[1]) for r in await cursor.fetchall()}
+    return {
+        str(r[0]): int(r[1])
+        for r in await fetch_all(
+            conn,
+            "SELECT status, COUNT(*) FROM tell_deliveries WHERE tell_id = ? GROUP BY status",
+            (tell_id,),
+        )
+    }

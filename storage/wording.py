@@ -11,6 +11,7 @@ import json
 import aiosqlite
 
 from storage import audit
+from storage.db import fetch_all
 
 PREFIX = "question."
 
@@ -21,10 +22,7 @@ def _key(question: str, language: str) -> str:
 
 async def load(conn: aiosqlite.Connection) -> dict[tuple[str, str], str]:
     """Every changed wording, by (question, language)."""
-    async with conn.execute(
-        "SELECT key, value FROM settings WHERE key LIKE 'question.%'"
-    ) as cursor:
-        rows = await cursor.fetchall()
+    rows = await fetch_all(conn, "SELECT key, value FROM settings WHERE key LIKE 'question.%'")
     wording: dict[tuple[str, str], str] = {}
     for key, value in rows:
         question, _, language = str(key).removeprefix(PREFIX).partition(".")

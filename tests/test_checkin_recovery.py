@@ -8,6 +8,7 @@ import json
 import sqlite3
 from contextlib import closing
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +93,7 @@ async def received(app: PulseApplication, update: Update) -> None:
     """Records `update` in the inbox, as the pipeline does before handling it."""
     services = services_of(app)
     row = inbox.Received(update.update_id, None, json.dumps(update.to_dict()))
-    async with services.db.transaction() as conn:
-        await inbox.record(conn, [row], services.now())
+    await services.db.run(partial(inbox.record, updates=[row], now=services.now()))
 
 
 async def handle_from_inbox(app: PulseApplication, update: Update) -> None:

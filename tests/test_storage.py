@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -19,12 +20,49 @@ class Boom(Exception):
 
 
 async def test_pragmas_are_set(db: Database) -> None:
-    journal = await db.fetch_all("PRAGMA journal_mode")
-    foreign = await db.fetch_all("PRAGMA foreign_keys")
-    sync = await db.fetch_all("PRAGMA synchronous")
-    assert journal[0][0] == "wal"
-    assert foreign[0][0] == 1
-    assert sync[0][0] == 1  # NORMAL
+    # On the connection that writes; reads have one of their own.
+    async with db.transaction() as conn:
+        journal = await conn.execute_fetchall("PRAGMA journal_mode")
+        foreign = await conn.execute_fetchall("PRAGMA foreign_keys")
+        sync = await conn.execute_fetchall("PRAGMA synchronous")
+    assert next(iter(journal))[0] == "wal"
+    assert next(iter(foreign))[0] == 1
+    assert next(iter(sync))[0] == 1  # NORMAL
+
+
+async def test_reads_cannot_write(db: Database) -> None:
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        async with db.read() as conn:
+            await conn.execute("INSERT INTO segments (name, created_at) VALUES ('x', 0)")
+    assert await db.fetch_all("SELECT * FROM segments WHERE name = 'x'") == []
+
+
+async def test_a_read_does_not_wait_for_a_transaction(db: Database) -> None:
+    async with db.transaction() as conn:
+        await conn.execute("INSERT INTO segments (name, created_at) VALUES ('x', 0)")
+        # Not yet committed: a read goes ahead and sees what was committed before.
+        assert await db.fetch_all("SELECT * FROM segments WHERE name = 'x'") == []
+    assert len(await db.fetch_all("SELECT * FROM segments WHERE name = 'x'")) == 1
+
+
+async def test_run_commits_or_rolls_back_in_one_go(db: Database) -> None:
+    def add(raw: sqlite3.Connection) -> int:
+        raw.execute("INSERT INTO segments (name, created_at) VALUES ('y', 0)")
+        return 7
+
+    def add_then_fail(raw: sqlite3.Connection) -> None:
+        raw.execute("INSERT INTO segments (name, created_at) VALUES ('z', 0)")
+        raise Boom
+
+    assert await db.run(add) == 7
+    with pytest.raises(Boom):
+        await db.run(add_then_fail)
+    names = [row[0] for row in await db.fetch_all("SELECT name FROM segments")]
+    assert "y" in names
+    assert "z" not in names
+    # The connection is usable afterwards: no transaction was left open.
+    async with db.transaction() as conn:
+        await conn.execute("INSERT INTO segments (name, created_at) VALUES ('z', 0)")
 
 
 async def test_transaction_rolls_back_on_any_exception(db: Database) -> None:
