@@ -2,19 +2,20 @@
 
 `python -m bench.sampling [--customers N] [--repeats N]`
 
-A round (`bot.rounds.start_round`) loads every reachable customer, with whether an
-invitation of theirs is open, in one query of plain rows, builds the sampler's candidates
-from them, draws the sample (`bot.sampling.draw_sample`) and records the round and its
-invitations, all in one transaction. So the figure that counts is `start_round` on a real
-migrated SQLite file holding the customers; `draw_sample` on its own, over the same
-customers in memory, is timed next to it, and the load on its own, to show where the time
-goes.
+A round (`bot.rounds.start_round`) counts every segment's reachable customers by the
+eligibility rules in SQL (`storage.customers.sampling_pool`: one pass over an index, and
+the few with an invitation open read on their own), splits the sample over the segments,
+reads only the customers it picks (`bot.sampling.draw_sample`) and records the round and
+its invitations, all in one transaction. So the figure that counts is `start_round` on a
+real migrated SQLite file holding the customers; the count on its own and `draw_sample`
+(count and pick, no recording) are timed next to it, to show where the time goes.
 
 The customers are a mix: mostly active, some paused (some of those pauses over), some
 stopped or blocked; a third never asked, a fifth still in the 30-day cool-down, the rest
 asked longer ago, with many on the same day (ties for the seeded draw to break); and a
 previous round of 10,000 still open. They are written with one `executemany`, as fast
-set-up; enrolling a million one by one would take longer than everything measured.
+set-up; enrolling a million one by one would take longer than everything measured. The
+rounds measured stay open too, so each later one finds more invitations open.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bench.common import write_results
-from bot.rounds import load_candidates, start_round
+from bot.rounds import start_round
 from bot.sampling import draw_sample, parse_sample_size
-from storage import runtime_settings, segments
+from storage import customers, invitations, runtime_settings, segments
+from storage.customers import Eligibility
 from storage.db import Database
 
 SEGMENT_COUNT = 20
@@ -120,13 +122,15 @@ async def measure(number: int, repeats: int) -> list[str]:
 
 async def measure_on(db: Database, number: int, repeats: int) -> list[str]:
     now = int(NOW.timestamp())
+    rules = Eligibility(now, 30 * DAY, 14 * DAY)
     async with db.read() as conn:
-        candidates = await load_candidates(conn, None)
-    busy = sum(1 for c in candidates if c.has_open_invitation)
+        pool = await customers.sampling_pool(conn, rules)
+        busy = len(await invitations.open_user_ids(conn))
     lines = [
-        f"{number} customers in {SEGMENT_COUNT} segments, {len(candidates)} of them reachable,"
-        f" {busy} with an invitation of a previous round still open; a real migrated"
-        f" SQLite file. Each figure is the median of {repeats} runs (slowest in brackets).",
+        f"{number} customers in {SEGMENT_COUNT} segments,"
+        f" {sum(s.population for s in pool.segments)} of them reachable, {busy} with an"
+        " invitation of a previous round still open; a real migrated SQLite file. Each figure"
+        f" is the median of {repeats} runs (slowest in brackets).",
         "",
         "| what | sample | seconds | target |",
         "|---|---|---|---|",
@@ -140,27 +144,29 @@ async def measure_on(db: Database, number: int, repeats: int) -> list[str]:
         print(line, flush=True)
         lines.append(line)
 
-    async def load() -> None:
+    async def count() -> None:
         async with db.read() as conn:
-            await load_candidates(conn, None)
+            await customers.sampling_pool(conn, rules)
 
     row(
-        "loading the candidates (customers and open invitations, one query)",
+        "counting the segments by the rules (`sampling_pool`, SQL)",
         "",
-        [await timed(load) for _ in range(repeats)],
+        [await timed(count) for _ in range(repeats)],
     )
     for size in SIZES:
 
         async def draw(size: str = size) -> None:
-            draw_sample(
-                candidates,
-                size=parse_sample_size(size),
-                now=now,
-                cooldown_seconds=30 * DAY,
-                seed=SEED,
-            )
+            async with db.read() as conn:
+                await draw_sample(
+                    conn,
+                    size=parse_sample_size(size),
+                    now=now,
+                    cooldown_seconds=30 * DAY,
+                    seed=SEED,
+                    notnow_seconds=14 * DAY,
+                )
 
-        row("`draw_sample` alone, in memory", size, [await timed(draw) for _ in range(repeats)])
+        row("`draw_sample`: count and pick", size, [await timed(draw) for _ in range(repeats)])
     for size in SIZES:
         async with db.transaction() as conn:
             await runtime_settings.change(conn, "sample_size", size, actor_id=None, now=0)
@@ -174,7 +180,7 @@ async def measure_on(db: Database, number: int, repeats: int) -> list[str]:
                 )
 
             seconds.append(await timed(round_start))
-        row("a round: `start_round` (load, draw, record)", size, seconds, "≤ 1 s")
+        row("a round: `start_round` (count, pick, record)", size, seconds, "≤ 1 s")
     return lines
 
 

@@ -5,10 +5,7 @@ Everything is committed before anything is sent (invariant 2); `bot.delivery` se
 
 from __future__ import annotations
 
-import gc
 import hashlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,7 +16,7 @@ from bot.clock import epoch
 from bot.hypotheses import Candidate as HypothesisCandidate
 from bot.hypotheses import rotate
 from bot.quiet_hours import quiet_until
-from bot.sampling import Candidate, Sample, SkipReason, draw_sample, parse_sample_size
+from bot.sampling import Sample, SkipReason, draw_sample, parse_sample_size
 from storage import customers, hypotheses, inbox, invitations, rounds, runtime_settings, segments
 from storage.db import Database
 from storage.invitations import NewInvitation
@@ -72,11 +69,10 @@ async def start_round(
         config = await runtime_settings.load(conn)
         # An admin's /timezone overrides the zone the caller was configured with.
         zone = config.zone(zone_name)
-        # Chat and language are read for the sampled customers only, below.
-        candidates = await load_candidates(conn, segment_id)
         seed = seed_for(schedule, scheduled_for)
-        sample = draw_sample(
-            candidates,
+        # Counted in SQL; chat and language are read for the sampled customers only, below.
+        sample = await draw_sample(
+            conn,
             size=parse_sample_size(config.sample_size),
             now=stamp,
             cooldown_seconds=config.cooldown_days * 86400,
@@ -123,26 +119,6 @@ async def start_round(
         await _assign_hypotheses(conn, recorded.id, stamp)
         names = {s.id: s.name for s in await segments.list_all(conn)}
     return RoundStarted(recorded, sample, names)
-
-
-async def load_candidates(conn: aiosqlite.Connection, segment_id: int | None) -> list[Candidate]:
-    """Every reachable customer as the sampler sees them, from one query of plain rows (a
-    million full Customers took ~16 s to load)."""
-    with _collector_paused():
-        return list(map(Candidate._make, await customers.sampling_rows(conn, segment_id)))
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while a million rows become tuples: they hold no cycles,
-    and the collections their allocation set off took most of the load's time (measured)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 async def _assign_hypotheses(conn: aiosqlite.Connection, round_id: int, now: int) -> None:

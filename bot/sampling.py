@@ -1,31 +1,28 @@
-"""Who a check-in round asks: eligibility, the split of the sample over segments, and the
-order within a segment, as functions of plain data."""
+"""Who a check-in round asks: the split of the sample over segments and the order within a
+segment. Which customers are due is decided in SQL (`storage.customers.Eligibility`), so a
+round reads only counts and the customers it picks, not a million rows."""
 
 from __future__ import annotations
 
 import heapq
 import random
 import re
-from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
-from itertools import compress, count, islice
+from itertools import groupby
 from math import floor
-from operator import eq
+from operator import itemgetter
 from types import MappingProxyType
-from typing import NamedTuple
+
+import aiosqlite
+
+from storage import customers
+from storage.customers import Eligibility, SegmentCounts
 
 MAX_COUNT = 100_000
-DAY_SECONDS = 86_400
-
-# An asked customer is packed into one int, last_asked_at above the user id, so that sorting
-# plain ints orders by (last_asked_at, user_id): a list of a million of them sorts in C about
-# twice as fast as tuples and takes a third of the memory.
-_SHIFT = 64
-_USER_MASK = (1 << _SHIFT) - 1
 
 _COUNT = re.compile(r"\s*([0-9]{1,9})\s*")
 # A comma too: Dutch admins write 12,5%.
@@ -38,42 +35,6 @@ class SkipReason(StrEnum):
     PAUSED = "paused"
     COOLDOWN = "cooldown"
     OPEN_INVITATION = "open_invitation"
-
-
-class Candidate(NamedTuple):
-    """A customer as the sampler sees them; times are epoch seconds.
-
-    A named tuple, not a dataclass: a round builds one per reachable customer, a million of
-    them, and a tuple is built from a database row in a fifth of the time.
-    """
-
-    user_id: int
-    segment_id: int
-    status: str
-    paused_until: int | None
-    last_asked_at: int | None
-    has_open_invitation: bool
-    # The customer's own cool-down (/frequency; None: the global one) and their last "Not
-    # now" (a decline at or after `last_asked_at` was the answer to that last check-in).
-    cooldown_days: int | None = None
-    declined_at: int | None = None
-
-
-def cooldown_of(candidate: Candidate, cooldown_seconds: int, notnow_seconds: int | None) -> int:
-    """Seconds after `last_asked_at` before this customer may be asked again.
-
-    Their own cool-down when they set one, never shorter than the global one (so a global
-    one raised later wins); otherwise, after "Not now" to the last check-in, the Not-now
-    cool-down (never longer than the global one); otherwise the global one.
-    """
-    if candidate.cooldown_days is not None:
-        return max(cooldown_seconds, candidate.cooldown_days * DAY_SECONDS)
-    declined, last = candidate.declined_at, candidate.last_asked_at
-    # Declined at or after the last ask: "Not now" was the answer to that last check-in.
-    declined_last = declined is not None and last is not None and declined >= last
-    if notnow_seconds is not None and declined_last:
-        return min(cooldown_seconds, notnow_seconds)
-    return cooldown_seconds
 
 
 class InvalidSampleSize(ValueError):
@@ -179,8 +140,8 @@ def allocate(eligible: Mapping[int, int], size: int) -> dict[int, int]:
     return shares
 
 
-def draw_sample(
-    candidates: Iterable[Candidate],
+async def draw_sample(
+    conn: aiosqlite.Connection,
     *,
     size: SampleSize,
     now: int,
@@ -189,115 +150,79 @@ def draw_sample(
     segment_id: int | None = None,
     notnow_seconds: int | None = None,
 ) -> Sample:
-    """Chooses a round's customers: eligible ones, split over segments, longest-unasked first.
+    """Chooses a round's customers: due ones, split over segments, longest-unasked first.
 
-    A customer's cool-down is `cooldown_of` theirs: the global one unless they chose a longer
-    one or said "Not now" to their last check-in (`notnow_seconds`).
+    Who is due is `Eligibility`: not paused, no invitation open, out of their cool-down (the
+    global one unless they chose a longer one or said "Not now" to their last check-in,
+    `notnow_seconds`).
 
     Within a segment the never-asked come first, then by last_asked_at ascending; equal ones
     are ordered by a draw seeded with (`seed`, segment), made over the customers in user-id
-    order so that the input order does not matter.
+    order, so the stored order of the rows does not matter.
     """
-    population: dict[int, int] = {}
-    never: dict[int, list[int]] = {}
-    asked: dict[int, list[int]] = {}
-    paused = open_invitation = cooling = 0
-    # Asked at or before this moment means the cool-down is over.
-    cooled = now - cooldown_seconds
-    # One plain loop: attribute reads on the named tuple beat attrgetter.
-    for candidate in candidates:
-        segment = candidate.segment_id
-        if segment_id is not None and segment != segment_id:
-            continue
-        status = candidate.status
-        if status != "active" and status != "paused":
-            if status == "stopped" or status == "blocked":
-                continue
-            raise ValueError(f"unknown customer status {status!r}")
-        if segment in population:
-            population[segment] += 1
-        else:
-            population[segment] = 1
-            never[segment] = []
-            asked[segment] = []
-        if status == "paused" and (candidate.paused_until is None or candidate.paused_until > now):
-            # A pause without an end is still a pause.
-            paused += 1
-        elif candidate.has_open_invitation:
-            open_invitation += 1
-        elif (last := candidate.last_asked_at) is None:
-            never[segment].append(_checked(candidate.user_id))
-        elif candidate.cooldown_days is not None or candidate.declined_at is not None:
-            # The few with a cool-down of their own; the common case stays one comparison.
-            if last > now - cooldown_of(candidate, cooldown_seconds, notnow_seconds):
-                cooling += 1
-            else:
-                asked[segment].append(last << _SHIFT | _checked(candidate.user_id))
-        elif last > cooled:
-            cooling += 1
-        else:
-            asked[segment].append(last << _SHIFT | _checked(candidate.user_id))
-
-    target = size.target(sum(population.values()))
-    segments = sorted(population)
-    eligible = {s: len(never[s]) + len(asked[s]) for s in segments}
+    rules = Eligibility(now, cooldown_seconds, notnow_seconds)
+    pool = await customers.sampling_pool(conn, rules, segment_id)
+    target = size.target(sum(s.population for s in pool.segments))
+    eligible = {s.segment_id: s.never_asked + s.asked for s in pool.segments}
     invited = allocate(eligible, target)
     chosen: list[int] = []
-    for segment in segments:
-        if invited[segment]:
-            rng = random.Random(f"{seed}:{segment}")
-            chosen += _first(never[segment], asked[segment], invited[segment], rng)
+    for counts in pool.segments:
+        if wanted := invited[counts.segment_id]:
+            held = pool.held.get(counts.segment_id, ())
+            rng = random.Random(f"{seed}:{counts.segment_id}")
+            chosen += await _first(conn, rules, counts, held, wanted, rng)
     return Sample(
         user_ids=tuple(chosen),
-        strata=tuple(Stratum(s, population[s], eligible[s], invited[s]) for s in segments),
+        strata=tuple(
+            Stratum(s.segment_id, s.population, eligible[s.segment_id], invited[s.segment_id])
+            for s in pool.segments
+        ),
         skipped=MappingProxyType(
             {
-                SkipReason.PAUSED: paused,
-                SkipReason.OPEN_INVITATION: open_invitation,
-                SkipReason.COOLDOWN: cooling,
+                SkipReason.PAUSED: sum(s.paused for s in pool.segments),
+                SkipReason.OPEN_INVITATION: sum(s.open_invitation for s in pool.segments),
+                SkipReason.COOLDOWN: sum(s.cooling for s in pool.segments),
             }
         ),
         target=target,
     )
 
 
-def _checked(user_id: int) -> int:
-    # Packing needs the user id to fit below last_asked_at; Telegram's are well inside.
-    if user_id >> _SHIFT or user_id < 0:
-        raise ValueError(f"user id {user_id} out of range")
-    return user_id
-
-
-def _first(never: list[int], asked: list[int], wanted: int, rng: random.Random) -> list[int]:
-    """The first `wanted` user ids of a segment in priority order."""
-    never.sort()
-    if wanted <= len(never):
-        return rng.sample(never, wanted)
+async def _first(
+    conn: aiosqlite.Connection,
+    rules: Eligibility,
+    counts: SegmentCounts,
+    held: Sequence[int],
+    wanted: int,
+    rng: random.Random,
+) -> list[int]:
+    """The first `wanted` user ids of a segment in priority order, reading only what it needs."""
+    segment = counts.segment_id
+    if wanted <= counts.never_asked:
+        # Which places the draw picks depends only on how many there are: read the never-asked
+        # up to the last place picked, not all of them.
+        places = rng.sample(range(counts.never_asked), wanted)
+        never = await customers.never_asked(conn, rules, segment, max(places) + 1, held)
+        return [never[place] for place in places]
+    never = await customers.never_asked(conn, rules, segment, counts.never_asked, held)
     rng.shuffle(never)
-    wanted -= len(never)
-    # The `wanted` lowest keys cut through at most one run of equal last_asked_at: the last.
-    head = heapq.nsmallest(wanted, asked)
-    low = head[-1] >> _SHIFT << _SHIFT
-    cut = bisect_left(head, low)
-    if len(head) < len(asked):
-        last_run = sorted(key for key in asked if low <= key < low + (1 << _SHIFT))
-    else:
-        last_run = head[cut:]
-    tail = rng.sample(last_run, wanted - cut)
-    del head[cut:]
-    _shuffle_runs(head, rng)
-    return never + [key & _USER_MASK for key in head] + [key & _USER_MASK for key in tail]
+    return never + _longest_unasked(
+        await customers.longest_unasked(conn, rules, segment, wanted - len(never), held),
+        wanted - len(never),
+        rng,
+    )
 
 
-def _shuffle_runs(keys: list[int], rng: random.Random) -> None:
-    """Puts each run of equal last_asked_at in sorted `keys` into a seeded random order."""
-    lasts = [key >> _SHIFT for key in keys]
-    done = 0
-    # Only positions followed by an equal value start or continue a run; found in C.
-    for start in compress(count(), map(eq, lasts, islice(lasts, 1, None))):
-        if start < done:
-            continue
-        done = bisect_right(lasts, lasts[start], start)
-        run = keys[start:done]
-        rng.shuffle(run)
-        keys[start:done] = run
+def _longest_unasked(rows: list[tuple[int, int]], wanted: int, rng: random.Random) -> list[int]:
+    """The first `wanted` user ids of (last_asked_at, user_id) `rows` in that order, each run
+    asked at the same moment in a seeded order; the run at the cut holds everyone asked at
+    that moment, and the draw picks who of them gets the seats left."""
+    last = rows[wanted - 1][0]
+    cut = next(i for i, row in enumerate(rows) if row[0] == last)
+    tail = rng.sample([user_id for _, user_id in rows[cut:]], wanted - cut)
+    head: list[int] = []
+    for _, run in groupby(rows[:cut], key=itemgetter(0)):
+        ids = [user_id for _, user_id in run]
+        rng.shuffle(ids)
+        head += ids
+    return head + tail
