@@ -55,6 +55,7 @@ from bot.roles import CUSTOMER_COMMANDS
 from bot.scheduling import ask_again, run_due_round, schedule_jobs
 from bot.settings import Settings
 from bot.tell import TellSender
+from bot.transport import AiohttpRequest
 from conversations.checkin import PRESS_DATA
 from conversations.checkin_service import CheckinService
 from conversations.enrollment import CONSENT_DATA, LANGUAGE_DATA, STOP_DATA
@@ -91,8 +92,9 @@ def build_application(
         builder = builder.request(request)
     else:
         # One connection per concurrent update, plus the bulk sender's; an oversized pool
-        # was measured to be slower, not faster.
-        builder = builder.connection_pool_size(CONCURRENCY + SENDER_CONCURRENCY)
+        # was measured to be slower, not faster. getUpdates has a connection of its own.
+        builder = builder.request(AiohttpRequest(CONCURRENCY + SENDER_CONCURRENCY))
+        builder = builder.get_updates_request(AiohttpRequest(1))
     app: PulseApplication = (
         # No PTB Updater: bot.inbox polls, records each update before confirming it.
         builder.updater(None)
