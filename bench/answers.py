@@ -13,7 +13,11 @@ customer gave for that question (order per customer, nothing lost, nothing twice
 The echo bot gets three text messages per customer and answers each with one message: it
 does less per update than Pulse (a press costs Pulse two calls and an edit), so the ratio
 is on the conservative side. The sandbox enforces no flood limits here, and Pulse's own
-pacing is opened up: this measures the pipeline, not Telegram's 30 messages/s.
+pacing is opened up, the overall rate and the one message per second per chat alike: this
+measures the pipeline, not Telegram's limits (with them, Pulse can answer at most ~30
+messages/s, far below either figure). That a customer's three answers arrive together is
+what makes the order check mean something: they are in the same poll, and a pipeline that
+handled a chat's updates side by side would store them out of order.
 """
 
 from __future__ import annotations
