@@ -59,13 +59,28 @@ async def send_replies(catalog: Catalog, bot: Bot, chat_id: int, outcome: Outcom
 
 
 async def answer_press(catalog: Catalog, query: CallbackQuery, outcome: Outcome) -> None:
-    """Answers a button press: the popup first (always), then the replies, then the buttons.
+    """Answers a button press: the popup (always) and the replies together, then the buttons.
 
     The next question goes before the old buttons come off: Telegram allows a chat about
     one message a second, and the edit is the one that can wait. It waits in the
     background so the chat's next update is not held up by it.
     """
     notice = render_text(catalog, outcome.notice) if outcome.notice else None
+    # Side by side: the popup and the next question do not depend on each other, and
+    # one after the other they cost the customer two round trips instead of one.
+    popup = asyncio.ensure_future(_answer(query, notice))
+    try:
+        # Private chats only, so the presser's user id is the chat id.
+        await send_replies(catalog, query.get_bot(), query.from_user.id, outcome)
+    finally:
+        await popup
+    if outcome.close_buttons and isinstance(query.message, Message):
+        task = asyncio.create_task(_close_buttons(query.message))
+        _closing.add(task)
+        task.add_done_callback(_closing.discard)
+
+
+async def _answer(query: CallbackQuery, notice: str | None) -> None:
     try:
         await query.answer(notice)
     except BadRequest as exc:
@@ -74,12 +89,6 @@ async def answer_press(catalog: Catalog, query: CallbackQuery, outcome: Outcome)
         if "query is too old" not in str(exc).lower():
             raise
         log.info("press %s answered too late for its popup", query.id)
-    # Private chats only, so the presser's user id is the chat id.
-    await send_replies(catalog, query.get_bot(), query.from_user.id, outcome)
-    if outcome.close_buttons and isinstance(query.message, Message):
-        task = asyncio.create_task(_close_buttons(query.message))
-        _closing.add(task)
-        task.add_done_callback(_closing.discard)
 
 
 # Edits in flight; referenced so they are not collected before they finish.
