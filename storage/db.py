@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -16,6 +17,11 @@ from storage.migrate import apply_migrations
 
 Params = Sequence[Any] | dict[str, Any]
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# Commits between checkpoints of the write-ahead log (SQLite's own default is every 1,000
+# pages; an answer writes a few).
+CHECKPOINT_EVERY = 200
 
 
 async def fetch_one(
@@ -68,6 +74,8 @@ class Database:
         self._raw = raw
         self._reader: _Reader | None = None
         self._lock = asyncio.Lock()
+        self._commits = 0  # since the last checkpoint
+        self._checkpoint: asyncio.Task[None] | None = None
         self.path = path
 
     @classmethod
@@ -103,6 +111,10 @@ class Database:
                 await apply_migrations(conn, migrations_dir)
             if path != ":memory:":
                 db._reader = await _open_reader(path)
+                # Checkpoints run on the reader's thread (`_after_commit`), not inside a
+                # commit: a commit that crossed SQLite's 1,000 pages would otherwise copy
+                # them back on the event loop (run) or hold the writer meanwhile.
+                await conn.execute("PRAGMA wal_autocheckpoint=0")
         except Exception:
             await conn.close()
             raise
@@ -110,6 +122,7 @@ class Database:
 
     async def close(self) -> None:
         """Closes the connections after any transaction in progress."""
+        await self.checkpointed()
         async with self._lock:
             if self._reader is not None:
                 await self._reader.close()
@@ -128,6 +141,8 @@ class Database:
                 await self._conn.rollback()  # a no-op when BEGIN itself failed
                 raise
             await self._conn.commit()
+            # The long writes go through here (a round's invitations): copy them back soon.
+            self._after_commit(force=True)
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Runs `work` as one transaction (BEGIN IMMEDIATE, commit, or roll back on error)
@@ -142,7 +157,32 @@ class Database:
         its file, so BEGIN does not wait for another process.
         """
         async with self._lock:
-            return self._in_transaction(work)
+            result = self._in_transaction(work)
+        self._after_commit()
+        return result
+
+    async def checkpointed(self) -> None:
+        """Waits for the checkpoint in progress, if any."""
+        if self._checkpoint is not None:
+            await asyncio.gather(self._checkpoint, return_exceptions=True)
+
+    def _after_commit(self, *, force: bool = False) -> None:
+        """Starts a checkpoint on the reader's thread every CHECKPOINT_EVERY commits (or
+        now), one at a time. PASSIVE: it copies what no reader still needs and waits for
+        nobody; what it leaves is copied by a later one."""
+        self._commits += 1
+        if self._reader is None or (self._commits < CHECKPOINT_EVERY and not force):
+            return
+        if self._checkpoint is None or self._checkpoint.done():
+            self._commits = 0
+            self._checkpoint = asyncio.create_task(self._checkpoint_wal(self._reader))
+
+    @staticmethod
+    async def _checkpoint_wal(reader: aiosqlite.Connection) -> None:
+        try:
+            await reader.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:
+            log.warning("WAL checkpoint failed (tried again later): %s", exc)
 
     def _in_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         self._raw.execute("BEGIN IMMEDIATE")
