@@ -183,6 +183,11 @@ class OutboundLimiter(BaseRateLimiter[dict[str, Any]]):
     async def slot(self, priority: Priority, chat_id: int | None) -> _Sent:
         """Returns when a message of this priority to this chat may go out; pass what it
         returns to `_answered` once the call is over."""
+        moment = self._now()
+        if not self._waiting and self._free(chat_id, moment):
+            # Nobody waiting and the slot open: granted here, without a turn of the event
+            # loop for the granter (the common case when the bot is not sending a round).
+            return self._record(chat_id, moment)
         loop = asyncio.get_running_loop()
         waiter = _Waiter(priority, next(self._seq), chat_id, loop.create_future())
         heapq.heappush(self._waiting, waiter)
@@ -265,13 +270,21 @@ class OutboundLimiter(BaseRateLimiter[dict[str, Any]]):
             earliest = min(earliest, ready_at)
         return None, earliest
 
+    def _free(self, chat_id: int | None, moment: float) -> bool:
+        """Whether a message to this chat may go out at `moment`."""
+        chat_ready = chat_id is None or self._chat_next.get(chat_id, 0.0) <= moment
+        return chat_ready and self._opens_at() <= moment
+
     def _grant(self, waiter: _Waiter, moment: float) -> None:
         self._waiting.remove(waiter)
         heapq.heapify(self._waiting)
         if waiter.granted.done():
             return  # cancelled while waiting
+        waiter.granted.set_result(self._record(waiter.chat_id, moment))
+
+    def _record(self, chat_id: int | None, moment: float) -> _Sent:
+        """Takes the slot at `moment` for a message to this chat."""
         sent = _Sent(moment)
-        waiter.granted.set_result(sent)
         # Kept to the schedule when this grant came a little late (a busy event loop), or
         # the lateness would add up to a lower rate: the next slot may then be a little
         # closer, but the one-second window still holds. After an idle spell the schedule
@@ -280,10 +293,11 @@ class OutboundLimiter(BaseRateLimiter[dict[str, Any]]):
         closest = (1.0 - RATE_ALLOWANCE) / self.rate
         self._next_slot = max(self._next_slot + spacing, moment + closest)
         self._sent.append(sent)
-        if waiter.chat_id is not None:
-            self._chat_next[waiter.chat_id] = moment + self.chat_interval * (1 + CHAT_ALLOWANCE)
+        if chat_id is not None:
+            self._chat_next[chat_id] = moment + self.chat_interval * (1 + CHAT_ALLOWANCE)
         if len(self._chat_next) > 10_000:
             self._chat_next = {c: t for c, t in self._chat_next.items() if t > moment}
+        return sent
 
 
 def _chat_id(value: object) -> int | None:
