@@ -50,7 +50,7 @@ async def write_csv(db: Database, out: TextIO, zone: ZoneInfo) -> int:
     rows = 0
     last = 0
     while True:
-        async with db.read() as conn:
+        async with db.scan() as conn:
             page = await answer_export.page(conn, last)
         if not page:
             return rows

@@ -115,7 +115,7 @@ async def retire_answered(conn: aiosqlite.Connection, now: int) -> list[int]:
 
 async def listing(db: Database) -> list[Listed]:
     """Every hypothesis with its evidence, active ones first."""
-    async with db.read() as conn:
+    async with db.scan() as conn:  # tallies every answer to a hypothesis
         found = await hypotheses.list_all(conn)
         counts = await hypotheses.tallies(conn)
         names = {s.id: s.name for s in await segments.list_all(conn)}

@@ -41,7 +41,7 @@ class Renamed:
 async def overview(db: Database, now: int) -> list[SegmentFigures]:
     """Every segment with its customers, invite code and response in the recent period."""
     since = now - int(RESPONSE_PERIOD.total_seconds())
-    async with db.read() as conn:
+    async with db.scan() as conn:
         return await segment_stats.figures(conn, since)
 
 

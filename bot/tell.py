@@ -50,7 +50,7 @@ class Target:
 async def targets(db: Database, now: int) -> list[Target]:
     """The themes of the recent answers and the hypotheses answered, largest first."""
     since = now - int(timedelta(weeks=AUDIENCE_WEEKS).total_seconds())
-    async with db.read() as conn:
+    async with db.scan() as conn:
         texts = await tells.recent_texts(conn, since)
         known = await hypotheses.list_all(conn)
         audiences = {h.id: await tells.hypothesis_audience(conn, h.id) for h in known}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
@@ -20,8 +20,9 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 # Commits between checkpoints of the write-ahead log (SQLite's own default is every 1,000
-# pages; an answer writes a few).
+# pages; an answer writes a few), and the rows written that call for one at once.
 CHECKPOINT_EVERY = 200
+CHECKPOINT_ROWS = 1000
 
 
 async def fetch_one(
@@ -73,8 +74,12 @@ class Database:
         # never while aiosqlite's thread runs a statement on it.
         self._raw = raw
         self._reader: _Reader | None = None
+        # Long reads (`scan`): a connection of their own, one scan at a time.
+        self._scanner: aiosqlite.Connection | None = None
+        self._scanning = asyncio.Lock()
         self._lock = asyncio.Lock()
         self._commits = 0  # since the last checkpoint
+        self._changes = 0  # rows written, as of the last checkpoint
         self._checkpoint: asyncio.Task[None] | None = None
         self.path = path
 
@@ -111,21 +116,29 @@ class Database:
                 await apply_migrations(conn, migrations_dir)
             if path != ":memory:":
                 db._reader = await _open_reader(path)
+                db._scanner = await aiosqlite.Connection(partial(_read_only, path), 64)
                 # Checkpoints run on the reader's thread (`_after_commit`), not inside a
                 # commit: a commit that crossed SQLite's 1,000 pages would otherwise copy
                 # them back on the event loop (run) or hold the writer meanwhile.
                 await conn.execute("PRAGMA wal_autocheckpoint=0")
         except Exception:
+            for opened in (db._reader, db._scanner):
+                if opened is not None:
+                    await opened.close()  # or its thread keeps the process alive
             await conn.close()
             raise
         return db
 
     async def close(self) -> None:
         """Closes the connections after any transaction in progress."""
-        await self.checkpointed()
         async with self._lock:
-            if self._reader is not None:
-                await self._reader.close()
+            reader, self._reader = self._reader, None  # no checkpoint starts from now on
+            await self.checkpointed()
+            async with self._scanning:
+                if self._scanner is not None:
+                    await self._scanner.close()
+            if reader is not None:
+                await reader.close()
             await self._conn.close()
 
     @asynccontextmanager
@@ -137,12 +150,12 @@ class Database:
                 # thread must still roll it back, or the next writer finds a transaction open.
                 await self._conn.execute("BEGIN IMMEDIATE")
                 yield self._conn
+                await _to_the_end(self._conn.commit())
             except BaseException:
-                await self._conn.rollback()  # a no-op when BEGIN itself failed
+                # A no-op when BEGIN itself failed, or after a COMMIT that failed.
+                await _to_the_end(self._conn.rollback())
                 raise
-            await self._conn.commit()
-            # The long writes go through here (a round's invitations): copy them back soon.
-            self._after_commit(force=True)
+        self._after_commit()
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Runs `work` as one transaction (BEGIN IMMEDIATE, commit, or roll back on error)
@@ -166,32 +179,35 @@ class Database:
         if self._checkpoint is not None:
             await asyncio.gather(self._checkpoint, return_exceptions=True)
 
-    def _after_commit(self, *, force: bool = False) -> None:
-        """Starts a checkpoint on the reader's thread every CHECKPOINT_EVERY commits (or
-        now), one at a time. PASSIVE: it copies what no reader still needs and waits for
-        nobody; what it leaves is copied by a later one."""
+    def _after_commit(self) -> None:
+        """Starts a checkpoint on the reader's thread every CHECKPOINT_EVERY commits, or
+        once a long write (CHECKPOINT_ROWS rows: a round's invitations) committed; one at
+        a time. PASSIVE: it copies what no reader still needs and waits for nobody; what
+        it leaves is copied by a later one."""
         self._commits += 1
-        if self._reader is None or (self._commits < CHECKPOINT_EVERY and not force):
+        long_write = self._raw.total_changes - self._changes >= CHECKPOINT_ROWS
+        if self._reader is None or (self._commits < CHECKPOINT_EVERY and not long_write):
             return
         if self._checkpoint is None or self._checkpoint.done():
             self._commits = 0
+            self._changes = self._raw.total_changes
             self._checkpoint = asyncio.create_task(self._checkpoint_wal(self._reader))
 
     @staticmethod
     async def _checkpoint_wal(reader: aiosqlite.Connection) -> None:
         try:
             await reader.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, ValueError) as exc:  # ValueError: closed meanwhile
             log.warning("WAL checkpoint failed (tried again later): %s", exc)
 
     def _in_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         self._raw.execute("BEGIN IMMEDIATE")
         try:
             result = work(self._raw)
+            self._raw.commit()
         except BaseException:
-            self._raw.rollback()
+            self._raw.rollback()  # after a failed COMMIT too: no transaction stays open
             raise
-        self._raw.commit()
         return result
 
     @asynccontextmanager
@@ -202,6 +218,25 @@ class Database:
                 yield self._conn
         else:
             yield self._reader
+
+    @asynccontextmanager
+    async def scan(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A read for long scans (a digest's figures, a /tell's audience, an export page):
+        one read transaction, so every statement sees the same state, on a connection of
+        its own and on aiosqlite's thread, so the event loop is not held for its length
+        (`read`'s fetches run on the loop). One scan at a time."""
+        if self._scanner is None:
+            async with self.read() as conn:
+                yield conn
+            return
+        async with self._scanning:
+            try:
+                # Inside the try: a BEGIN still queued when the task is cancelled is rolled
+                # back after it, in the thread's order.
+                await self._scanner.execute("BEGIN")
+                yield self._scanner
+            finally:
+                await _to_the_end(self._scanner.rollback())
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         """Runs one read-only query and returns all its rows."""
@@ -217,6 +252,22 @@ class Database:
         """Writes a consistent copy of the database to `target` (SQLite's online backup)."""
         async with self.read() as conn, aiosqlite.connect(str(target)) as dest:
             await conn.backup(dest)
+
+
+async def _to_the_end(step: Awaitable[None]) -> None:
+    """Awaits a COMMIT or ROLLBACK to its end even when the task is cancelled meanwhile (and
+    then raises the cancellation): the writer's lock must not pass on while the statement
+    still waits on aiosqlite's thread, or `run` would begin a transaction beside it."""
+    task = asyncio.ensure_future(step)
+    cancelled: asyncio.CancelledError | None = None
+    while not task.done():
+        try:
+            await asyncio.wait([task])
+        except asyncio.CancelledError as exc:
+            cancelled = exc
+    if cancelled is not None:
+        raise cancelled
+    task.result()
 
 
 class _Reader(aiosqlite.Connection):

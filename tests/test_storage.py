@@ -64,6 +64,37 @@ async def test_the_write_ahead_log_is_copied_back_after_a_long_write(tmp_path: P
         await db.close()
 
 
+async def test_a_scan_sees_one_state_and_cannot_write(db: Database) -> None:
+    async with db.scan() as conn:
+        before = await conn.execute_fetchall("SELECT COUNT(*) FROM segments")
+        async with db.transaction() as writer:
+            await writer.execute("INSERT INTO segments (name, created_at) VALUES ('s', 0)")
+        # Committed meanwhile, but the scan's read transaction still sees its own state.
+        assert list(await conn.execute_fetchall("SELECT COUNT(*) FROM segments")) == list(before)
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            await conn.execute("INSERT INTO segments (name, created_at) VALUES ('t', 0)")
+    assert len(await db.fetch_all("SELECT * FROM segments WHERE name = 's'")) == 1
+
+
+async def test_a_cancelled_transaction_leaves_nothing_open_for_run(db: Database) -> None:
+    for n in range(40):
+        task = asyncio.create_task(_slow_write(db, f"cancelled {n}"))
+        for _ in range(n % 8):  # cancelled at BEGIN, the INSERT, COMMIT or after
+            await asyncio.sleep(0)
+        # Twice, as a stop that gives up on a task does: the second lands in the rollback.
+        task.cancel()
+        await asyncio.sleep(0)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        # A COMMIT or ROLLBACK still queued on aiosqlite's thread would make this BEGIN fail.
+        await db.run(lambda raw: raw.execute("UPDATE segments SET created_at = 2 WHERE id = 1"))
+
+
+async def _slow_write(db: Database, name: str) -> None:
+    async with db.transaction() as conn:
+        await conn.execute("INSERT INTO segments (name, created_at) VALUES (?, 0)", (name,))
+
+
 async def test_run_commits_or_rolls_back_in_one_go(db: Database) -> None:
     def add(raw: sqlite3.Connection) -> int:
         raw.execute("INSERT INTO segments (name, created_at) VALUES ('y', 0)")

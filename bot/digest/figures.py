@@ -167,10 +167,10 @@ class DigestInput:
 
 
 async def read_input(db: Database, period: Period, zone: ZoneInfo) -> DigestInput:
-    """Reads a period's rows (one read, so the figures agree with each other)."""
+    """Reads a period's rows (one scan: the figures agree with each other)."""
     bounds = tuple(epoch(moment) for moment in week_bounds(period, zone))
     start, end = epoch(period.start), epoch(period.end)
-    async with db.read() as conn:
+    async with db.scan() as conn:
         counts = await digest_data.week_segment_counts(conn, bounds)
         segments = await digest_data.segments(conn)
         populations = await digest_data.populations(conn, start, end)
