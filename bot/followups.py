@@ -236,22 +236,10 @@ async def _prepare_relay(
                 return _Relay(Step(Outcome.MEANWHILE, followup, facts, others))
         await threads.drop_draft(conn, staff_id)
         customer = await customers.find(conn, followup.user_id)
-        if customer is None or customer.status in (
+        gone = customer is None or customer.status in (
             CustomerStatus.STOPPED,
             CustomerStatus.BLOCKED,
-        ):
-            await threads.add_message(
-                conn,
-                followup.id,
-                Direction.TO_CUSTOMER,
-                staff_id=staff_id,
-                staff_name=staff_name,
-                text=body,
-                now=now,
-                status=SendStatus.FAILED,
-                error="customer stopped" if customer else "customer unknown",
-            )
-            return _Relay(Step(Outcome.GONE, followup, facts))
+        )
         message_id = await threads.add_message(
             conn,
             followup.id,
@@ -260,7 +248,12 @@ async def _prepare_relay(
             staff_name=staff_name,
             text=body,
             now=now,
+            # Kept as failed, so the thread shows what the team member wrote.
+            status=SendStatus.FAILED if gone else SendStatus.SENDING,
+            error=("customer stopped" if customer else "customer unknown") if gone else None,
         )
+        if gone or customer is None:  # (None is gone too; said again for the type checker)
+            return _Relay(Step(Outcome.GONE, followup, facts))
     return _Relay(
         Step(Outcome.SENT, followup, facts, staff_name=staff_name),
         message_id,

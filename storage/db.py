@@ -240,8 +240,8 @@ class Database:
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         """Runs one read-only query and returns all its rows."""
-        async with self.read() as conn, conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        async with self.read() as conn:
+            return await fetch_all(conn, sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         """Writes many rows in one transaction and one thread hop."""

@@ -123,12 +123,6 @@ _COLUMNS = (
 
 
 _LATEST = "user_id = ? ORDER BY id DESC LIMIT 1"
-_MARK_DELIVERED = (
-    "UPDATE invitations SET delivery = 'sent', sent_at = COALESCE(sent_at, ?),"
-    " prompted_state = COALESCE(prompted_state, 'asked_score'), last_error = NULL"
-    " WHERE id = ? AND delivery IN ('pending', 'sending')"
-)
-_MARK_PROMPTED = "UPDATE invitations SET prompted_state = ? WHERE id = ? AND state = ?"
 
 
 def _invitation(row: aiosqlite.Row) -> Invitation:
@@ -182,25 +176,36 @@ async def find(conn: aiosqlite.Connection, invitation_id: int) -> Invitation | N
     return found[0] if found else None
 
 
-# The check-in's own statements as plain sqlite3 calls, for an answer's transaction run in
-# one hop (`Database.run`); each shares its SQL with the async function of the same name.
+# The check-in's own statements, as plain sqlite3 calls for an answer's transaction run in
+# one go (`Database.run`).
+
+
+def _select_sync(
+    raw: sqlite3.Connection, where: str, params: Sequence[object]
+) -> Invitation | None:
+    rows = raw.execute(f"SELECT {_COLUMNS} FROM invitations WHERE {where}", params)
+    return next((_invitation(r) for r in rows), None)
 
 
 def find_sync(raw: sqlite3.Connection, invitation_id: int) -> Invitation | None:
     """`find`, on the plain connection."""
-    row = raw.execute(f"SELECT {_COLUMNS} FROM invitations WHERE id = ?", (invitation_id,))
-    return next((_invitation(r) for r in row), None)
+    return _select_sync(raw, "id = ?", (invitation_id,))
 
 
 def latest_for_user_sync(raw: sqlite3.Connection, user_id: int) -> Invitation | None:
     """`latest_for_user`, on the plain connection."""
-    rows = raw.execute(f"SELECT {_COLUMNS} FROM invitations WHERE {_LATEST}", (user_id,))
-    return next((_invitation(r) for r in rows), None)
+    return _select_sync(raw, _LATEST, (user_id,))
 
 
 def mark_delivered_sync(raw: sqlite3.Connection, invitation_id: int, *, now: int) -> None:
-    """`mark_delivered`, on the plain connection."""
-    raw.execute(_MARK_DELIVERED, (now, invitation_id))
+    """The customer pressed a button of the first question: it was delivered, whatever the
+    sender recorded (a crash between the send and its record leaves it queued)."""
+    raw.execute(
+        "UPDATE invitations SET delivery = 'sent', sent_at = COALESCE(sent_at, ?),"
+        " prompted_state = COALESCE(prompted_state, 'asked_score'), last_error = NULL"
+        " WHERE id = ? AND delivery IN ('pending', 'sending')",
+        (now, invitation_id),
+    )
 
 
 def save_step_sync(
@@ -213,14 +218,45 @@ def save_step_sync(
     gave_challenge: bool,
     now: int,
 ) -> None:
-    """`save_step`, on the plain connection."""
-    for sql, params in _step_statements(invitation, state, answer, score, gave_challenge, now):
-        raw.execute(sql, params)
+    """Commits one conversation step: the answer and the new state together."""
+    if answer is not None:
+        raw.execute(
+            "INSERT INTO answers (invitation_id, question, value, skipped, answered_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                answer.invitation_id,
+                answer.question,
+                answer.value,
+                int(answer.skipped),
+                answer.answered_at,
+            ),
+        )
+    finished = now if state not in OPEN_STATES else None
+    raw.execute(
+        "UPDATE invitations SET state = ?, score = ?, gave_challenge = ?,"
+        " answered_at = COALESCE(answered_at, ?), finished_at = ? WHERE id = ?",
+        (
+            state.value,
+            score,
+            int(gave_challenge),
+            now if answer else None,
+            finished,
+            invitation.id,
+        ),
+    )
+    if state is CheckinState.DECLINED:
+        # "Not now" starts a shorter cool-down of its own (storage.customers.Eligibility).
+        raw.execute(
+            "UPDATE customers SET declined_at = ? WHERE user_id = ?", (now, invitation.user_id)
+        )
 
 
 def mark_prompted_sync(raw: sqlite3.Connection, invitation_id: int, state: CheckinState) -> None:
-    """`mark_prompted`, on the plain connection."""
-    raw.execute(_MARK_PROMPTED, (state.value, invitation_id, state.value))
+    """The question of `state` reached the customer."""
+    raw.execute(
+        "UPDATE invitations SET prompted_state = ? WHERE id = ? AND state = ?",
+        (state.value, invitation_id, state.value),
+    )
 
 
 async def get(conn: aiosqlite.Connection, invitation_id: int) -> Invitation:
@@ -292,12 +328,6 @@ async def mark_sent(
     )
 
 
-async def mark_delivered(conn: aiosqlite.Connection, invitation_id: int, *, now: int) -> None:
-    """The customer pressed a button of the first question: it was delivered, whatever the
-    sender recorded (a crash between the send and its record leaves it queued)."""
-    await conn.execute(_MARK_DELIVERED, (now, invitation_id))
-
-
 async def retry_later(
     conn: aiosqlite.Connection, invitation_id: int, *, send_after: int, error: str
 ) -> None:
@@ -325,74 +355,6 @@ async def requeue_interrupted(conn: aiosqlite.Connection) -> int:
         "UPDATE invitations SET delivery = 'pending' WHERE delivery = 'sending'"
     )
     return cursor.rowcount
-
-
-async def save_step(
-    conn: aiosqlite.Connection,
-    invitation: Invitation,
-    *,
-    state: CheckinState,
-    answer: Answer | None,
-    score: int | None,
-    gave_challenge: bool,
-    now: int,
-) -> None:
-    """Commits one conversation step: the answer and the new state together."""
-    for sql, params in _step_statements(invitation, state, answer, score, gave_challenge, now):
-        await conn.execute(sql, params)
-
-
-def _step_statements(
-    invitation: Invitation,
-    state: CheckinState,
-    answer: Answer | None,
-    score: int | None,
-    gave_challenge: bool,
-    now: int,
-) -> list[tuple[str, tuple[object, ...]]]:
-    statements: list[tuple[str, tuple[object, ...]]] = []
-    if answer is not None:
-        statements.append(
-            (
-                "INSERT INTO answers (invitation_id, question, value, skipped, answered_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (
-                    answer.invitation_id,
-                    answer.question,
-                    answer.value,
-                    int(answer.skipped),
-                    answer.answered_at,
-                ),
-            )
-        )
-    finished = now if state not in OPEN_STATES else None
-    statements.append(
-        (
-            "UPDATE invitations SET state = ?, score = ?, gave_challenge = ?,"
-            " answered_at = COALESCE(answered_at, ?), finished_at = ? WHERE id = ?",
-            (
-                state.value,
-                score,
-                int(gave_challenge),
-                now if answer else None,
-                finished,
-                invitation.id,
-            ),
-        )
-    )
-    if state is CheckinState.DECLINED:
-        # "Not now" starts a shorter cool-down of its own (bot.sampling).
-        statements.append(
-            ("UPDATE customers SET declined_at = ? WHERE user_id = ?", (now, invitation.user_id))
-        )
-    return statements
-
-
-async def mark_prompted(
-    conn: aiosqlite.Connection, invitation_id: int, state: CheckinState
-) -> None:
-    """The question of `state` reached the customer."""
-    await conn.execute(_MARK_PROMPTED, (state.value, invitation_id, state.value))
 
 
 async def unprompted(conn: aiosqlite.Connection, now: int) -> list[Invitation]:
