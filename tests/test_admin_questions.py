@@ -8,29 +8,15 @@ import pytest
 from bot.admin.questions import TEXTS, default_wording
 from bot.app import build_application
 from bot.catalog import LANGUAGES, Catalog
-from bot.clock import ManualClock, epoch
+from bot.clock import ManualClock
 from bot.context import PulseApplication
-from bot.rounds import start_round
 from bot.settings import Settings
 from storage import audit
 from tests import builders
 from tests.conftest import ADMIN, handle, services_of
 from tests.team_chat import CUSTOMER, enroll, reply
+from tests.test_checkin import start_test_round
 from tests.transport import FakeTelegram
-
-
-async def ask(app: PulseApplication, clock: ManualClock) -> None:
-    """Starts a round and sends its first questions."""
-    services = services_of(app)
-    started = await start_round(
-        services.db,
-        schedule="test",
-        scheduled_for=epoch(clock.now()),
-        now=clock.now(),
-        zone_name="Europe/Amsterdam",
-    )
-    assert started is not None
-    await services.sender.drain()
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -61,7 +47,7 @@ async def test_a_new_wording_is_asked_by_the_next_check_in(
     assert "Question <b>score</b> (nl): “Hoe gaat het met ons?” → “Hoe &lt;tevreden&gt;" in text
     await reply(app, telegram, ADMIN, "/questions set 2 nl Waar lig je wakker van?")
     await enroll(app, CUSTOMER)
-    await ask(app, clock)
+    await start_test_round(app, clock)
     first = telegram.last_text(CUSTOMER.id)
     assert first.startswith("Hoi Bram! Een korte check-in")
     assert first.endswith("<b>Hoe &lt;tevreden&gt; ben je over ons?</b>")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.clock import ManualClock, epoch
 from bot.context import PulseApplication
-from bot.rounds import start_round
+from bot.rounds import RoundStarted, start_round
 from bot.scheduling import run_due_round
 from storage import customers, invitations, runtime_settings
 from storage.customers import CustomerStatus, Profile
@@ -36,7 +36,8 @@ async def enroll_directly(
             )
 
 
-async def round_now(app: PulseApplication, clock: ManualClock) -> int:
+async def start_test_round(app: PulseApplication, clock: ManualClock) -> RoundStarted:
+    """A round at the clock's time, its first questions sent."""
     services = services_of(app)
     started = await start_round(
         services.db,
@@ -47,7 +48,11 @@ async def round_now(app: PulseApplication, clock: ManualClock) -> int:
     )
     assert started is not None
     await services.sender.drain()
-    return started.round.id
+    return started
+
+
+async def round_now(app: PulseApplication, clock: ManualClock) -> int:
+    return (await start_test_round(app, clock)).round.id
 
 
 async def invitation_of(app: PulseApplication, user_id: int) -> invitations.Invitation:

@@ -10,13 +10,13 @@ import pytest
 
 from bot.clock import ManualClock, epoch
 from bot.context import PulseApplication
-from bot.rounds import start_round
 from storage import customers, invitations, runtime_settings
 from storage.customers import Customer, CustomerStatus, Profile
 from storage.invitations import CheckinState
 from tests import builders
 from tests.builders import Person
 from tests.conftest import ADMIN, handle, services_of
+from tests.test_checkin import invitation_of, start_test_round
 from tests.transport import FakeTelegram
 
 # Tuesday 17 November 2026, 10:00 in Amsterdam: outside quiet hours.
@@ -59,24 +59,11 @@ async def programme_paused(app: PulseApplication) -> bool:
 
 async def round_now(app: PulseApplication, clock: ManualClock) -> set[int]:
     """Starts a round at the clock's time and returns who it invited."""
-    services = services_of(app)
-    started = await start_round(
-        services.db,
-        schedule="test",
-        scheduled_for=epoch(clock.now()),
-        now=clock.now(),
-        zone_name="Europe/Amsterdam",
-    )
-    assert started is not None
-    await services.sender.drain()
-    return set(started.sample.user_ids)
+    return set((await start_test_round(app, clock)).sample.user_ids)
 
 
 async def latest(app: PulseApplication, person: Person) -> invitations.Invitation:
-    async with services_of(app).db.read() as conn:
-        found = await invitations.latest_for_user(conn, person.id)
-    assert found is not None
-    return found
+    return await invitation_of(app, person.id)
 
 
 @pytest.fixture(autouse=True)

@@ -17,13 +17,13 @@ from bot.digest.figures import DigestFigures, collect
 from bot.digest.period import Period
 from bot.digest.sending import run_due_digest
 from bot.privacy import apply_retention
-from bot.rounds import start_round
-from storage import customers, invitations, runtime_settings
+from storage import customers, runtime_settings
 from storage.customers import Profile
 from storage.db import Database
 from tests import builders
 from tests.builders import Person
 from tests.conftest import ADMIN, handle, services_of
+from tests.test_checkin import invitation_of, start_test_round
 from tests.transport import FakeTelegram
 
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -48,24 +48,8 @@ async def press(app: PulseApplication, person: Person, data: str) -> None:
     await handle(app, builders.press(app.bot, person, data))
 
 
-async def round_now(app: PulseApplication, clock: ManualClock) -> None:
-    services = services_of(app)
-    started = await start_round(
-        services.db,
-        schedule="test",
-        scheduled_for=epoch(clock.now()),
-        now=clock.now(),
-        zone_name="Europe/Amsterdam",
-    )
-    assert started is not None
-    await services.sender.drain()
-
-
 async def invitation_id(app: PulseApplication, person: Person) -> int:
-    async with services_of(app).db.read() as conn:
-        found = await invitations.latest_for_user(conn, person.id)
-    assert found is not None
-    return found.id
+    return (await invitation_of(app, person.id)).id
 
 
 async def answer(
@@ -132,7 +116,7 @@ async def test_forget_leaves_nothing_personal_in_any_table_and_the_figures_uncha
     await enroll_others(app)
     await send(app, QUIRINUS, "/frequency")
     await press(app, QUIRINUS, "freq:months:1")
-    await round_now(app, tuesday)
+    await start_test_round(app, tuesday)
     # A low score and a contact request: an alert and a follow-up thread about him.
     await answer(app, QUIRINUS, 1, CHALLENGE, "yes")
     for k, other in enumerate(OTHERS):
@@ -209,7 +193,7 @@ async def test_forget_keeps_the_hypothesis_verdict_and_erases_its_why(
     await send(app, ADMIN, "/hypothesis add Deliveries worry our customers most")
     await send(app, QUIRINUS, "/start")
     await press(app, QUIRINUS, telegram.last_buttons(QUIRINUS.id)[0][1])
-    await round_now(app, tuesday)
+    await start_test_round(app, tuesday)
     inv = await invitation_id(app, QUIRINUS)
     await press(app, QUIRINUS, f"ci:{inv}:score:4")
     await press(app, QUIRINUS, f"ci:{inv}:skip:challenge")
@@ -233,11 +217,11 @@ async def test_retention_erases_exactly_the_free_text_older_than_the_limit(
     await enroll_others(app)
     old, recent = OTHERS[0], OTHERS[1]
     clock._now = TUESDAY_10 - timedelta(days=400)
-    await round_now(app, clock)
+    await start_test_round(app, clock)
     await answer(app, old, 2, "An old challenge", "no")
     clock._now = TUESDAY_10 - timedelta(days=10)
     await services.sender.expire()  # the others' first check-ins, never answered
-    await round_now(app, clock)
+    await start_test_round(app, clock)
     await answer(app, recent, 4, "A recent challenge", "no")
     clock._now = TUESDAY_10
 
