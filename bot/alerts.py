@@ -20,7 +20,6 @@ from bot.catalog import Catalog, Html
 from bot.clock import epoch
 from bot.context import PulseApplication, PulseContext, Services
 from bot.quiet_hours import quiet_until
-from bot.retries import with_retries
 from conversations.checkin import FACES
 from storage import digests, runtime_settings
 from storage import followups as threads
@@ -253,9 +252,7 @@ async def send_alert(services: Services, followup: Followup) -> int:
         text = alert_text(services.catalog, language, followup, facts, zone)
         markup = reply_markup(services.catalog, language, followup.id)
         try:
-            sent: Message = await with_retries(
-                partial(bot.send_message, recipient.user_id, text, reply_markup=markup)
-            )
+            sent: Message = await bot.send_message(recipient.user_id, text, reply_markup=markup)
         except TelegramError as exc:
             # Forbidden: a team member who never started the bot, or blocked it.
             log.warning("alert %s to %s failed: %s", followup.id, recipient.user_id, exc.message)

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     ApplicationBuilder,
@@ -21,7 +21,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import alerts, menus, wording
+from bot import alerts, menus, retries, wording
 from bot.catalog import Catalog
 from bot.clock import Clock, SystemClock
 from bot.context import BotData, PulseApplication, PulseContext, Services
@@ -51,7 +51,6 @@ from bot.handlers.errors import error_handler
 from bot.inbox import CONCURRENCY, UpdatePipeline
 from bot.outbound import OutboundLimiter
 from bot.replying import buttons_closed
-from bot.roles import CUSTOMER_COMMANDS
 from bot.scheduling import ask_again, run_due_round, schedule_jobs
 from bot.settings import Settings
 from bot.tell import TellSender
@@ -115,6 +114,9 @@ def build_application(
     app.add_handler(
         MessageHandler(~private & ~filters.StatusUpdate.ALL, gatekeeping.refuse_group_chat), -2
     )
+    # PTB skips a CallbackQueryHandler's pattern when the press has no data, so the first
+    # pattern handler would take it: it is answered and stopped here instead.
+    app.add_handler(CallbackQueryHandler(gatekeeping.answer_empty_press), -2)
     # Group -1: team commands stop here unless the sender's role allows them.
     app.add_handler(MessageHandler(filters.COMMAND & private, gatekeeping.check_team_command), -1)
 
@@ -217,8 +219,7 @@ def _open_services(
             # some of these in the instant before, so a few customers may get it twice.
             log.warning("%d invitation(s) interrupted mid-send are queued again", interrupted)
         await wording.load(db, catalog)
-        await _set_commands(app, catalog)
-        await menus.refresh_team(app.bot, catalog, db, settings.admin_ids)
+        await menus.publish(app.bot, app.bot_data.services, app.job_queue)
         # Before polling: the questions committed but not sent when the process stopped.
         await ask_again(app.bot_data.services)
         await schedule_jobs(app)
@@ -257,19 +258,6 @@ async def _close_services(app: PulseApplication) -> None:
         app.bot_data.services = None
 
 
-async def _set_commands(app: PulseApplication, catalog: Catalog) -> None:
-    """The command menu: customer commands, in Dutch for Dutch clients, else English."""
-    for language_code in (None, "nl"):
-        language = language_code or "en"
-        commands = [
-            BotCommand(name, menus.description(catalog, language, name, customer=True))
-            for name in CUSTOMER_COMMANDS
-        ]
-        await app.bot.set_my_commands(
-            commands, BotCommandScopeDefault(), language_code=language_code
-        )
-
-
 @asynccontextmanager
 async def running(
     app: PulseApplication, poll_timeout: int = 10, **tuning: int
@@ -279,7 +267,8 @@ async def running(
     The same steps as `Application.run_polling`, with the durable update pipeline in place
     of PTB's Updater (and so usable beside a sandbox served from the same loop).
     """
-    await app.initialize()
+    # getMe again: the same tries as the preflight, in case Telegram hiccups in between.
+    await retries.with_retries(app.initialize, retries.STARTUP, what="getMe")
     try:
         if app.post_init is not None:
             await app.post_init(app)

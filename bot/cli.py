@@ -72,31 +72,44 @@ class StartupError(Exception):
 
 
 def _run() -> int:
-    from bot.logs import configure_logging
+    from bot.logs import configure_logging, redact
 
     settings = load_settings()
-    configure_logging(settings.log_level, settings.bot_token.get_secret_value())
-    asyncio.run(_preflight(settings))
-    return asyncio.run(_serve(settings))
+    token = settings.bot_token.get_secret_value()
+    configure_logging(settings.log_level, token)
+    try:
+        asyncio.run(_preflight(settings))
+        return asyncio.run(_serve(settings))
+    except (ConfigError, StartupError) as exc:
+        # A server or proxy may repeat the request path, token and all, in its error.
+        raise type(exc)(redact(str(exc), token)) from None
 
 
 async def _serve(settings: Settings) -> int:
     """Runs until SIGINT or SIGTERM, then stops cleanly (updates in hand finish first)."""
+    from telegram.error import TelegramError
+
     from bot.app import build_application, running
+    from bot.logs import redact
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     app = build_application(settings)
-    async with running(app) as pipeline:
-        stopped = asyncio.create_task(stop.wait())
-        while not stop.is_set() and pipeline.failed is None:
-            await asyncio.wait({stopped}, timeout=1.0)
-        stopped.cancel()
-        failure = pipeline.failed
+    try:
+        async with running(app) as pipeline:
+            stopped = asyncio.create_task(stop.wait())
+            while not stop.is_set() and pipeline.failed is None:
+                await asyncio.wait({stopped}, timeout=1.0)
+            stopped.cancel()
+            failure = pipeline.failed
+    except TelegramError as exc:
+        # Start-up's own calls, after their tries (the preflight has just succeeded).
+        raise StartupError(f"the Bot API failed while starting: {exc.message}") from None
     if failure is not None:
-        print(f"pulsebot: stopped: {failure}", file=sys.stderr)
+        token = settings.bot_token.get_secret_value()
+        print(f"pulsebot: stopped: {redact(str(failure), token)}", file=sys.stderr)
         return 1
     return 0
 
@@ -108,20 +121,24 @@ async def _preflight(settings: Settings) -> None:
     it, in one line that says what to fix.
     """
     from telegram import Bot
-    from telegram.error import InvalidToken, NetworkError
+    from telegram.error import InvalidToken, TelegramError
+
+    from bot import retries
 
     db = await Database.open(settings.database_path)
     await db.close()
     bot = Bot(settings.bot_token.get_secret_value(), base_url=settings.api_base_url)
     try:
-        await bot.initialize()
+        # A restart during a short Telegram hiccup (a 502, a 429) waits it out.
+        await retries.with_retries(bot.initialize, retries.STARTUP, what="getMe")
     except InvalidToken:
         raise ConfigError(
             "PULSE_BOT_TOKEN was refused by the Bot API: copy the token from @BotFather again."
         ) from None
-    except NetworkError as exc:
+    except TelegramError as exc:
         raise StartupError(
-            f"cannot reach the Bot API at {settings.telegram_base_url}: {exc.message}; "
+            f"cannot reach the Bot API at {settings.telegram_base_url}: {exc.message} "
+            f"(tried {retries.STARTUP.attempts} times); "
             "check the network or PULSE_TELEGRAM_BASE_URL."
         ) from None
     finally:

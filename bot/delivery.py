@@ -34,10 +34,8 @@ log = logging.getLogger(__name__)
 
 BATCH = 100
 CONCURRENCY = 8
-# Passing failures (5xx, network) are retried this often, with doubling waits, before the
-# invitation goes back in the queue for a later drain.
-ATTEMPTS = 4
-FIRST_BACKOFF = 0.5
+# An invitation whose send still fails after the bulk policy's tries waits this long in the
+# queue for a later drain.
 REQUEUE_AFTER = 300
 
 
@@ -193,26 +191,14 @@ class Sender:
             report.sent += 1
 
     async def _send(self, chat_id: int, reply: Reply) -> Message:
-        """One bulk send through the outbound path (which paces it and waits out 429s);
-        passing failures retry with backoff."""
-        backoff = FIRST_BACKOFF
-        attempt = 1
-        while True:
-            try:
-                return await self.bot.send_message(
-                    chat_id,
-                    render_text(self._catalog, reply),
-                    reply_markup=render_markup(self._catalog, reply),
-                    rate_limit_args=BULK,
-                )
-            except (TimedOut, Forbidden, BadRequest, RetryAfter):
-                raise  # each is final for this send; the caller records which
-            except NetworkError:
-                if attempt >= ATTEMPTS:
-                    raise
-                await asyncio.sleep(backoff)
-                backoff *= 2
-                attempt += 1
+        """One bulk send through the outbound path, which paces it and tries it again after
+        a 429 or a passing failure."""
+        return await self.bot.send_message(
+            chat_id,
+            render_text(self._catalog, reply),
+            reply_markup=render_markup(self._catalog, reply),
+            rate_limit_args=BULK,
+        )
 
     async def _record(
         self, invitation: Invitation, message_id: int | None, delivery: Delivery

@@ -13,7 +13,6 @@ from telegram.error import Forbidden, TelegramError
 
 from bot.alerts import customer_label, thread_markup
 from bot.context import PulseBot, Services
-from bot.retries import with_retries
 from bot.roles import role_of
 from storage import audit, customers, inbox, people
 from storage import followups as threads
@@ -190,7 +189,7 @@ async def relay(
     )
     error: str | None = None
     try:
-        await with_retries(lambda: bot.send_message(prepared.chat_id, reply))
+        await bot.send_message(prepared.chat_id, reply)
     except Forbidden as exc:
         error = exc.message
         async with services.db.transaction() as conn:
@@ -319,7 +318,7 @@ async def pass_back(
         error = "no longer on the team"
     else:
         try:
-            await with_retries(lambda: bot.send_message(staff_id, forwarded, reply_markup=markup))
+            await bot.send_message(staff_id, forwarded, reply_markup=markup)
         except TelegramError as exc:
             error = exc.message
             log.warning("answer in follow-up %s not passed back: %s", followup.id, error)

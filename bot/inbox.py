@@ -19,8 +19,9 @@ from collections.abc import Sequence
 from functools import partial
 
 from telegram import Update
-from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
+from telegram.error import TelegramError
 
+from bot import retries
 from bot.clock import Clock, epoch
 from bot.context import PulseApplication
 from storage import inbox
@@ -38,7 +39,6 @@ BACKLOG = 1000
 DONE_FLUSH_SECONDS = 0.05
 MAX_PER_POLL = 100  # Telegram's most per getUpdates
 REPLAY_PAGE = 500
-POLL_RETRY_SECONDS = (1.0, 2.0, 5.0, 10.0)
 
 
 def chat_key(update: Update) -> int | None:
@@ -126,13 +126,15 @@ class UpdatePipeline:
                     timeout=self._poll_timeout,
                     allowed_updates=self._allowed,
                 )
-            except InvalidToken:
-                raise
-            except (NetworkError, Conflict) as exc:
-                # Conflict: another process polls with this token; wait it out, loudly.
-                delay = POLL_RETRY_SECONDS[min(failures, len(POLL_RETRY_SECONDS) - 1)]
+            except TelegramError as exc:
+                # A 429 waits its retry_after, 5xx and network errors back off for ever,
+                # and Conflict (another process polls with this token) is waited out,
+                # loudly. Only a bad token or a refusal ends polling.
                 failures += 1
-                log.warning("getUpdates failed (%s); trying again in %.0f s", exc, delay)
+                delay = retries.POLL.delay(exc, failures)
+                if delay is None:
+                    raise
+                log.warning("getUpdates failed (%s); trying again in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
                 continue
             failures = 0

@@ -6,17 +6,23 @@ import logging
 from urllib.parse import quote
 
 
+def redact(text: str, token: str) -> str:
+    """`text` with the token, as written or URL-quoted, replaced by [REDACTED]."""
+    for form in {token, quote(token, safe="")}:
+        if form:
+            text = text.replace(form, "[REDACTED]")
+    return text
+
+
 class TokenRedactingFilter(logging.Filter):
     """Replaces the token in messages and tracebacks (request URLs carry it)."""
 
     def __init__(self, token: str) -> None:
         super().__init__()
-        self._forms = [form for form in {token, quote(token, safe="")} if form]
+        self._token = token
 
     def _redact(self, text: str) -> str:
-        for form in self._forms:
-            text = text.replace(form, "[REDACTED]")
-        return text
+        return redact(text, self._token)
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrites the record in place; never drops it."""
@@ -32,13 +38,17 @@ class TokenRedactingFilter(logging.Filter):
 
 
 def configure_logging(level: str, token: str) -> None:
-    """Logs to stderr at `level`, with the token redacted and httpx's URL logging off."""
+    """Logs to stderr at `level`, with the token redacted, and without the libraries' lines
+    that carry request URLs or message contents."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(TokenRedactingFilter(token))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # PTB logs every Bot API call's parameters and result, and every update, at DEBUG:
+    # customers' names, handles and answers. Pulse's own lines carry ids only.
+    logging.getLogger("telegram").setLevel(max(logging.INFO, root.level))
     # httpx logs every request URL at INFO, and the URL contains the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)

@@ -4,14 +4,17 @@ also theirs (setMyCommands with a per-chat scope), refreshed whenever a role cha
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from telegram import Bot, BotCommand, BotCommandScopeChat
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
+from telegram.ext import JobQueue
 
+from bot import retries
 from bot.catalog import Catalog, Html
+from bot.context import PulseContext, Services
 from bot.roles import ADMIN_COMMANDS, CUSTOMER_COMMANDS, SHARED_COMMANDS, STAFF_COMMANDS
 from storage import team
-from storage.db import Database
 from storage.team import Role
 
 log = logging.getLogger(__name__)
@@ -50,6 +53,7 @@ TEAM_ORDER = (
 )
 # Menus are set for English (no language code: every other client language too) and Dutch.
 MENU_LANGUAGES: tuple[tuple[str | None, str], ...] = ((None, "en"), ("nl", "nl"))
+RETRY_JOB = "menus:retry"
 
 
 def team_commands(role: Role) -> list[str]:
@@ -82,8 +86,9 @@ def menu(catalog: Catalog, language: str, role: Role | None) -> list[BotCommand]
     return [BotCommand(name, description(catalog, language, name)) for name in names]
 
 
-async def refresh(bot: Bot, catalog: Catalog, user_id: int, role: Role | None) -> None:
-    """Sets the menu of one person's private chat for their role (customers: the default).
+async def refresh(bot: Bot, catalog: Catalog, user_id: int, role: Role | None) -> bool:
+    """Sets the menu of one person's private chat for their role (customers: the default);
+    False after a passing failure (a 5xx, say), which `retry_later` mends.
 
     A person who never started the bot has no chat to set it in; they get theirs at the
     next start-up after they do.
@@ -97,19 +102,58 @@ async def refresh(bot: Bot, catalog: Catalog, user_id: int, role: Role | None) -
                 commands = menu(catalog, language, role)
                 await bot.set_my_commands(commands, scope, language_code=language_code)
     except TelegramError as exc:
-        log.info("could not set the command menu of user %s: %s", user_id, exc)
+        passing = retries.MENUS.delay(exc, 1) is not None
+        log.log(
+            logging.WARNING if passing else logging.INFO,
+            "could not set the command menu of user %s: %s",
+            user_id,
+            exc,
+        )
+        return not passing
+    return True
 
 
-async def refresh_team(
-    bot: Bot, catalog: Catalog, db: Database, configured_admins: tuple[int, ...]
+async def publish(
+    bot: Bot, services: Services, jobs: JobQueue[Any] | None, failures: int = 0
 ) -> None:
-    """At start-up: the menus of every configured admin and team member."""
-    async with db.read() as conn:
+    """Sets every menu: the default ones (customer commands, in Dutch for Dutch clients,
+    else English) and each team member's. A failure is logged and tried again later by a
+    job: menus are never a reason not to run."""
+    try:
+        for language_code, language in MENU_LANGUAGES:
+            await bot.set_my_commands(
+                menu(services.catalog, language, None),
+                BotCommandScopeDefault(),
+                language_code=language_code,
+            )
+    except TelegramError as exc:
+        log.warning("could not set the default command menus: %s", exc)
+        retry_later(jobs, failures + 1)
+        return
+    async with services.db.read() as conn:
         members = await team.list_all(conn)
     roles = {member.user_id: member.role for member in members}
-    roles.update(dict.fromkeys(configured_admins, Role.ADMIN))
-    for user_id, role in roles.items():
-        await refresh(bot, catalog, user_id, role)
+    roles.update(dict.fromkeys(services.settings.admin_ids, Role.ADMIN))
+    done = [await refresh(bot, services.catalog, user_id, role) for user_id, role in roles.items()]
+    if not all(done):
+        retry_later(jobs, failures + 1)
+
+
+def retry_later(jobs: JobQueue[Any] | None, failures: int = 1) -> None:
+    """Publishes every menu again after the menus policy's wait (one job, replaced)."""
+    assert jobs is not None
+    delay = retries.MENUS.backoff(failures)
+    for job in jobs.get_jobs_by_name(RETRY_JOB):
+        job.schedule_removal()
+    jobs.run_once(_publish_job, when=delay, name=RETRY_JOB, data=failures)
+    log.info("command menus are set again in %.0f s", delay)
+
+
+async def _publish_job(context: PulseContext) -> None:
+    """Tries the menus again after a failure."""
+    failures = context.job.data if context.job is not None else 1
+    assert isinstance(failures, int)
+    await publish(context.bot, context.services, context.job_queue, failures)
 
 
 def team_help(catalog: Catalog, language: str, role: Role) -> str:

@@ -20,7 +20,9 @@ message after counting it. A call that hangs holds the messages `rate` after it 
 ends (in a timeout at the latest): until then nobody knows when it was counted.
 
 A 429 holds every slot for its `retry_after` and the call is tried again, so nothing is
-dropped. Other calls (getUpdates, answerCallbackQuery, getMe, ...) pass at once.
+dropped; a 5xx or a network error is tried again after a backoff (`bot.retries`). A
+refusal or a timeout (the message may have arrived) reaches the caller. Other calls
+(getUpdates, answerCallbackQuery, getMe, ...) pass at once.
 """
 
 from __future__ import annotations
@@ -35,12 +37,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import timedelta
 from enum import IntEnum
 from typing import Any
 
 from telegram.error import NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
+
+from bot import retries
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +111,7 @@ class OutboundStats:
 
     sent: int = 0
     retried_429: int = 0
+    retried_errors: int = 0  # 5xx and network errors tried again
     by_priority: dict[Priority, int] = field(default_factory=lambda: dict.fromkeys(Priority, 0))
 
 
@@ -160,19 +164,32 @@ class OutboundLimiter(BaseRateLimiter[dict[str, Any]]):
             return await callback(*args, **kwargs)
         priority = Priority((rate_limit_args or {}).get("priority", Priority.CONVERSATION))
         chat_id = _chat_id(data.get("chat_id"))
-        retries = 0
+        policy = retries.BULK if priority is Priority.BULK else retries.SEND
+        refused = 0  # 429s
+        failures = 0  # passing failures: 5xx and network errors
         while True:
             sent = await self.slot(priority, chat_id)
             try:
                 result = await callback(*args, **kwargs)
             except RetryAfter as exc:
-                retries += 1
-                seconds = _seconds(exc.retry_after)
+                refused += 1
+                seconds = retries.retry_after_seconds(exc)
                 self.stats.retried_429 += 1
                 log.warning("Telegram asked to wait %.1f s (%s)", seconds, endpoint)
                 self.hold(seconds)
-                if retries > MAX_RETRIES:
+                if refused > MAX_RETRIES:
                     raise
+                continue
+            except NetworkError as exc:
+                # A refusal (400) or a timeout (it may have arrived) is the caller's to
+                # handle; a 5xx or a connection that failed is tried again here.
+                failures += 1
+                delay = policy.delay(exc, failures)
+                if delay is None:
+                    raise
+                self.stats.retried_errors += 1
+                log.warning("%s failed (%s); trying again in %.1f s", endpoint, exc, delay)
+                await asyncio.sleep(delay)
                 continue
             finally:
                 self._answered(sent)
@@ -305,7 +322,3 @@ def _chat_id(value: object) -> int | None:
         return int(str(value))
     except ValueError:
         return None  # an @channel username; Pulse talks only in private chats
-
-
-def _seconds(value: float | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, TelegramError
@@ -17,18 +18,69 @@ log = logging.getLogger(__name__)
 MESSAGE_CHARS = 4000
 
 
-def split_message(text: str) -> list[str]:
-    """The text in parts of at most MESSAGE_CHARS, cut at line ends (lines stay whole)."""
+def split_message(text: str, limit: int = MESSAGE_CHARS) -> list[str]:
+    """The HTML text in parts of at most `limit` characters, cut at line ends; a line longer
+    than that is cut at a space where it has one (else anywhere outside a tag or entity),
+    and a tag open at a cut is closed before it and opened again after."""
     parts: list[str] = []
     current = ""
     for line in text.split("\n"):
-        if current and len(current) + 1 + len(line) > MESSAGE_CHARS:
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            head, line = _cut_line(line, limit)
+            parts.append(head)
+        if current and len(current) + 1 + len(line) > limit:
             parts.append(current)
             current = line
         else:
             current = f"{current}\n{line}" if current else line
     parts.append(current)
     return parts
+
+
+_TAG = re.compile(r"<(/?)([a-zA-Z0-9-]+)[^>]*>")
+# Room for the closing tags added at a cut (Telegram's limit counts only the visible text).
+_CLOSING_ROOM = 60
+
+
+def _cut_line(line: str, limit: int) -> tuple[str, str]:
+    room = limit - _CLOSING_ROOM
+    cut = line.rfind(" ", room // 2, room)
+    if cut <= 0 or _inside_markup(line, cut):
+        cut = room
+        while cut > 0 and _inside_markup(line, cut):
+            cut -= 1
+    head, tail = line[:cut], line[cut:].lstrip(" ")
+    still_open = _open_tags(head)
+    closers = "".join(f"</{name}>" for name, _ in reversed(still_open))
+    openers = "".join(tag for _, tag in still_open)
+    return head + closers, openers + tail
+
+
+def _inside_markup(line: str, position: int) -> bool:
+    """Whether a cut before `position` would split a tag (`<b>`) or an entity (`&amp;`)."""
+    before = line[:position]
+    in_tag = before.rfind("<") > before.rfind(">")
+    amp = before.rfind("&")
+    in_entity = amp != -1 and ";" not in before[amp:] and " " not in before[amp:]
+    return in_tag or in_entity
+
+
+def _open_tags(html: str) -> list[tuple[str, str]]:
+    """The tags opened in `html` and not closed, outermost first: (name, opening tag)."""
+    stack: list[tuple[str, str]] = []
+    for match in _TAG.finditer(html):
+        name = match.group(2).lower()
+        if match.group(1):
+            for k in range(len(stack) - 1, -1, -1):
+                if stack[k][0] == name:
+                    del stack[k:]
+                    break
+        else:
+            stack.append((name, match.group(0)))
+    return stack
 
 
 def render_markup(catalog: Catalog, reply: Reply) -> InlineKeyboardMarkup | None:

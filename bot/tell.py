@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram.error import Forbidden, NetworkError, TelegramError, TimedOut
+from telegram.error import Forbidden, TelegramError, TimedOut
 from telegram.ext import ExtBot
 
 from bot.admin.parsing import InvalidArgument
@@ -34,7 +34,6 @@ MAX_MESSAGE = 1000
 # One delivery claimed at a time: after a crash only the one in flight is in doubt (and is
 # not sent again: it may have arrived); none claimed but never tried is lost.
 BATCH = 1
-ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -182,25 +181,16 @@ class TellSender:
     async def _send(self, pending: tells.Pending) -> int:
         text = self._catalog.text(pending.language, "tell.message", message=pending.message)
         error: str | None = None
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                await self._bot.send_message(pending.chat_id, text, rate_limit_args=BULK)
-                break
-            except Forbidden as exc:
-                error = exc.message
-                await self._blocked(pending.user_id)
-                break
-            except TimedOut:
-                break  # Telegram may have delivered it: counted as sent, never resent
-            except NetworkError as exc:
-                error = exc.message
-                if attempt == ATTEMPTS:
-                    break
-                await asyncio.sleep(attempt)
-                error = None
-            except TelegramError as exc:
-                error = exc.message
-                break
+        try:
+            # The outbound path tries it again after a 429 or a passing failure.
+            await self._bot.send_message(pending.chat_id, text, rate_limit_args=BULK)
+        except Forbidden as exc:
+            error = exc.message
+            await self._blocked(pending.user_id)
+        except TimedOut:
+            pass  # Telegram may have delivered it: counted as sent, never resent
+        except TelegramError as exc:
+            error = exc.message
         async with self._db.transaction() as conn:
             await tells.finish(
                 conn,

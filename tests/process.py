@@ -38,14 +38,12 @@ def bot_env(sandbox: Sandbox, database: Path, admin_ids: str) -> dict[str, str]:
     return env
 
 
-@asynccontextmanager
-async def bot_process(
+async def start_bot(
     sandbox: Sandbox, tmp_path: Path, admin_ids: str, *, name: str = "bot"
-) -> AsyncIterator[BotProcess]:
-    """Starts `python -m bot run`, waits until it polls, and stops it with SIGTERM after."""
+) -> BotProcess:
+    """Starts `python -m bot run` against the sandbox and returns at once."""
     database = tmp_path / "pulse.db"
     log = tmp_path / f"{name}.log"
-    polls_before = sandbox.count("getUpdates")
     with log.open("wb") as sink:
         # asyncio's subprocess, so waiting for the bot never blocks the sandbox it talks to.
         process = await asyncio.create_subprocess_exec(
@@ -58,19 +56,35 @@ async def bot_process(
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
-    running = BotProcess(process, log, database)
+    return BotProcess(process, log, database)
+
+
+async def stop_bot(running: BotProcess) -> None:
+    """SIGTERM, and SIGKILL if it has not stopped 30 seconds later."""
+    process = running.process
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), timeout=30)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+@asynccontextmanager
+async def bot_process(
+    sandbox: Sandbox, tmp_path: Path, admin_ids: str, *, name: str = "bot"
+) -> AsyncIterator[BotProcess]:
+    """Starts `python -m bot run`, waits until it polls, and stops it with SIGTERM after."""
+    polls_before = sandbox.count("getUpdates")
+    running = await start_bot(sandbox, tmp_path, admin_ids, name=name)
     try:
         await sandbox.wait_until(
-            lambda: sandbox.count("getUpdates") > polls_before or process.returncode is not None,
+            lambda: sandbox.count("getUpdates") > polls_before
+            or running.process.returncode is not None,
             timeout=30,
         )
-        assert process.returncode is None, running.output()
+        assert running.process.returncode is None, running.output()
         yield running
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), timeout=30)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await stop_bot(running)

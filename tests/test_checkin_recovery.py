@@ -18,6 +18,7 @@ from telegram.request import RequestData
 
 from bot.clock import ManualClock, epoch
 from bot.context import PulseApplication
+from bot.retries import SEND
 from bot.rounds import start_round
 from bot.scheduling import UPKEEP_JOB
 from bot.settings import Settings
@@ -116,17 +117,19 @@ def challenges_sent(telegram: FakeTelegram, chat_id: int) -> int:
 async def answered_score_but_question_failed(
     app: PulseApplication, telegram: FakeTelegram, clock: ManualClock
 ) -> invitations.Invitation:
-    """A customer pressed a score; it was stored, but the next question failed with a 502."""
+    """A customer pressed a score; it was stored, but the next question failed with a 502
+    on every try the outbound path makes."""
     clock._now = TUESDAY_10
     person = PEOPLE[1]
     await enroll_directly(app, [person])
     await round_now(app, clock)
     inv = await invitation_of(app, person.id)
-    telegram.fail_next("sendMessage", 502, "Bad Gateway")
+    assert SEND.attempts is not None
+    telegram.fail_next("sendMessage", 502, "Bad Gateway", times=SEND.attempts)
     await handle(app, builders.press(app.bot, person, f"ci:{inv.id}:score:4"))
     assert "went wrong" in telegram.last_text(person.id)
     assert (await invitation_of(app, person.id)).state is CheckinState.ASKED_CHALLENGE
-    assert challenges_sent(telegram, person.id) == 1  # the attempt that failed
+    assert challenges_sent(telegram, person.id) == SEND.attempts  # the tries that failed
     return inv
 
 
@@ -139,7 +142,8 @@ async def test_a_question_whose_send_failed_is_asked_by_the_next_upkeep_and_only
     await upkeep(app)
     assert CHALLENGE in telegram.last_text(person.id)
     await upkeep(app)
-    assert challenges_sent(telegram, person.id) == 2  # the failed attempt, then this one
+    # The failed tries, then this one.
+    assert challenges_sent(telegram, person.id) == SEND.attempts + 1
     # The customer can go on from there.
     await handle(app, builders.message(app.bot, person, "cash flow"))
     assert "do better" in telegram.last_text(person.id)
@@ -155,7 +159,8 @@ async def test_pressing_the_answered_buttons_again_asks_the_question_that_never_
     assert CHALLENGE in telegram.last_text(person.id)
     assert "already answered" in telegram.of("answerCallbackQuery")[-1].params["text"]
     await upkeep(app)
-    assert challenges_sent(telegram, person.id) == 2  # the failed attempt, then this one
+    # The failed tries, then this one.
+    assert challenges_sent(telegram, person.id) == SEND.attempts + 1
     async with services_of(app).db.read() as conn:
         answers = await invitations.answers_for(conn, inv.id)
     assert [(a.question, a.value) for a in answers] == [("score", "4")]

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.retries import STARTUP
+
 TOKEN = "123456:CLI-TEST-token"
 
 
@@ -66,7 +68,9 @@ def test_an_unusable_database_path_stops_run_with_one_line(tmp_path: Path) -> No
     assert lines[0].startswith("pulsebot: cannot open database")
 
 
-def test_an_unreachable_bot_api_stops_run_with_one_line(tmp_path: Path) -> None:
+def test_an_unreachable_bot_api_stops_run_after_logged_tries_with_one_line(
+    tmp_path: Path,
+) -> None:
     # Port 9 (discard) on loopback: nothing listens there, so the connection is refused.
     result = pulsebot(
         tmp_path,
@@ -76,9 +80,14 @@ def test_an_unreachable_bot_api_stops_run_with_one_line(tmp_path: Path) -> None:
         PULSE_TELEGRAM_BASE_URL="http://127.0.0.1:9",
     )
     assert result.returncode == 1
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("pulsebot: cannot reach the Bot API at http://127.0.0.1:9")
+    assert "Traceback" not in result.stderr
+    *tries, last = result.stderr.strip().splitlines()
+    # Each try but the last is logged with its wait; then one line says what to fix.
+    assert STARTUP.attempts is not None
+    assert len(tries) == STARTUP.attempts - 1, result.stderr
+    assert all("getMe failed" in line and "trying again in" in line for line in tries)
+    assert last.startswith("pulsebot: cannot reach the Bot API at http://127.0.0.1:9")
+    assert f"tried {STARTUP.attempts} times" in last
     assert TOKEN not in result.stderr
 
 

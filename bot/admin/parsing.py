@@ -13,6 +13,7 @@ from functools import cache
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.excerpts import echo
 from bot.sampling import InvalidSampleSize, parse_sample_size
 
 # Canonical weekday names, Monday first: what the settings store and cron triggers read.
@@ -45,6 +46,8 @@ class InvalidArgument(ValueError):
     """An argument an admin typed is not valid; `reason` is the catalog key saying why."""
 
     def __init__(self, reason: str, **params: object) -> None:
+        # What the admin typed comes back only as a short excerpt.
+        params = {k: echo(v) if isinstance(v, str) else v for k, v in params.items()}
         super().__init__(reason, params)
         self.reason = reason
         self.params = params

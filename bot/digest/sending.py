@@ -8,7 +8,6 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from zoneinfo import ZoneInfo
 
 from telegram import InputFile
@@ -21,7 +20,6 @@ from bot.digest import chart, figures, render
 from bot.digest.figures import DigestFigures, WeekFigures
 from bot.digest.period import Period, latest_occurrence, rolling_period, weeks_before
 from bot.outbound import BULK
-from bot.retries import with_retries
 from storage import digests, runtime_settings
 from storage.digests import DeliveryStatus, Recipient, StoredDigest
 
@@ -85,11 +83,9 @@ async def _send_to(
     """The message parts, then the chart; bulk priority, so conversations go first."""
     bot: PulseBot = services.sender.bot
     for part in parts:
-        await with_retries(partial(bot.send_message, chat_id, part, rate_limit_args=BULK))
-    await with_retries(
-        lambda: bot.send_photo(
-            chat_id, InputFile(png, filename="pulse.png"), caption=caption, rate_limit_args=BULK
-        )
+        await bot.send_message(chat_id, part, rate_limit_args=BULK)
+    await bot.send_photo(
+        chat_id, InputFile(png, filename="pulse.png"), caption=caption, rate_limit_args=BULK
     )
 
 

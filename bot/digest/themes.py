@@ -16,12 +16,15 @@ from typing import Any
 import snowballstemmer  # type: ignore[import-untyped]
 import stopwordsiso
 
+from bot import excerpts
+
 # A theme needs at least this many answers: one answer is an opinion, two are a pattern.
 MIN_ANSWERS = 2
 # Quotes are cut to this many characters, the "…" included, so a digest stays scannable on a
 # phone.
 QUOTE_LENGTH = 120
-ELLIPSIS = "…"
+ELLIPSIS = excerpts.ELLIPSIS
+_WHITESPACE = re.compile(r"\s+")
 
 LANGUAGES = {"nl": "dutch", "en": "english"}
 # Anything else is read as English: it is the bot's fallback language too.
@@ -34,8 +37,6 @@ MIN_AFFIX_MATCH = 5
 # Letters only: digits ("20 %", "2 weeks") and emoji carry no theme; an apostrophe inside a
 # word ("can't", "auto's") keeps it whole so the stop words and stemmers can see it.
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
-_WHITESPACE = re.compile(r"\s+")
-_TRAILING_PUNCTUATION = ",;:.!?-–—(\"'"
 
 
 @dataclass(frozen=True)
@@ -98,16 +99,8 @@ def find_themes(answers: Iterable[Answer], *, ignore: Sequence[str] = ()) -> tup
 
 
 def trim_quote(text: str, limit: int = QUOTE_LENGTH) -> str:
-    """`text` with its whitespace collapsed, cut at a word boundary to at most `limit`
-    characters with "…" when it is longer; nothing else in it changes."""
-    text = _WHITESPACE.sub(" ", text).strip()
-    if len(text) <= limit:
-        return text
-    head = text[: limit - len(ELLIPSIS) + 1]
-    cut = head.rfind(" ")
-    # One endless word (a URL, say) has no boundary to cut at: cut it where it overflows.
-    head = head[:cut] if cut > 0 else head[:-1]
-    return head.rstrip(_TRAILING_PUNCTUATION + " ") + ELLIPSIS
+    """A theme's quote: `text` cut to at most `limit` characters (see `bot.excerpts`)."""
+    return excerpts.trim_quote(text, limit)
 
 
 def _parse_all(answers: Iterable[Answer], ignore: Sequence[str]) -> list[_Parsed]:

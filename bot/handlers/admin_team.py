@@ -78,7 +78,10 @@ async def _add_or_remove(chat: AdminChat, role: Role, verb: str, args: list[str]
     if change is None:
         await chat.say("admin.already_done")
         return
-    await menus.refresh(chat.context.bot, services.catalog, change.person.user_id, change.new)
+    if not await menus.refresh(
+        chat.context.bot, services.catalog, change.person.user_id, change.new
+    ):
+        menus.retry_later(chat.context.job_queue)
     old = chat.text(f"team.role_{change.old.value if change.old else 'none'}")
     new = chat.text(f"team.role_{change.new.value if change.new else 'none'}")
     await chat.say("team.changed", who=team.describe(change.person), old=old, new=new)
@@ -133,8 +136,10 @@ async def join_team_command(update: Update, context: PulseContext) -> None:
         language=language,
         now=services.now(),
     )
-    if joined.outcome is team.JoinOutcome.JOINED:
-        await menus.refresh(context.bot, services.catalog, profile.user_id, joined.role)
+    if joined.outcome is team.JoinOutcome.JOINED and not await menus.refresh(
+        context.bot, services.catalog, profile.user_id, joined.role
+    ):
+        menus.retry_later(context.job_queue)
     role = services.catalog.text(
         language, f"team.role_{joined.role.value if joined.role else 'none'}"
     )

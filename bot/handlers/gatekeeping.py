@@ -7,6 +7,7 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import PulseContext
+from bot.handlers import fallbacks
 from bot.roles import ADMIN_COMMANDS, SHARED_COMMANDS, STAFF_COMMANDS, role_of
 from conversations.enrollment import language_for
 from storage.team import Role
@@ -29,6 +30,15 @@ async def refuse_group_chat(update: Update, context: PulseContext) -> None:
             await message.reply_text(
                 context.services.catalog.text(language, "general.private_only")
             )
+    raise ApplicationHandlerStop
+
+
+async def answer_empty_press(update: Update, context: PulseContext) -> None:
+    """Answers and drops a press that carries no data, which no feature owns."""
+    query = update.callback_query
+    if query is None or query.data:
+        return  # a press with data goes on to the feature whose pattern it matches
+    await fallbacks.unknown_button(update, context)
     raise ApplicationHandlerStop
 
 

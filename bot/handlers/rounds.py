@@ -7,6 +7,7 @@ from telegram import Update
 from bot.catalog import Html
 from bot.clock import epoch
 from bot.context import PulseContext
+from bot.excerpts import echo
 from bot.profiles import sender
 from bot.rounds import AlreadyHandled, RoundStarted, start_round
 from bot.sampling import SkipReason
@@ -26,7 +27,7 @@ async def checkin_now_command(update: Update, context: PulseContext) -> None:
         async with services.db.read() as conn:
             segment = await segments.find_by_name(conn, name)
         if segment is None:
-            text = catalog.text(language, "rounds.unknown_segment", segment=name)
+            text = catalog.text(language, "rounds.unknown_segment", segment=echo(name))
             await context.bot.send_message(profile.chat_id, text)
             return
         segment_id = segment.id

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -28,6 +29,8 @@ class RecordedRequest:
     params: dict[str, Any]
     status: int = 200
     description: str | None = None
+    # When it arrived (time.monotonic), to see how long the bot waited between calls.
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def ok(self) -> bool:
