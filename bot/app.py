@@ -27,6 +27,9 @@ from bot.clock import Clock, SystemClock
 from bot.context import BotData, PulseApplication, PulseContext, Services
 from bot.delivery import CONCURRENCY as SENDER_CONCURRENCY
 from bot.delivery import Sender, apply_send_limits
+from bot.digest import embedding
+from bot.digest.answer_vectors import AnswerVectors
+from bot.digest.embedding import Embedder
 from bot.digest.sending import run_due_digest
 from bot.handlers import (
     admin_audit,
@@ -78,11 +81,13 @@ def build_application(
     clock: Clock | None = None,
     request: BaseRequest | None = None,
     outbound: OutboundLimiter | None = None,
+    embedder: Embedder | None = None,
 ) -> PulseApplication:
     """The Pulse bot: PTB's Application with every handler registered, ready to run.
 
     `request` replaces the HTTP transport to the Bot API (tests pass a fake one);
-    `outbound` the pacing of messages (Telegram's limits by default).
+    `outbound` the pacing of messages (Telegram's limits by default); `embedder` the
+    sentence model of the themes (one per process by default, loaded at first use).
     """
     catalog = Catalog.load()
     context_types = ContextTypes(context=PulseContext, bot_data=BotData)
@@ -103,7 +108,11 @@ def build_application(
         .base_file_url(settings.file_base_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .context_types(context_types)
-        .post_init(_open_services(settings, catalog, clock or SystemClock()))
+        .post_init(
+            _open_services(
+                settings, catalog, clock or SystemClock(), embedder or embedding.shared()
+            )
+        )
         .post_shutdown(_close_services)
         .build()
     )
@@ -197,7 +206,7 @@ def build_application(
 
 
 def _open_services(
-    settings: Settings, catalog: Catalog, clock: Clock
+    settings: Settings, catalog: Catalog, clock: Clock, embedder: Embedder
 ) -> Callable[[PulseApplication], Coroutine[Any, Any, None]]:
     async def post_init(app: PulseApplication) -> None:
         db = await Database.open(settings.database_path)
@@ -210,6 +219,7 @@ def _open_services(
             checkin=CheckinService(db),
             sender=Sender(db, app.bot, catalog, clock, settings.zone),
             tells=TellSender(db, app.bot, catalog, clock, settings.zone),
+            vectors=AnswerVectors(db, embedder),
         )
         async with db.transaction() as conn:
             interrupted = await invitations.requeue_interrupted(conn)
@@ -219,6 +229,8 @@ def _open_services(
             # some of these in the instant before, so a few customers may get it twice.
             log.warning("%d invitation(s) interrupted mid-send are queued again", interrupted)
         await wording.load(db, catalog)
+        # Answers given while the bot was down, or before the model could load.
+        app.bot_data.services.vectors.nudge(app.bot_data.services.spawn)
         await menus.publish(app.bot, app.bot_data.services, app.job_queue)
         # Before polling: the questions committed but not sent when the process stopped.
         await ask_again(app.bot_data.services)

@@ -14,6 +14,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 from bot.catalog import Catalog
 from bot.clock import Clock, epoch
 from bot.delivery import Sender
+from bot.digest.answer_vectors import AnswerVectors
 from bot.settings import Settings
 from bot.tell import TellSender
 from conversations.checkin_service import CheckinService
@@ -37,6 +38,8 @@ class Services:
     sender: Sender
     # "You said, we did" updates, sent once confirmed.
     tells: TellSender
+    # Free-text answers' sentence vectors, computed after they are committed.
+    vectors: AnswerVectors
     # Sends that follow an update but must not hold it up (alerts to staff).
     background: set[asyncio.Task[None]] = field(default_factory=set)
 

@@ -18,6 +18,8 @@ from bot.admin.parsing import InvalidArgument
 from bot.catalog import Catalog
 from bot.clock import Clock, epoch
 from bot.digest import themes
+from bot.digest.answer_vectors import AnswerVectors
+from bot.digest.embedding import from_bytes
 from bot.outbound import BULK
 from bot.quiet_hours import quiet_until
 from storage import customers, hypotheses, inbox, runtime_settings, tells
@@ -44,25 +46,51 @@ class Target:
     key: str  # the theme's label, or the hypothesis id
     label: str  # how staff see it
     user_ids: tuple[int, ...]
+    # What staff may call it: a theme's label in each language.
+    names: tuple[str, ...] = ()
 
 
-async def targets(db: Database, now: int) -> list[Target]:
-    """The themes of the recent answers and the hypotheses answered, largest first."""
+async def targets(db: Database, now: int, vectors: AnswerVectors | None = None) -> list[Target]:
+    """The themes of the recent answers and the hypotheses answered, largest first; the
+    themes by meaning as the digest finds them, once `vectors` has filled in any missing."""
     since = now - int(timedelta(weeks=AUDIENCE_WEEKS).total_seconds())
+    if vectors is not None:
+        await vectors.fill(since=since)
+    model = vectors.embedder.model if vectors is not None else ""
     async with db.scan() as conn:
-        texts = await tells.recent_texts(conn, since)
+        texts = await tells.recent_texts(conn, since, model)
         known = await hypotheses.list_all(conn)
         audiences = {h.id: await tells.hypothesis_audience(conn, h.id) for h in known}
-    found = themes.find_themes(themes.Answer(k, t.text, t.language) for k, t in enumerate(texts))
-    listed = [
-        Target(
-            "theme",
-            theme.label,
-            theme.label,
-            tuple(sorted({texts[k].user_id for k in theme.answer_ids})),
+    # Per question, as the digest finds them: a theme staff read about is one they can tell.
+    found = sorted(
+        (
+            theme
+            for question in ("challenge", "improvement")
+            for theme in themes.find_themes(
+                themes.Answer(
+                    k,
+                    t.text,
+                    t.language,
+                    vector=from_bytes(t.vector) if t.vector is not None else None,
+                )
+                for k, t in enumerate(texts)
+                if t.question == question
+            )
+        ),
+        key=lambda theme: -theme.count,
+    )
+    listed = []
+    for theme in found:
+        names = tuple(dict.fromkeys(theme.labels.values()))
+        listed.append(
+            Target(
+                "theme",
+                " / ".join(names),
+                " / ".join(names),
+                tuple(sorted({texts[k].user_id for k in theme.answer_ids})),
+                names,
+            )
         )
-        for theme in found
-    ]
     listed += [
         Target("hypothesis", str(h.id), f"#{h.id} {h.text_en}", tuple(audiences[h.id]))
         for h in known
@@ -80,7 +108,7 @@ def choose(found: list[Target], wanted: str) -> Target:
             if target.kind == "hypothesis" and target.key == key:
                 return target
     for target in found:
-        if target.kind == "theme" and target.key.lower() == wanted:
+        if target.kind == "theme" and wanted in {n.lower() for n in (target.key, *target.names)}:
             return target
     raise InvalidArgument("unknown_target", value=wanted)
 

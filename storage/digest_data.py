@@ -48,6 +48,7 @@ class TextAnswer:
     first_name: str | None
     username: str | None
     contact: bool  # the customer agreed to be contacted
+    vector: bytes | None = None  # its sentence vector of the model asked for, if computed
 
 
 @dataclass(frozen=True)
@@ -140,19 +141,33 @@ async def populations(conn: aiosqlite.Connection, start: int, end: int) -> dict[
     }
 
 
-async def text_answers(conn: aiosqlite.Connection, start: int, end: int) -> list[TextAnswer]:
-    """The challenges and improvement requests given to invitations of [start, end)."""
+async def text_answers(
+    conn: aiosqlite.Connection, start: int, end: int, model: str = ""
+) -> list[TextAnswer]:
+    """The challenges and improvement requests given to invitations of [start, end), with
+    their vectors of `model` where stored."""
     return [
-        TextAnswer(str(r[0]), str(r[1]), str(r[2]), int(r[3]), r[4], r[5], bool(r[6]))
+        TextAnswer(
+            str(r[0]),
+            str(r[1]),
+            str(r[2]),
+            int(r[3]),
+            r[4],
+            r[5],
+            bool(r[6]),
+            bytes(r[7]) if r[7] is not None else None,
+        )
         for r in await fetch_all(
             conn,
             "SELECT a.question, a.value, i.language, i.segment_id, c.first_name, c.username,"
-            f" {_CONTACT_YES} FROM answers a JOIN invitations i ON i.id = a.invitation_id"
+            f" {_CONTACT_YES}, v.vector"
+            " FROM answers a JOIN invitations i ON i.id = a.invitation_id"
             " LEFT JOIN customers c ON c.user_id = i.user_id"
+            " LEFT JOIN answer_vectors v ON v.answer_id = a.id AND v.model = :model"
             " WHERE i.created_at >= :start AND i.created_at < :end"
             " AND a.question IN ('challenge', 'improvement') AND a.skipped = 0"
             " AND a.value IS NOT NULL AND a.answered_at < :end ORDER BY a.id",
-            {"start": start, "end": end},
+            {"start": start, "end": end, "model": model},
         )
     ]
 

@@ -38,6 +38,8 @@ class RecentText:
     user_id: int
     text: str
     language: str
+    vector: bytes | None = None  # its sentence vector of the model asked for, if computed
+    question: str = "challenge"  # or improvement
 
 
 @dataclass(frozen=True)
@@ -56,18 +58,24 @@ _COLUMNS = (
 )
 
 
-async def recent_texts(conn: aiosqlite.Connection, since: int) -> list[RecentText]:
-    """Challenges and improvement requests given since `since` by active customers."""
+async def recent_texts(
+    conn: aiosqlite.Connection, since: int, model: str = ""
+) -> list[RecentText]:
+    """Challenges and improvement requests given since `since` by active customers, with
+    their vectors of `model` where stored."""
     return [
-        RecentText(int(r[0]), str(r[1]), str(r[2]))
+        RecentText(
+            int(r[0]), str(r[1]), str(r[2]), bytes(r[3]) if r[3] is not None else None, str(r[4])
+        )
         for r in await fetch_all(
             conn,
-            "SELECT i.user_id, a.value, i.language FROM answers a"
+            "SELECT i.user_id, a.value, i.language, v.vector, a.question FROM answers a"
             " JOIN invitations i ON i.id = a.invitation_id"
             " JOIN customers c ON c.user_id = i.user_id AND c.status = 'active'"
+            " LEFT JOIN answer_vectors v ON v.answer_id = a.id AND v.model = ?"
             " WHERE a.question IN ('challenge', 'improvement') AND a.skipped = 0"
             " AND a.value IS NOT NULL AND a.answered_at >= ? ORDER BY a.id",
-            (since,),
+            (model, since),
         )
     ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from telegram import Update
 from bot.app import build_application
 from bot.clock import ManualClock
 from bot.context import PulseApplication, Services
+from bot.digest.embedding import Embedder
 from bot.replying import buttons_closed
 from bot.settings import Settings
 from storage.db import Database
@@ -55,6 +57,18 @@ async def app(
     settings: Settings, clock: ManualClock, telegram: FakeTelegram
 ) -> AsyncIterator[PulseApplication]:
     """The real Application, initialised with its services open, on the fake transport."""
+    async with started_app(settings, clock, telegram) as application:
+        yield application
+
+
+@asynccontextmanager
+async def started_app(
+    settings: Settings,
+    clock: ManualClock,
+    telegram: FakeTelegram,
+    embedder: Embedder | None = None,
+) -> AsyncIterator[PulseApplication]:
+    """The real Application as the `app` fixture has it (`embedder`: its sentence model)."""
     # No pacing between messages: the fake transport has no flood limits to respect.
     setup = await Database.open(settings.database_path)
     async with setup.transaction() as conn:
@@ -64,7 +78,7 @@ async def app(
             [("send_rate", "10000.0"), ("chat_interval", "0.0")],
         )
     await setup.close()
-    application = build_application(settings, clock, request=telegram)
+    application = build_application(settings, clock, request=telegram, embedder=embedder)
     await application.initialize()
     assert application.post_init is not None
     await application.post_init(application)

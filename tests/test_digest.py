@@ -109,15 +109,20 @@ async def test_the_scheduled_digest_reaches_each_team_member_once_with_its_chart
     # 4, 2, 5, 1, 3, 4: mean 3.17 over six scores.
     assert "Mean score <b>3.2</b> of 5" in english
     assert "Per segment" in english
+    # Themes by meaning: the Dutch and English delivery complaints are one theme, labelled
+    # in the reader's language, new this week; the faster app is not "deliver faster".
+    assert "<b>slow delivery</b> (3, new): “Slow delivery of parts”" in english
+    assert "<b>deliver faster</b> (2, new): “Deliver faster”" in english
     # Customer text is escaped, never markup; a low score or a contact request is a follow-up.
-    assert "<b>faster</b> (2): “A &lt;b&gt;bold&lt;/b&gt; &amp; faster app”" in english
-    assert "<b>levering</b> (2)" in english
+    assert "<b>bold</b>" not in english
     assert "<b>Noah</b> @noah · wholesale · score 1" in english
     assert "<b>Daan</b> · " in english
     assert "asks to be contacted, score 2" in english
     assert "<b>Lotte</b>" not in english  # a 4, and no contact asked
     dutch = texts(received(telegram, STAFF.id, before))
     assert "Gemiddelde score <b>3,2</b> van 5" in dutch
+    assert "<b>levering</b> (3, nieuw)" in dutch
+    assert "<b>sneller leveren</b> (2, nieuw)" in dutch
     assert "Opvolgen" in dutch
 
     # The job firing again, or the catch-up after a restart: nobody gets it twice.

@@ -45,7 +45,11 @@ def figures(**changes: object) -> DigestFigures:
         silent=(SilentFigures("online", 4, False),),
         low_response=(LowResponseFigures("wholesale", 0.2, 0.7),),
         challenge_answers=7,
-        challenges=(ThemeFigures("delivery", 4, "Deliveries are <late> & slow", None),),
+        challenges=(
+            ThemeFigures(
+                {"en": "delivery", "nl": "levering"}, 4, "Deliveries are <late> & slow", None
+            ),
+        ),
         improvement_answers=3,
         improvements=(),
         follow_ups=(
@@ -114,7 +118,9 @@ def test_a_long_digest_is_split_into_valid_parts_and_caps_its_lists() -> None:
         FollowUp(f"Person{k}", f"p{k}", "retail", 1, True, long_words, long_words)
         for k in range(40)
     )
-    themes = tuple(ThemeFigures(f"theme{k}", 10 - k, long_words[:120], None) for k in range(9))
+    themes = tuple(
+        ThemeFigures({"en": f"theme{k}"}, 10 - k, long_words[:120], None) for k in range(9)
+    )
     parts = render(CATALOG, "en", figures(follow_ups=people, challenges=themes), ZONE)
     assert len(parts) > 1
     for part in parts:

@@ -90,6 +90,14 @@ async def everything_stored(db: Database) -> list[tuple[str, str, Any]]:
     return found
 
 
+async def vector_count(db: Database, where: str = "1") -> int:
+    """Stored answer vectors, of the answers matching `where` (a literal condition)."""
+    # The tests' own literal conditions, never input.
+    sql = f"SELECT COUNT(*) FROM answer_vectors v JOIN answers a ON a.id = v.answer_id WHERE {where}"  # noqa: S608, E501
+    rows = await db.fetch_all(sql)
+    return int(rows[0][0])
+
+
 def figures_that_must_not_change(figures: DigestFigures) -> dict[str, Any]:
     """The counts and scores of a week: everything but the words and names."""
     kept = asdict(figures)
@@ -132,6 +140,9 @@ async def test_forget_leaves_nothing_personal_in_any_table_and_the_figures_uncha
     assert any(t == "followups" and value == QUIRINUS.id for t, _, value in stored)
     assert any(t == "consent_refusals" and value == QUIRINUS.id for t, _, value in stored)
 
+    # Each challenge got its sentence vector once it was committed.
+    assert await vector_count(services.db) == 1 + len(OTHERS)
+
     await send(app, QUIRINUS, "/forget")
     assert "cannot be undone" in telegram.last_text(QUIRINUS.id)
     await press(app, QUIRINUS, "forget:confirm:yes")
@@ -144,6 +155,9 @@ async def test_forget_leaves_nothing_personal_in_any_table_and_the_figures_uncha
         if isinstance(value, str | bytes):
             text = value.decode(errors="replace") if isinstance(value, bytes) else value
             assert not any(n in text.lower() for n in needles), (table, column, value)
+    # His vector went with his words; the others' stay.
+    assert await vector_count(services.db) == len(OTHERS)
+    assert await vector_count(services.db, "a.value IS NULL") == 0
     after = await collect(services.db, WEEK_OF_TUESDAY, ZONE)
     assert figures_that_must_not_change(after) == figures_that_must_not_change(before)
     assert (after.invited, after.answered, after.scores) == (5, 5, before.scores)
@@ -230,8 +244,12 @@ async def test_retention_erases_exactly_the_free_text_older_than_the_limit(
     assert await apply_retention(services.db, epoch(TUESDAY_10)) == 0  # off keeps them
     async with services.db.transaction() as conn:
         await runtime_settings.change(conn, "retention_days", 365, actor_id=None, now=0)
+    assert await vector_count(services.db) == 2
     assert await apply_retention(services.db, epoch(TUESDAY_10)) == 1
     assert await apply_retention(services.db, epoch(TUESDAY_10)) == 0  # done once
+    # The old answer's vector went with its words.
+    assert await vector_count(services.db) == 1
+    assert await vector_count(services.db, "a.value IS NULL") == 0
 
     rows = await services.db.fetch_all(
         "SELECT i.user_id, a.question, a.value, a.skipped FROM answers a"

@@ -18,7 +18,8 @@ from tests.test_checkin import TUESDAY_10, enroll_directly, invitation_of, round
 from tests.test_digest import ANSWERS, MONDAY_AFTER, STAFF, answer_round, enroll_customers
 from tests.transport import FakeTelegram
 
-LOTTE, DAAN = ANSWERS[0][0], ANSWERS[1][0]  # the two whose challenge is about "levering"
+# The three whose challenge is about delivery, in Dutch ("levering") or English.
+LOTTE, DAAN, MIA = ANSWERS[0][0], ANSWERS[1][0], ANSWERS[4][0]
 
 
 def told(telegram: FakeTelegram, since: int) -> dict[int, str]:
@@ -48,8 +49,9 @@ async def test_tell_lists_the_recent_themes_with_how_many_they_reach(
 ) -> None:
     await prepared(app, clock)
     shown = await reply(app, telegram, STAFF, "/tell")
-    assert "• thema <b>levering</b>: 2 klant(en)" in shown
-    assert "• thema <b>faster</b>: 2 klant(en)" in shown
+    # The digest's themes, per question, by meaning, labelled from their own answers.
+    assert "• thema <b>levering / slow delivery</b>: 3 klant(en)" in shown
+    assert "• thema <b>sneller leveren / deliver faster</b>: 2 klant(en)" in shown
 
 
 async def test_an_update_goes_to_exactly_the_theme_s_customers_after_confirmation(
@@ -58,10 +60,10 @@ async def test_an_update_goes_to_exactly_the_theme_s_customers_after_confirmatio
     await prepared(app, clock)
     before = len(telegram.calls)
     preview = await reply(app, telegram, STAFF, "/tell Levering: We <rijden> nu ook op zaterdag.")
-    assert "Dit gaat naar <b>2</b> klant(en) (levering)" in preview
+    assert "Dit gaat naar <b>3</b> klant(en) (levering / slow delivery)" in preview
     assert "We &lt;rijden&gt; nu ook op zaterdag." in preview
     assert told(telegram, before) == {}  # a preview, not a send
-    send = buttons(telegram, STAFF.id)["Stuur naar 2"]
+    send = buttons(telegram, STAFF.id)["Stuur naar 3"]
 
     # A customer cannot press it; a second press after the first sends nothing more.
     await handle(app, builders.press(app.bot, LOTTE, send))
@@ -72,7 +74,7 @@ async def test_an_update_goes_to_exactly_the_theme_s_customers_after_confirmatio
     await handle(app, builders.press(app.bot, STAFF, send))
     await services_of(app).tells.idle()
     received = told(telegram, before)
-    assert set(received) == {LOTTE.id, DAAN.id}
+    assert set(received) == {LOTTE.id, DAAN.id, MIA.id}
     assert "💬 <b>Jij zei het, wij deden het</b>\nWe &lt;rijden&gt;" in received[LOTTE.id]
     again = len(telegram.calls)
     await handle(app, builders.press(app.bot, ADMIN, send))
@@ -82,7 +84,10 @@ async def test_an_update_goes_to_exactly_the_theme_s_customers_after_confirmatio
         "This update was already sent or cancelled."
     )
     audit = await reply(app, telegram, ADMIN, "/audit 1")
-    assert "Sanne @sanne_staff (600): sent an update to <b>theme levering</b>" in audit
+    assert (
+        "Sanne @sanne_staff (600): sent an update to <b>theme levering / slow delivery</b>"
+        in audit
+    )
 
 
 async def test_a_customer_who_stopped_before_it_went_is_skipped(
@@ -90,17 +95,21 @@ async def test_a_customer_who_stopped_before_it_went_is_skipped(
 ) -> None:
     await prepared(app, clock)
     await reply(app, telegram, STAFF, "/tell levering: Extra chauffeurs vanaf maandag.")
-    send = buttons(telegram, STAFF.id)["Stuur naar 2"]
+    send = buttons(telegram, STAFF.id)["Stuur naar 3"]
     async with services_of(app).db.transaction() as conn:
         await customers.set_status(conn, DAAN.id, CustomerStatus.STOPPED, now=0)
     before = len(telegram.calls)
     await handle(app, builders.press(app.bot, STAFF, send))
     await services_of(app).tells.idle()
-    assert set(told(telegram, before)) == {LOTTE.id}
+    assert set(told(telegram, before)) == {LOTTE.id, MIA.id}
     rows = await services_of(app).db.fetch_all(
         "SELECT user_id, status FROM tell_deliveries ORDER BY user_id"
     )
-    assert [tuple(r) for r in rows] == [(LOTTE.id, "sent"), (DAAN.id, "skipped")]
+    assert [tuple(r) for r in rows] == [
+        (LOTTE.id, "sent"),
+        (DAAN.id, "skipped"),
+        (MIA.id, "sent"),
+    ]
 
 
 async def test_cancel_sends_nothing(
@@ -122,13 +131,13 @@ async def test_in_quiet_hours_the_update_waits_for_the_morning(
     clock._now = MONDAY_AFTER + timedelta(hours=12)  # 21:01 in Amsterdam
     await reply(app, telegram, STAFF, "/tell levering: Goed nieuws.")
     before = len(telegram.calls)
-    await handle(app, builders.press(app.bot, STAFF, buttons(telegram, STAFF.id)["Stuur naar 2"]))
+    await handle(app, builders.press(app.bot, STAFF, buttons(telegram, STAFF.id)["Stuur naar 3"]))
     await services_of(app).tells.idle()
     assert told(telegram, before) == {}
     clock._now = MONDAY_AFTER + timedelta(days=1)  # Tuesday 09:01: the upkeep sends it
     services_of(app).tells.wake()  # as the upkeep job does every minute
     await services_of(app).tells.idle()
-    assert set(told(telegram, before)) == {LOTTE.id, DAAN.id}
+    assert set(told(telegram, before)) == {LOTTE.id, DAAN.id, MIA.id}
 
 
 async def test_a_hypothesis_reaches_those_who_answered_it(

@@ -4,23 +4,25 @@ functions (statistics, coverage, themes) into one plain, JSON-ready record."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.clock import epoch
-from bot.digest import statistics, themes
+from bot.digest import embedding, statistics, themes, trends
+from bot.digest.answer_vectors import AnswerVectors
 from bot.digest.period import Period, week_bounds
 from bot.digest.statistics import NO_SCORES, Estimate, Scores, SegmentHistory, Stratum
 from bot.hypotheses import Evidence, evidence
-from storage import digest_data, hypotheses
+from storage import digest_data, hypotheses, vectors
 from storage.db import Database
 from storage.digest_data import FollowUpRow, SegmentInfo, TextAnswer, WeekSegmentCounts
 from storage.hypotheses import Hypothesis, HypothesisStatus, Tally, Why
 
 # Follow-ups: customers who asked to be contacted or scored at most this.
 LOW_SCORE = 2
+# The free-text questions whose answers form themes.
+QUESTIONS = ("challenge", "improvement")
 
 
 @dataclass(frozen=True)
@@ -64,13 +66,23 @@ class LowResponseFigures:
 
 @dataclass(frozen=True)
 class ThemeFigures:
-    """A recurring theme: its label, how many answers, and one quote (with the customer's
-    name only when they agreed to be contacted)."""
+    """A theme: its label per language, how many answers, its most central answer as the
+    quote (with the customer's name only when they agreed to be contacted), its trend
+    against the four weeks before, and what identifies it from week to week (the theme
+    it matched, the unit mean of its answers' vectors as float16 hex; None for themes
+    found by words)."""
 
-    label: str
+    labels: dict[str, str]
     count: int
     quote: str
     quoted: str | None
+    trend: str | None = None
+    theme_id: int | None = None
+    centroid: str | None = None
+
+    def label(self, language: str) -> str:
+        """The label in the reader's language where the theme has answers in it."""
+        return self.labels.get(language) or next(iter(self.labels.values()), "")
 
 
 @dataclass(frozen=True)
@@ -164,17 +176,30 @@ class DigestInput:
     tallies_to_end: dict[int, Tally] | None = None
     tallies_to_start: dict[int, Tally] | None = None
     whys: tuple[Why, ...] = ()
+    # The themes of the four weeks before, per question, to tell a theme's trend.
+    earlier_themes: dict[str, tuple[trends.Earlier, ...]] = field(default_factory=dict)
 
 
-async def read_input(db: Database, period: Period, zone: ZoneInfo) -> DigestInput:
+async def read_input(
+    db: Database, period: Period, zone: ZoneInfo, model: str = embedding.MODEL
+) -> DigestInput:
     """Reads a period's rows (one scan: the figures agree with each other)."""
     bounds = tuple(epoch(moment) for moment in week_bounds(period, zone))
     start, end = epoch(period.start), epoch(period.end)
+    # An hour early: a week before may have started an hour off across a DST change.
+    since = start - trends.WEEKS_BEFORE * trends.WEEK - 3600
     async with db.scan() as conn:
         counts = await digest_data.week_segment_counts(conn, bounds)
         segments = await digest_data.segments(conn)
         populations = await digest_data.populations(conn, start, end)
-        texts = await digest_data.text_answers(conn, start, end)
+        texts = await digest_data.text_answers(conn, start, end, model)
+        earlier = {
+            question: tuple(
+                trends.Earlier(t.id, embedding.from_bytes(t.centroid), t.counts)
+                for t in await vectors.recent_themes(conn, question, model, since)
+            )
+            for question in QUESTIONS
+        }
         follow_ups = await digest_data.follow_ups(conn, start, end, LOW_SCORE)
         known = await hypotheses.list_all(conn)
         week = await hypotheses.tallies(conn, start, end)
@@ -193,6 +218,7 @@ async def read_input(db: Database, period: Period, zone: ZoneInfo) -> DigestInpu
         to_end,
         to_start,
         tuple(whys),
+        earlier,
     )
 
 
@@ -200,17 +226,47 @@ def _name(first_name: str | None, username: str | None) -> str | None:
     return first_name or (f"@{username}" if username else None)
 
 
-def _themes(answers: Sequence[TextAnswer], question: str) -> tuple[ThemeFigures, ...]:
-    chosen = [a for a in answers if a.question == question]
+def _themes(data: DigestInput, question: str) -> tuple[ThemeFigures, ...]:
+    chosen = [a for a in data.texts if a.question == question]
     found = themes.find_themes(
-        themes.Answer(k, a.text, a.language, a.contact) for k, a in enumerate(chosen)
+        (
+            themes.Answer(
+                k,
+                a.text,
+                a.language,
+                a.contact,
+                embedding.from_bytes(a.vector) if a.vector is not None else None,
+            )
+            for k, a in enumerate(chosen)
+        ),
+    )
+    by_meaning = [t for t in found if t.centroid is not None]
+    matched = (
+        trends.match(
+            [t.centroid for t in by_meaning if t.centroid is not None],
+            [t.count for t in by_meaning],
+            data.earlier_themes.get(question, ()),
+            data.bounds[-2],
+        )
+        if len(by_meaning) == len(found)
+        else [None] * len(found)
     )
     figures: list[ThemeFigures] = []
-    for theme in found:
+    for theme, match in zip(found, matched, strict=True):
         source = chosen[theme.quote.answer_id]
         # Quotes are anonymous unless the customer agreed to be contacted.
         quoted = _name(source.first_name, source.username) if source.contact else None
-        figures.append(ThemeFigures(theme.label, theme.count, theme.quote.text, quoted))
+        figures.append(
+            ThemeFigures(
+                dict(theme.labels),
+                theme.count,
+                theme.quote.text,
+                quoted,
+                match.trend.value if match is not None else None,
+                match.theme_id if match is not None else None,
+                embedding.to_bytes(theme.centroid).hex() if theme.centroid is not None else None,
+            )
+        )
     return tuple(figures)
 
 
@@ -315,9 +371,9 @@ def build(data: DigestInput) -> DigestFigures:
             for s in statistics.low_response_segments(histories)
         ),
         challenge_answers=sum(a.question == "challenge" for a in data.texts),
-        challenges=_themes(data.texts, "challenge"),
+        challenges=_themes(data, "challenge"),
         improvement_answers=sum(a.question == "improvement" for a in data.texts),
-        improvements=_themes(data.texts, "improvement"),
+        improvements=_themes(data, "improvement"),
         follow_ups=tuple(
             FollowUp(
                 # The full name: staff must be able to tell two Milans apart.
@@ -343,9 +399,30 @@ def build(data: DigestInput) -> DigestFigures:
     )
 
 
-async def collect(db: Database, period: Period, zone: ZoneInfo) -> DigestFigures:
-    """The figures of a period, read from the database."""
-    return build(await read_input(db, period, zone))
+async def collect(
+    db: Database, period: Period, zone: ZoneInfo, vectors: AnswerVectors | None = None
+) -> DigestFigures:
+    """The figures of a period, read from the database; with `vectors`, the answers' missing
+    vectors are computed first and the themes found by meaning."""
+    if vectors is None:
+        return build(await read_input(db, period, zone, model=""))
+    await vectors.fill(since=epoch(period.start))
+    return build(await read_input(db, period, zone, model=vectors.embedder.model))
+
+
+def week_themes(result: DigestFigures) -> dict[str, list[vectors.WeekTheme]]:
+    """The themes found by meaning, per question, as the weekly digest records them."""
+    return {
+        question: [
+            vectors.WeekTheme(t.theme_id, bytes.fromhex(t.centroid), t.count)
+            for t in found
+            if t.centroid is not None
+        ]
+        for question, found in (
+            ("challenge", result.challenges),
+            ("improvement", result.improvements),
+        )
+    }
 
 
 def period_of(figures: DigestFigures, zone: ZoneInfo) -> Period:

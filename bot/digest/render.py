@@ -170,7 +170,13 @@ def _themes(w: _Writer, title: str, found: tuple[ThemeFigures, ...], answers: in
     if not found:
         return [*lines, w.text("themes_scattered", count=answers)]
     for theme in found[:THEMES_SHOWN]:
-        params = {"label": theme.label, "count": theme.count, "quote": theme.quote}
+        trend = w.text(f"trend_{theme.trend}") if theme.trend else ""
+        params = {
+            "label": theme.label(w.language),
+            "count": theme.count,
+            "quote": theme.quote,
+            "trend": trend,
+        }
         if theme.quoted:
             lines.append(w.text("theme_line_named", name=theme.quoted, **params))
         else:

@@ -8,6 +8,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from telegram import InputFile
@@ -20,7 +21,7 @@ from bot.digest import chart, figures, render
 from bot.digest.figures import DigestFigures, WeekFigures
 from bot.digest.period import Period, latest_occurrence, rolling_period, weeks_before
 from bot.outbound import BULK
-from storage import digests, runtime_settings
+from storage import digests, runtime_settings, vectors
 from storage.digests import DeliveryStatus, Recipient, StoredDigest
 
 log = logging.getLogger(__name__)
@@ -89,8 +90,11 @@ async def _send_to(
     )
 
 
-async def send_to_team(services: Services, period: Period, zone: ZoneInfo) -> DigestReport:
-    """The period's digest to every admin and staff member who has not had it yet.
+async def send_to_team(
+    services: Services, period: Period, zone: ZoneInfo, *, weekly: bool = False
+) -> DigestReport:
+    """The period's digest to every admin and staff member who has not had it yet
+    (`weekly`: the scheduled one, whose themes are recorded for the next weeks' trends).
 
     Each delivery is claimed before its send: a second run for the same period (a
     duplicate trigger, the catch-up after a restart) sends nothing twice. A delivery
@@ -104,7 +108,20 @@ async def send_to_team(services: Services, period: Period, zone: ZoneInfo) -> Di
     report.already = [r.user_id for r in recipients if r.user_id in claimed]
     if not waiting:
         return report
-    result = await figures.collect(services.db, period, zone)
+    result = await figures.collect(services.db, period, zone, services.vectors)
+    if weekly:
+        # Each theme's identity and count for this week: next week's trends compare to it.
+        for question, found in figures.week_themes(result).items():
+            await services.db.run(
+                partial(
+                    vectors.record_week,
+                    question=question,
+                    model=services.vectors.embedder.model,
+                    week_start=epoch(period.start),
+                    found=found,
+                    now=services.now(),
+                )
+            )
     rendered: dict[str, Rendered] = {}
     for recipient in waiting:
         if recipient.language not in rendered:
@@ -179,7 +196,7 @@ async def run_due_digest(services: Services) -> DigestReport | None:
     if now - occurrence > timedelta(hours=config.catch_up_hours):
         return None
     period = Period(weeks_before(occurrence, 1, zone), occurrence)
-    report = await send_to_team(services, period, zone)
+    report = await send_to_team(services, period, zone, weekly=True)
     log.info(
         "digest of %s: sent to %d, failed for %d, %d had it already",
         period.end.isoformat(timespec="minutes"),
@@ -197,7 +214,9 @@ async def send_now(services: Services, zone: ZoneInfo) -> DigestReport:
 
 async def send_view(services: Services, chat_id: int, language: str, zone: ZoneInfo) -> None:
     """/digest: the last seven days to one reader, computed now and not stored."""
-    result = await figures.collect(services.db, rolling_period(services.clock.now(), zone), zone)
+    result = await figures.collect(
+        services.db, rolling_period(services.clock.now(), zone), zone, services.vectors
+    )
     parts, png = await _render(services, result, language, zone)
     caption = services.catalog.text(language, "digest.chart_caption")
     await _send_to(services, chat_id, parts, png, caption)
@@ -219,7 +238,7 @@ async def send_earlier(
         stored = await digests.find(conn, epoch(period.start), epoch(period.end), language)
     caption = services.catalog.text(language, "digest.chart_caption")
     if stored is None:
-        result = await figures.collect(services.db, period, zone)
+        result = await figures.collect(services.db, period, zone, services.vectors)
         parts, png = await _render(services, result, language, zone)
     else:
         note = services.catalog.text(

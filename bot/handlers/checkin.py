@@ -80,6 +80,8 @@ async def text_message(update: Update, context: PulseContext) -> None:
         ),
     )
     if answered:
+        # Its vector for the digest's themes, now that it is committed and replied to.
+        services.vectors.nudge(services.spawn)
         await alerts.after_answer(services, profile.user_id, None)
     else:
         await text_without_question(update, context)

@@ -22,7 +22,7 @@ TELL_DATA = re.compile(r"^tell:(\d{1,18}):(send|cancel)$")
 
 
 async def _list(chat: AdminChat) -> None:
-    found = await tell.targets(chat.services.db, chat.services.now())
+    found = await tell.targets(chat.services.db, chat.services.now(), chat.services.vectors)
     if not found:
         await chat.say("tell.nobody_yet", weeks=tell.AUDIENCE_WEEKS)
         return
@@ -47,7 +47,9 @@ async def tell_command(update: Update, context: PulseContext) -> None:
     services = chat.services
     try:
         text = tell.checked_message(message)
-        target = tell.choose(await tell.targets(services.db, services.now()), wanted)
+        target = tell.choose(
+            await tell.targets(services.db, services.now(), services.vectors), wanted
+        )
     except InvalidArgument as exc:
         await chat.refuse(exc, "tell")
         return

@@ -1,5 +1,5 @@
-"""The digest's themes on a Dutch and English fixture corpus whose expected themes were written
-down before the code, and on the edge cases of free text."""
+"""The word-based themes (the fallback without the sentence model) on a Dutch and English
+fixture corpus whose expected themes were written down before the code, and on edge cases."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.digest.themes import ELLIPSIS, QUOTE_LENGTH, Answer, Theme, find_themes, trim_quote
+from bot.digest.word_themes import ELLIPSIS, QUOTE_LENGTH, Answer, Theme, find_themes, trim_quote
 
 CORPUS = tomllib.loads((Path(__file__).parent / "fixtures" / "themes.toml").read_text("utf-8"))
 
