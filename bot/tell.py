@@ -19,7 +19,7 @@ from bot.catalog import Catalog
 from bot.clock import Clock, epoch
 from bot.digest import themes
 from bot.digest.answer_vectors import AnswerVectors
-from bot.digest.embedding import from_bytes
+from bot.digest.embedding import view
 from bot.outbound import BULK
 from bot.quiet_hours import quiet_until
 from storage import customers, hypotheses, inbox, runtime_settings, tells
@@ -71,7 +71,7 @@ async def targets(db: Database, now: int, vectors: AnswerVectors | None = None) 
                     k,
                     t.text,
                     t.language,
-                    vector=from_bytes(t.vector) if t.vector is not None else None,
+                    vector=view(t.vector) if t.vector is not None else None,
                 )
                 for k, t in enumerate(texts)
                 if t.question == question

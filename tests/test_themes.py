@@ -166,6 +166,27 @@ def textbook(vectors: np.ndarray, threshold: float) -> list[list[int]]:
     return groups
 
 
+def test_past_the_sample_every_answer_still_joins_the_theme_it_belongs_to() -> None:
+    rng = np.random.default_rng(7)
+    centres = clustering.unit(np.eye(3, 8))
+    # 3 tight themes of 40 answers each and 5 answers far from them and from each other.
+    themed = np.repeat(centres, 40, axis=0) + 0.05 * rng.normal(size=(120, 8))
+    strays = np.eye(8)[3:]
+    order = rng.permutation(125)
+    vectors = clustering.unit(np.vstack([themed, strays])[order])
+    truth = np.concatenate([np.repeat([0, 1, 2], 40), 3 + np.arange(5)])[order]
+
+    groups = clustering.cluster(vectors, 0.5, sample=30)
+
+    assert sorted(k for g in groups for k in g) == list(range(125))  # each answer once
+    assert sorted(len(g) for g in groups if len(g) > 1) == [40, 40, 40]
+    for group in groups[:3]:
+        assert len(set(truth[group])) == 1
+    assert groups == clustering.cluster(vectors, 0.5, sample=30)  # the same sample each time
+    exact = clustering.cluster(vectors, 0.5)
+    assert sorted(map(sorted, exact)) == sorted(map(sorted, groups))
+
+
 def test_trends_compare_with_the_mean_of_the_four_weeks_before() -> None:
     assert trends.trend(5, [0, 0, 0, 0]) is trends.Trend.NEW
     assert trends.trend(9, [4, 4, 4, 4]) is trends.Trend.GROWING

@@ -4,8 +4,9 @@ distance, as pure functions of numpy arrays.
 Average linkage joins two groups when their answers are, on average, close; cut at a fixed
 distance it needs no number of themes chosen in advance, and a week with one concern gives
 one theme. The nearest-neighbour chain finds the same merges as the textbook algorithm in
-O(n²) time and one n×n matrix (a week of 2,500 answers to a question: 25 MB, a fraction of
-a second), where the textbook one takes O(n³).
+O(n²) time and one n×n matrix, where the textbook one takes O(n³). Past SAMPLE answers the
+tree is grown over a fixed sample and each other answer joins the group it is, on average,
+closest to, as average linkage would add it: memory and time stay bounded in a busy week.
 """
 
 from __future__ import annotations
@@ -14,6 +15,12 @@ import numpy as np
 import numpy.typing as npt
 
 Vectors = npt.NDArray[np.float32]
+
+# The most answers the tree is grown over: one 2,000 × 2,000 float32 matrix is 16 MB. A
+# sample this size already holds every theme big enough to show in a digest.
+SAMPLE = 2000
+# Answers beyond the sample are compared with the groups this many at a time.
+_BATCH = 1024
 
 
 def merges(vectors: Vectors) -> list[tuple[int, int, float]]:
@@ -81,9 +88,31 @@ def cut(merged: list[tuple[int, int, float]], n: int, threshold: float) -> list[
     return sorted(groups.values(), key=lambda g: (-len(g), g[0]))
 
 
-def cluster(vectors: Vectors, threshold: float) -> list[list[int]]:
-    """The rows of `vectors` (unit length) grouped by average linkage, cut at `threshold`."""
-    return cut(merges(vectors), len(vectors), threshold)
+def cluster(vectors: Vectors, threshold: float, *, sample: int = SAMPLE) -> list[list[int]]:
+    """The rows of `vectors` (unit length) grouped by average linkage, cut at `threshold`,
+    each group in input order, largest first. Over `sample` rows, the tree is grown over
+    `sample` of them (the same ones for the same number of rows) and every other row joins
+    the group whose members are on average closest, if that is within `threshold`."""
+    n = len(vectors)
+    if n <= sample:
+        return cut(merges(vectors), n, threshold)
+    chosen = np.sort(np.random.default_rng(n).choice(n, size=sample, replace=False))
+    groups = [[int(chosen[k]) for k in g] for g in cut(merges(vectors[chosen]), sample, threshold)]
+    # The mean cosine similarity to a group's members is the dot product with their mean
+    # vector, so one (groups × dimensions) matrix answers "how close on average".
+    means = np.stack([vectors[g].mean(axis=0) for g in groups])
+    rest = np.setdiff1d(np.arange(n), chosen)
+    for start in range(0, len(rest), _BATCH):
+        rows = rest[start : start + _BATCH]
+        similarity = vectors[rows] @ means.T
+        nearest = np.argmax(similarity, axis=1)
+        closest = similarity[np.arange(len(rows)), nearest]
+        for row, g, close in zip(rows.tolist(), nearest.tolist(), closest.tolist(), strict=True):
+            if 1.0 - close <= threshold:
+                groups[g].append(row)
+            else:
+                groups.append([row])
+    return sorted((sorted(g) for g in groups), key=lambda g: (-len(g), g[0]))
 
 
 def unit(vectors: npt.ArrayLike) -> Vectors:

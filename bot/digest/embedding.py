@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from bot.digest.clustering import Vectors, unit
 
@@ -39,9 +40,7 @@ class Encoder(Protocol):
 class Embedder:
     """The process's sentence encoder: loaded on first use, on its own thread, once."""
 
-    def __init__(
-        self, load: Callable[[], Encoder] | None = None, *, model: str = MODEL
-    ) -> None:
+    def __init__(self, load: Callable[[], Encoder] | None = None, *, model: str = MODEL) -> None:
         """`load` makes the encoder (the packaged USE model by default; tests pass one that
         fails, as a missing or broken package would)."""
         self.model = model
@@ -133,3 +132,9 @@ def to_bytes(vector: Vectors) -> bytes:
 def from_bytes(blob: bytes) -> Vectors:
     """A stored vector back as float32."""
     return np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+
+
+def view(blob: bytes) -> npt.NDArray[np.float16]:
+    """A stored vector as it is stored (float16), without a copy: what the themes read, so
+    a week of answers costs its stored size once, not a float32 copy per answer."""
+    return np.frombuffer(blob, dtype=np.float16)

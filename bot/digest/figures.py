@@ -235,7 +235,7 @@ def _themes(data: DigestInput, question: str) -> tuple[ThemeFigures, ...]:
                 a.text,
                 a.language,
                 a.contact,
-                embedding.from_bytes(a.vector) if a.vector is not None else None,
+                embedding.view(a.vector) if a.vector is not None else None,
             )
             for k, a in enumerate(chosen)
         ),

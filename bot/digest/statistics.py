@@ -56,9 +56,7 @@ class Estimate:
 
 def _interval(centre: float, standard_error: float) -> Estimate:
     margin = Z95 * standard_error
-    return Estimate(
-        centre, max(SCORE_MIN, centre - margin), min(SCORE_MAX, centre + margin)
-    )
+    return Estimate(centre, max(SCORE_MIN, centre - margin), min(SCORE_MAX, centre + margin))
 
 
 def raw_estimate(scores: Scores, minimum: int = MIN_ANSWERS) -> Estimate | None:
