@@ -9,12 +9,15 @@ ELLIPSIS = "…"
 # A refusal repeats at most this much of what was typed: enough to recognise it, never a
 # wall of text (or past Telegram's message limit).
 ECHO_CHARS = 40
+# Quotes (a digest theme's, a /privacy answer's) are cut to this many characters, so a
+# digest stays scannable on a phone.
+QUOTE_CHARS = 120
 
 _WHITESPACE = re.compile(r"\s+")
 _TRAILING_PUNCTUATION = ",;:.!?-–—(\"'"
 
 
-def trim_quote(text: str, limit: int) -> str:
+def trim_quote(text: str, limit: int = QUOTE_CHARS) -> str:
     """`text` with its whitespace collapsed, cut at a word boundary to at most `limit`
     characters with "…" when it is longer; nothing else in it changes."""
     text = _WHITESPACE.sub(" ", text).strip()

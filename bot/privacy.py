@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.catalog import Catalog, Html
 from bot.digest.render import FOLLOW_UP_CHARS
-from bot.digest.themes import trim_quote
+from bot.excerpts import trim_quote
 from storage import audit, customers, inbox, invitations, privacy, runtime_settings
 from storage.customers import Customer, CustomerStatus
 from storage.db import Database

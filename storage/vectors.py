@@ -64,24 +64,6 @@ def store(raw: sqlite3.Connection, model: str, vectors: Sequence[tuple[int, byte
     return raw.total_changes - before
 
 
-async def of_answers(
-    conn: aiosqlite.Connection, model: str, answer_ids: Sequence[int]
-) -> dict[int, bytes]:
-    """The stored vectors of `model` for these answers (those that have one)."""
-    found: dict[int, bytes] = {}
-    for start in range(0, len(answer_ids), 500):
-        chunk = list(answer_ids[start : start + 500])
-        marks = ", ".join("?" * len(chunk))
-        rows = await fetch_all(
-            conn,
-            "SELECT answer_id, vector FROM answer_vectors"
-            f" WHERE model = ? AND answer_id IN ({marks})",
-            (model, *chunk),
-        )
-        found.update((int(r[0]), bytes(r[1])) for r in rows)
-    return found
-
-
 async def recent_themes(
     conn: aiosqlite.Connection, question: str, model: str, since: int
 ) -> list[StoredTheme]:

@@ -79,10 +79,6 @@ class Embedder:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._thread, self.embed, list(texts))
 
-    def close(self) -> None:
-        """Lets the model's thread end (work queued on it still finishes)."""
-        self._thread.shutdown(wait=False)
-
     def _load(self) -> Encoder | None:
         with self._lock:
             if self._encoder is not None or self._failed is not None:

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot import excerpts
 from bot.clock import epoch
 from bot.digest import embedding, statistics, themes, trends
 from bot.digest.answer_vectors import AnswerVectors
@@ -283,7 +284,7 @@ def _hypotheses(data: DigestInput) -> tuple[HypothesisFigures, ...]:
         now = evidence(to_end.get(h.id, Tally(h.id, 0, 0, 0)))
         before = evidence(to_start.get(h.id, Tally(h.id, 0, 0, 0)))
         quote = next(
-            (themes.trim_quote(w.text) for w in data.whys if w.hypothesis_id == h.id), None
+            (excerpts.trim_quote(w.text) for w in data.whys if w.hypothesis_id == h.id), None
         )
         shown.append(
             HypothesisFigures(

@@ -13,7 +13,7 @@ from bot.catalog import Catalog, Html
 from bot.digest import statistics
 from bot.digest.figures import DigestFigures, FollowUp, HypothesisFigures, ThemeFigures
 from bot.digest.statistics import Estimate, Scores
-from bot.digest.themes import trim_quote
+from bot.excerpts import trim_quote
 from bot.replying import split_message
 
 BARS = "▁▂▃▄▅▆▇█"

@@ -21,11 +21,10 @@ import numpy.typing as npt
 from bot import excerpts
 from bot.digest import labels, word_themes
 from bot.digest.clustering import Vectors, cluster, unit
+from bot.digest.word_themes import Quote
 
 # A theme needs at least this many answers: one answer is an opinion, two are a pattern.
 MIN_ANSWERS = 2
-# Quotes are cut to this many characters, so a digest stays scannable on a phone.
-QUOTE_LENGTH = 120
 # Where the clustering tree is cut (cosine distance between the language-centred vectors),
 # tuned on one half of bench/data/themes_corpus.jsonl and scored on the other
 # (`python -m bench.themes`).
@@ -45,16 +44,6 @@ class Answer:
     language: str
     may_contact: bool = False
     vector: npt.NDArray[np.floating[Any]] | None = None
-
-
-@dataclass(frozen=True)
-class Quote:
-    """A theme's most central answer, cut to at most QUOTE_LENGTH characters; the caller
-    attributes it only if the customer agreed to be contacted."""
-
-    answer_id: int
-    text: str
-    may_contact: bool
 
 
 @dataclass(frozen=True)
@@ -99,7 +88,7 @@ def find_themes(
                 label,
                 len(members),
                 tuple(a.id for a in members),
-                Quote(central.id, trim_quote(central.text), central.may_contact),
+                Quote(central.id, excerpts.trim_quote(central.text), central.may_contact),
                 centroid,
             )
         )
@@ -133,11 +122,6 @@ def _to_unit(matrix: Vectors) -> Vectors:
     return matrix
 
 
-def trim_quote(text: str, limit: int = QUOTE_LENGTH) -> str:
-    """A theme's quote: `text` cut to at most `limit` characters (see `bot.excerpts`)."""
-    return excerpts.trim_quote(text, limit)
-
-
 def _by_words(answers: Sequence[Answer], ignore: Sequence[str]) -> tuple[Theme, ...]:
     found = word_themes.find_themes(
         (word_themes.Answer(a.id, a.text, a.language, a.may_contact) for a in answers),
@@ -148,7 +132,7 @@ def _by_words(answers: Sequence[Answer], ignore: Sequence[str]) -> tuple[Theme, 
             {"nl": t.label, "en": t.label},
             t.count,
             t.answer_ids,
-            Quote(t.quote.answer_id, t.quote.text, t.quote.may_contact),
+            t.quote,
         )
         for t in found
     )

@@ -20,9 +20,8 @@ from bot import excerpts
 
 # A theme needs at least this many answers: one answer is an opinion, two are a pattern.
 MIN_ANSWERS = 2
-# Quotes are cut to this many characters, the "…" included, so a digest stays scannable on a
-# phone.
-QUOTE_LENGTH = 120
+# Quotes are cut to this many characters, the "…" included.
+QUOTE_LENGTH = excerpts.QUOTE_CHARS
 ELLIPSIS = excerpts.ELLIPSIS
 _WHITESPACE = re.compile(r"\s+")
 
@@ -96,11 +95,6 @@ def find_themes(answers: Iterable[Answer], *, ignore: Sequence[str] = ()) -> tup
         _theme(parsed, key, postings.languages_of_stem[key], members)
         for key, members in _pick(covers, len(parsed))
     )
-
-
-def trim_quote(text: str, limit: int = QUOTE_LENGTH) -> str:
-    """A theme's quote: `text` cut to at most `limit` characters (see `bot.excerpts`)."""
-    return excerpts.trim_quote(text, limit)
 
 
 def _parse_all(answers: Iterable[Answer], ignore: Sequence[str]) -> list[_Parsed]:
@@ -249,7 +243,9 @@ def _theme(
         label=_label(items, key, key_languages),
         count=len(items),
         answer_ids=tuple(item.answer.id for item in items),
-        quote=Quote(quote.answer.id, trim_quote(quote.answer.text), quote.answer.may_contact),
+        quote=Quote(
+            quote.answer.id, excerpts.trim_quote(quote.answer.text), quote.answer.may_contact
+        ),
     )
 
 
