@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -33,6 +34,9 @@ from bot.digest.render import THEMES_SHOWN
 
 CORPUS = Path(__file__).parent / "data" / "themes_corpus.jsonl"
 QUESTIONS = ("challenge", "improvement")
+# Quiet weeks: this many answers to a question, drawn this many times.
+QUIET = 10
+DRAWS = 200
 
 
 @dataclass(frozen=True)
@@ -109,12 +113,13 @@ def by_words(rows: list[Row]) -> list[list[int]]:
 
 
 def by_meaning(
-    vectors: dict[int, np.ndarray], threshold: float
+    vectors: dict[int, np.ndarray], threshold: float, *, baseline: bool = True
 ) -> Callable[[list[Row]], list[list[int]]]:
     def find(rows: list[Row]) -> list[list[int]]:
         found = themes.find_themes(
             (themes.Answer(r.id, r.text, r.language, vector=vectors[r.id]) for r in rows),
             threshold=threshold,
+            usual=None if baseline else {},
         )
         return [list(t.answer_ids) for t in found]
 
@@ -140,6 +145,21 @@ def speed(embedder: Embedder, texts: list[str]) -> tuple[float, float]:
     return statistics.median(singles), time.perf_counter() - start
 
 
+def quiet_weeks(
+    rows: Sequence[Row], find: Callable[[list[Row]], list[list[int]]], size: int = QUIET
+) -> float:
+    """Mean B-cubed F1 over DRAWS weeks of `size` answers to each question, drawn from
+    `rows` (the same draws for every method): a sample of 20 a week gives about 10."""
+    rng = np.random.default_rng(1)
+    scores = []
+    for _ in range(DRAWS):
+        for question in QUESTIONS:
+            pool = [r for r in rows if r.question == question]
+            week = [pool[k] for k in rng.choice(len(pool), size=size, replace=False)]
+            scores.append(bcubed(find(week), {r.id: r.theme for r in week})[2])
+    return statistics.fmean(scores)
+
+
 def week_of_themes(rows: Sequence[Row], vectors: dict[int, np.ndarray]) -> float:
     """Seconds (best of 3) to find the themes of 5,000 answers to one question: the corpus
     repeated, each copy's vector moved a little so no two answers are the same."""
@@ -159,6 +179,30 @@ def week_of_themes(rows: Sequence[Row], vectors: dict[int, np.ndarray]) -> float
         themes.find_themes(week)
         best = min(best, time.perf_counter() - start)
     return best
+
+
+_RSS = """
+import sys
+import bot.app  # everything the running bot imports
+from bot.digest.embedding import shared
+if sys.argv[1] == "model":
+    shared().embed(["warm-up"])
+print(int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) // 1024)
+"""
+
+
+def bot_memory() -> tuple[int, int]:
+    """Resident MB of a fresh process holding the bot's code, without and with the model
+    loaded (what the model adds to the running bot)."""
+    sizes = [
+        int(
+            subprocess.run(
+                [sys.executable, "-c", _RSS, mode], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for mode in ("code", "model")
+    ]
+    return sizes[0], sizes[1]
 
 
 def row_line(name: str, s: Score) -> str:
@@ -185,6 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tuned_odd = tune(odd, vectors)
     one_ms, week_s = speed(embedder, [r.text for r in rows])
     themes_s = week_of_themes(rows, vectors)
+    code_mb, model_mb = bot_memory()
 
     counts = Counter((r.question, r.language) for r in rows)
     lines = [
@@ -213,9 +258,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             score(odd, by_meaning(vectors, themes.THRESHOLD)),
         ),
         "",
+        f"Quiet weeks ({QUIET} answers to a question, {DRAWS} draws from the odd half; mean"
+        f" B-cubed F1; most answers are then alone in their true theme): each answer alone"
+        f" {quiet_weeks(odd, lambda week: []):.2f}, shared words"
+        f" {quiet_weeks(odd, by_words):.2f}, by meaning with the week's own language mean"
+        f" {quiet_weeks(odd, by_meaning(vectors, tuned_even, baseline=False)):.2f}, by"
+        " meaning with the mean drawn towards the shipped baseline (`bot.digest.baseline`,"
+        f" as shipped) {quiet_weeks(odd, by_meaning(vectors, tuned_even)):.2f}.",
+        "",
         f"Embedding one answer: {one_ms:.1f} ms (median of 200); 5,000 answers in batches"
         f" of 256: {week_s:.1f} s. Themes of a week of 5,000 answers to one question"
         f" (vectors stored, as in the digest): {themes_s:.2f} s (best of 3; goal ≤ 2 s).",
+        f"Memory (resident) of a process holding the bot's code: {code_mb} MB; with the model"
+        f" loaded: {model_mb} MB (the bot loads it at the first answer that needs a vector).",
     ]
     print("\n".join(lines))
     if args.write:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.digest import clustering, embedding, labels, themes, trends
+from bot.digest import baseline, clustering, embedding, labels, themes, trends
 from bot.digest.embedding import Embedder, EmbeddingUnavailable, from_bytes, to_bytes
 from bot.digest.themes import Answer, find_themes
 
@@ -206,3 +206,24 @@ def test_this_weeks_themes_match_earlier_ones_by_centroid_one_to_one() -> None:
     assert paid == trends.Matched(7, trends.Trend.GROWING)
     assert hired == trends.Matched(8, trends.Trend.NEW)
     assert other == trends.Matched(None, trends.Trend.NEW)
+
+
+def test_the_shipped_baseline_is_what_the_model_gives_for_its_sentences() -> None:
+    shipped = baseline.means(embedding.MODEL)
+    assert set(shipped) == {"nl", "en"}
+    for language, vector in baseline.compute().items():
+        assert np.allclose(shipped[language], vector, atol=1e-4), language
+    assert baseline.means("another-model") == {}
+
+
+def test_in_a_quiet_week_unrelated_answers_stay_apart() -> None:
+    # Three answers about three different things: with only the week's own mean to take
+    # out, such a week looked alike and became one theme.
+    rows = [
+        ("en", "prices went up again"),
+        ("nl", "onze planning loopt steeds vast"),
+        ("en", "hiring enough staff for the season"),
+        ("nl", "de prijzen stijgen te snel"),
+    ]
+    found = find_themes(embedded(rows))
+    assert [sorted(t.answer_ids) for t in found] == [[0, 3]]

@@ -4,7 +4,8 @@ answer as the quote and its centroid, as pure functions of plain data.
 
 The steps, as BERTopic has them: sentence vectors (computed once per answer, elsewhere),
 each language's own mean taken out (so Dutch and English answers about one thing meet
-instead of each language forming a cloud of its own), average-linkage clustering cut at
+instead of each language forming a cloud of its own; drawn towards a fixed baseline in a
+quiet week, `bot.digest.baseline`), average-linkage clustering cut at
 a cosine distance, then class-based TF-IDF labels (`bot.digest.labels`). Without vectors
 (the model could not load) the word-based themes of `bot.digest.word_themes` stand in.
 """
@@ -19,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot import excerpts
-from bot.digest import labels, word_themes
+from bot.digest import baseline, embedding, labels, word_themes
 from bot.digest.clustering import Vectors, cluster, unit
 from bot.digest.word_themes import Quote
 
@@ -29,8 +30,9 @@ MIN_ANSWERS = 2
 # tuned on one half of bench/data/themes_corpus.jsonl and scored on the other
 # (`python -m bench.themes`).
 THRESHOLD = 0.93
-# A language's mean is taken from its answers as if this many more sat at the origin, so
-# that two or three answers in a language are not pulled apart by their own mean.
+# A language's mean is taken from its answers as if this many more sat at its baseline
+# (`bot.digest.baseline`), so that a quiet week's few answers are not judged by their own
+# mean alone.
 CENTRE_SHRINK = 10.0
 
 
@@ -63,19 +65,28 @@ class Theme:
 
 
 def find_themes(
-    answers: Iterable[Answer], *, ignore: Sequence[str] = (), threshold: float = THRESHOLD
+    answers: Iterable[Answer],
+    *,
+    ignore: Sequence[str] = (),
+    threshold: float = THRESHOLD,
+    usual: Mapping[str, Vectors] | None = None,
 ) -> tuple[Theme, ...]:
     """The themes in `answers`, largest first (ties: the theme whose first answer came
     first); each answer falls in at most one theme. By meaning when every answer has a
     vector, else by shared words. Words of `ignore` (the question asked) never label. An
-    answer id given twice counts once."""
+    answer id given twice counts once. `usual`: the baseline per language (the shipped
+    one by default; {} for none, as the benchmark compares)."""
     unique = list({a.id: a for a in reversed(list(answers))}.values())[::-1]
     if not unique:
         return ()
     if any(a.vector is None for a in unique):
         return _by_words(unique, ignore)
     vectors = _matrix(unique)
-    centred = centre_by_language(vectors, [a.language for a in unique])
+    centred = centre_by_language(
+        vectors,
+        [a.language for a in unique],
+        baseline.means(embedding.MODEL) if usual is None else usual,
+    )
     groups = [g for g in cluster(centred, threshold) if len(g) >= MIN_ANSWERS]
     texts = [[labels.Text(unique[k].text, unique[k].language) for k in g] for g in groups]
     found = []
@@ -95,13 +106,20 @@ def find_themes(
     return tuple(found)
 
 
-def centre_by_language(vectors: Vectors, languages: Sequence[str]) -> Vectors:
-    """The vectors with their language's (shrunk) mean taken out, back at unit length."""
+def centre_by_language(
+    vectors: Vectors, languages: Sequence[str], usual: Mapping[str, Vectors] | None = None
+) -> Vectors:
+    """The vectors with their language's mean taken out, back at unit length. The mean is
+    the week's, drawn towards `usual` (the language's baseline, `bot.digest.baseline`; the
+    origin where it has none) as if CENTRE_SHRINK more answers sat there."""
     centred = np.array(vectors, dtype=np.float32)
     codes = np.array(languages)
     for language in set(languages):
         rows = codes == language
-        centred[rows] -= vectors[rows].sum(axis=0) / (rows.sum() + CENTRE_SHRINK)
+        total = vectors[rows].sum(axis=0)
+        if usual and language in usual:
+            total = total + CENTRE_SHRINK * usual[language]
+        centred[rows] -= total / (rows.sum() + CENTRE_SHRINK)
     return _to_unit(centred)
 
 
