@@ -29,7 +29,7 @@ ANSWERS = [
     (Person(101, "Lotte", "nl", "lotte"), 1, 4, "Levering duurt te lang", None, None),
     (Person(102, "Daan", "nl"), 1, 2, "De levering komt steeds te laat", "Sneller leveren", "yes"),
     (Person(103, "Emma", "en"), 2, 5, None, "A <b>bold</b> & faster app", None),
-    (Person(104, "Noah", "en", "noah"), 2, 1, "=HYPERLINK(\"http://x\")", None, "no"),
+    (Person(104, "Noah", "en", "noah"), 2, 1, '=HYPERLINK("http://x")', None, "no"),
     (Person(105, "Mia", "en"), 2, 3, "Slow delivery of parts", "Deliver faster", "yes"),
     (Person(106, "Sem", "nl"), 1, 4, None, None, None),
 ]
@@ -109,10 +109,15 @@ async def test_the_scheduled_digest_reaches_each_team_member_once_with_its_chart
     # 4, 2, 5, 1, 3, 4: mean 3.17 over six scores.
     assert "Mean score <b>3.2</b> of 5" in english
     assert "Per segment" in english
-    # Themes by meaning: the Dutch and English delivery complaints are one theme, labelled
-    # in the reader's language, new this week; the faster app is not "deliver faster".
-    assert "<b>slow delivery</b> (3, new): “Slow delivery of parts”" in english
-    # Two answers are equally central: the quote is either of them.
+    # Themes by meaning: a Dutch and an English delivery complaint are one theme, labelled
+    # in the reader's language, new this week; the faster app is not "deliver faster". (In
+    # a week of four answers the cut is strict: "De levering komt steeds te laat" stays
+    # alone; bench.themes shows why quiet weeks are cut so.) Two answers are equally
+    # central: the quote is either of them.
+    assert any(
+        f"<b>slow delivery</b> (2, new): “{quote}”" in english
+        for quote in ("Levering duurt te lang", "Slow delivery of parts")
+    )
     assert any(
         f"<b>deliver faster</b> (2, new): “{quote}”" in english
         for quote in ("Deliver faster", "Sneller leveren")
@@ -125,7 +130,7 @@ async def test_the_scheduled_digest_reaches_each_team_member_once_with_its_chart
     assert "<b>Lotte</b>" not in english  # a 4, and no contact asked
     dutch = texts(received(telegram, STAFF.id, before))
     assert "Gemiddelde score <b>3,2</b> van 5" in dutch
-    assert "<b>levering</b> (3, nieuw)" in dutch
+    assert "<b>levering duurt</b> (2, nieuw)" in dutch
     assert "<b>sneller leveren</b> (2, nieuw)" in dutch
     assert "Opvolgen" in dutch
 
@@ -239,7 +244,7 @@ async def test_export_sends_every_answer_as_spreadsheet_safe_csv(
     assert len(rows) == int(answered[0][0])
     noah = [r for r in rows if r["customer_id"] == "104" and r["question"] == "challenge"]
     # A formula typed by a customer arrives as text, never as a formula.
-    assert noah[0]["answer"] == "'=HYPERLINK(\"http://x\")"
+    assert noah[0]["answer"] == '\'=HYPERLINK("http://x")'
     assert noah[0]["segment"] == "wholesale"
     assert {r["question"] for r in rows} == {"score", "challenge", "improvement", "contact"}
     assert "Alle" in str(document.params["caption"])

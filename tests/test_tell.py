@@ -18,7 +18,9 @@ from tests.test_checkin import TUESDAY_10, enroll_directly, invitation_of, round
 from tests.test_digest import ANSWERS, MONDAY_AFTER, STAFF, answer_round, enroll_customers
 from tests.transport import FakeTelegram
 
-# The three whose challenge is about delivery, in Dutch ("levering") or English.
+# The two whose challenge forms the delivery theme, in Dutch ("levering duurt") and
+# English; Daan's is about delivery too, but in a week of four answers it stays alone
+# (see test_digest), so an update about the theme never reaches him.
 LOTTE, DAAN, MIA = ANSWERS[0][0], ANSWERS[1][0], ANSWERS[4][0]
 
 
@@ -50,7 +52,7 @@ async def test_tell_lists_the_recent_themes_with_how_many_they_reach(
     await prepared(app, clock)
     shown = await reply(app, telegram, STAFF, "/tell")
     # The digest's themes, per question, by meaning, labelled from their own answers.
-    assert "• thema <b>levering / slow delivery</b>: 3 klant(en)" in shown
+    assert "• thema <b>levering duurt / slow delivery</b>: 2 klant(en)" in shown
     assert "• thema <b>sneller leveren / deliver faster</b>: 2 klant(en)" in shown
 
 
@@ -59,11 +61,13 @@ async def test_an_update_goes_to_exactly_the_theme_s_customers_after_confirmatio
 ) -> None:
     await prepared(app, clock)
     before = len(telegram.calls)
-    preview = await reply(app, telegram, STAFF, "/tell Levering: We <rijden> nu ook op zaterdag.")
-    assert "Dit gaat naar <b>3</b> klant(en) (levering / slow delivery)" in preview
+    preview = await reply(
+        app, telegram, STAFF, "/tell Levering duurt: We <rijden> nu ook op zaterdag."
+    )
+    assert "Dit gaat naar <b>2</b> klant(en) (levering duurt / slow delivery)" in preview
     assert "We &lt;rijden&gt; nu ook op zaterdag." in preview
     assert told(telegram, before) == {}  # a preview, not a send
-    send = buttons(telegram, STAFF.id)["Stuur naar 3"]
+    send = buttons(telegram, STAFF.id)["Stuur naar 2"]
 
     # A customer cannot press it; a second press after the first sends nothing more.
     await handle(app, builders.press(app.bot, LOTTE, send))
@@ -74,7 +78,7 @@ async def test_an_update_goes_to_exactly_the_theme_s_customers_after_confirmatio
     await handle(app, builders.press(app.bot, STAFF, send))
     await services_of(app).tells.idle()
     received = told(telegram, before)
-    assert set(received) == {LOTTE.id, DAAN.id, MIA.id}
+    assert set(received) == {LOTTE.id, MIA.id}
     assert "💬 <b>Jij zei het, wij deden het</b>\nWe &lt;rijden&gt;" in received[LOTTE.id]
     again = len(telegram.calls)
     await handle(app, builders.press(app.bot, ADMIN, send))
@@ -85,7 +89,7 @@ async def test_an_update_goes_to_exactly_the_theme_s_customers_after_confirmatio
     )
     audit = await reply(app, telegram, ADMIN, "/audit 1")
     assert (
-        "Sanne @sanne_staff (600): sent an update to <b>theme levering / slow delivery</b>"
+        "Sanne @sanne_staff (600): sent an update to <b>theme levering duurt / slow delivery</b>"
         in audit
     )
 
@@ -94,21 +98,20 @@ async def test_a_customer_who_stopped_before_it_went_is_skipped(
     app: PulseApplication, telegram: FakeTelegram, clock: ManualClock
 ) -> None:
     await prepared(app, clock)
-    await reply(app, telegram, STAFF, "/tell levering: Extra chauffeurs vanaf maandag.")
-    send = buttons(telegram, STAFF.id)["Stuur naar 3"]
+    await reply(app, telegram, STAFF, "/tell levering duurt: Extra chauffeurs vanaf maandag.")
+    send = buttons(telegram, STAFF.id)["Stuur naar 2"]
     async with services_of(app).db.transaction() as conn:
-        await customers.set_status(conn, DAAN.id, CustomerStatus.STOPPED, now=0)
+        await customers.set_status(conn, MIA.id, CustomerStatus.STOPPED, now=0)
     before = len(telegram.calls)
     await handle(app, builders.press(app.bot, STAFF, send))
     await services_of(app).tells.idle()
-    assert set(told(telegram, before)) == {LOTTE.id, MIA.id}
+    assert set(told(telegram, before)) == {LOTTE.id}
     rows = await services_of(app).db.fetch_all(
         "SELECT user_id, status FROM tell_deliveries ORDER BY user_id"
     )
     assert [tuple(r) for r in rows] == [
         (LOTTE.id, "sent"),
-        (DAAN.id, "skipped"),
-        (MIA.id, "sent"),
+        (MIA.id, "skipped"),
     ]
 
 
@@ -116,7 +119,7 @@ async def test_cancel_sends_nothing(
     app: PulseApplication, telegram: FakeTelegram, clock: ManualClock
 ) -> None:
     await prepared(app, clock)
-    await reply(app, telegram, STAFF, "/tell levering: Sorry!")
+    await reply(app, telegram, STAFF, "/tell levering duurt: Sorry!")
     before = len(telegram.calls)
     await handle(app, builders.press(app.bot, STAFF, buttons(telegram, STAFF.id)["Annuleren"]))
     await services_of(app).tells.drain()
@@ -129,15 +132,15 @@ async def test_in_quiet_hours_the_update_waits_for_the_morning(
 ) -> None:
     await prepared(app, clock)
     clock._now = MONDAY_AFTER + timedelta(hours=12)  # 21:01 in Amsterdam
-    await reply(app, telegram, STAFF, "/tell levering: Goed nieuws.")
+    await reply(app, telegram, STAFF, "/tell levering duurt: Goed nieuws.")
     before = len(telegram.calls)
-    await handle(app, builders.press(app.bot, STAFF, buttons(telegram, STAFF.id)["Stuur naar 3"]))
+    await handle(app, builders.press(app.bot, STAFF, buttons(telegram, STAFF.id)["Stuur naar 2"]))
     await services_of(app).tells.idle()
     assert told(telegram, before) == {}
     clock._now = MONDAY_AFTER + timedelta(days=1)  # Tuesday 09:01: the upkeep sends it
     services_of(app).tells.wake()  # as the upkeep job does every minute
     await services_of(app).tells.idle()
-    assert set(told(telegram, before)) == {LOTTE.id, DAAN.id, MIA.id}
+    assert set(told(telegram, before)) == {LOTTE.id, MIA.id}
 
 
 async def test_a_hypothesis_reaches_those_who_answered_it(

@@ -12,6 +12,7 @@ a cosine distance, then class-based TF-IDF labels (`bot.digest.labels`). Without
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,10 +27,17 @@ from bot.digest.word_themes import Quote
 
 # A theme needs at least this many answers: one answer is an opinion, two are a pattern.
 MIN_ANSWERS = 2
-# Where the clustering tree is cut (cosine distance between the language-centred vectors),
-# tuned on one half of bench/data/themes_corpus.jsonl and scored on the other
-# (`python -m bench.themes`).
-THRESHOLD = 0.93
+# Where the clustering tree is cut (cosine distance between the language-centred vectors)
+# depends on how many answers the week has. In a quiet week most answers are alone in
+# what they say and a pair must be close to be a theme; in a busy week a theme's average
+# over many answers is steady and a looser cut joins what belongs together. Tuned on the
+# even-id answers of bench/data/themes_corpus.jsonl, scored on the odd ones (`python -m
+# bench.themes`): weeks of 4 to 10 answers (themes drawn evenly, or skewed as 1/rank) do
+# best anywhere between 0.74 and 0.80 (the loosest is taken, to leave as few true members
+# out as possible), the whole half (~95 answers) at 0.93; in between, linear in the
+# logarithm of the week's size, which the tuning at 20 and 40 answers follows.
+QUIET = (6, 0.80)
+BUSY = (95, 0.93)
 # A language's mean is taken from its answers as if this many more sat at its baseline
 # (`bot.digest.baseline`), so that a quiet week's few answers are not judged by their own
 # mean alone.
@@ -68,12 +76,13 @@ def find_themes(
     answers: Iterable[Answer],
     *,
     ignore: Sequence[str] = (),
-    threshold: float = THRESHOLD,
+    threshold: float | None = None,
     usual: Mapping[str, Vectors] | None = None,
 ) -> tuple[Theme, ...]:
     """The themes in `answers`, largest first (ties: the theme whose first answer came
     first); each answer falls in at most one theme. By meaning when every answer has a
-    vector, else by shared words. Words of `ignore` (the question asked) never label. An
+    vector, else by shared words. Words of `ignore` (the question asked) never label. The
+    tree is cut at `threshold`, or where `cut_for` says for this many answers. An
     answer id given twice counts once. `usual`: the baseline per language (the shipped
     one by default; {} for none, as the benchmark compares)."""
     unique = list({a.id: a for a in reversed(list(answers))}.values())[::-1]
@@ -87,7 +96,8 @@ def find_themes(
         [a.language for a in unique],
         baseline.means(embedding.MODEL) if usual is None else usual,
     )
-    groups = [g for g in cluster(centred, threshold) if len(g) >= MIN_ANSWERS]
+    cut = cut_for(len(unique)) if threshold is None else threshold
+    groups = [g for g in cluster(centred, cut) if len(g) >= MIN_ANSWERS]
     texts = [[labels.Text(unique[k].text, unique[k].language) for k in g] for g in groups]
     found = []
     for group, label in zip(groups, labels.labels(texts, ignore), strict=True):
@@ -104,6 +114,17 @@ def find_themes(
             )
         )
     return tuple(found)
+
+
+def cut_for(answers: int) -> float:
+    """The cosine distance the tree is cut at for a week of `answers` answers."""
+    (few, low), (many, high) = QUIET, BUSY
+    if answers <= few:
+        return low
+    if answers >= many:
+        return high
+    share = math.log(answers / few) / math.log(many / few)
+    return low + share * (high - low)
 
 
 def centre_by_language(
