@@ -29,8 +29,15 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("check", help="check the configuration and the database, then exit")
     backup = commands.add_parser("backup", help="write a consistent copy of the database")
     backup.add_argument("target", type=Path, help="file to write the copy to")
-    export = commands.add_parser("export", help="write every answer as CSV, as /export sends it")
-    export.add_argument("--out", type=Path, required=True, help="the CSV file to write")
+    export = commands.add_parser(
+        "export", help="write every answer as CSV or an Excel workbook, as /export sends it"
+    )
+    export.add_argument("--out", type=Path, required=True, help="the file to write")
+    export.add_argument(
+        "--format",
+        choices=("csv", "xlsx"),
+        help="csv or xlsx (default: from the file's name, else csv)",
+    )
     shown = commands.add_parser(
         "settings", help="print the runtime settings and the next runs, as /settings shows them"
     )
@@ -53,7 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "backup":
             return asyncio.run(_backup(args.target))
         if args.command == "export":
-            return asyncio.run(_export(args.out))
+            kind = args.format or ("xlsx" if args.out.suffix.lower() == ".xlsx" else "csv")
+            return asyncio.run(_export(args.out, kind))
         if args.command == "settings":
             return asyncio.run(_show_settings(args.language))
     except ConfigError as exc:
@@ -178,10 +186,11 @@ async def _show_settings(language: str) -> int:
     return 0
 
 
-async def _export(target: Path) -> int:
-    """Every answer as CSV; the times in the schedules' time zone."""
+async def _export(target: Path, kind: str) -> int:
+    """Every answer as `kind` (csv or xlsx), of any size; the times in the schedules' time
+    zone."""
 
-    from bot.export import write_csv
+    from bot.export import write_file
     from storage import runtime_settings
 
     settings = load_storage_settings()
@@ -193,9 +202,7 @@ async def _export(target: Path) -> int:
             config = await runtime_settings.load(conn)
         zone = config.zone(settings.timezone)
         try:
-            # utf-8-sig: spreadsheet programs then read the names' accents as UTF-8.
-            with target.open("w", encoding="utf-8-sig", newline="") as out:
-                count = await write_csv(db, out, zone)
+            count = await write_file(db, target, zone, kind)
         except OSError as exc:
             raise StorageError(f"cannot write {target}: {exc.strerror}") from None
     finally:

@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
-import io
+import tempfile
+from pathlib import Path
 
 from telegram import InputFile, Update
 
 from bot.admin.parsing import InvalidArgument, WrongUsage, parse_whole
 from bot.context import PulseContext
 from bot.digest import sending
-from bot.export import write_csv
+from bot.export import FORMATS, TELEGRAM_LIMIT, export_for_telegram
 from bot.handlers.admin_replies import AdminChat, admin_chat
 from bot.team import describe
 from storage import people
@@ -63,22 +64,36 @@ async def digest_now_command(update: Update, context: PulseContext) -> None:
 
 
 async def export_command(update: Update, context: PulseContext) -> None:
-    """Sends every answer as a spreadsheet-safe CSV file."""
+    """Sends every answer as a spreadsheet-safe CSV file, or an Excel workbook
+    (`/export xlsx`); zipped when large, and a pointer to `pulsebot export` when even the
+    zip is past what Telegram takes from a bot."""
     chat = await admin_chat(update, context)
-    if context.args:
+    args = [a.casefold() for a in context.args or []]
+    if len(args) > 1 or (args and args[0] not in FORMATS):
         await chat.usage("export")
         return
+    kind = args[0] if args else "csv"
     services = chat.services
-    buffer = io.StringIO()
-    count = await write_csv(services.db, buffer, await services.zone())
-    if count == 0:
-        await chat.say("export.empty")
-        return
     stamp = services.clock.now().strftime("%Y-%m-%d")
-    # A byte-order mark, so spreadsheet programs read the names' accents as UTF-8.
-    data = ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    await context.bot.send_document(
-        chat.chat_id,
-        InputFile(data, filename=f"pulse-answers-{stamp}.csv"),
-        caption=chat.text("export.caption", count=count),
-    )
+    with tempfile.TemporaryDirectory(prefix="pulse-export-") as folder:
+        exported = await export_for_telegram(
+            services.db, await services.zone(), kind, Path(folder), f"pulse-answers-{stamp}"
+        )
+        if exported.count == 0:
+            await chat.say("export.empty")
+            return
+        if not exported.fits_telegram:
+            await chat.say(
+                "export.too_large",
+                size=round(exported.size / 1024 / 1024),
+                limit=TELEGRAM_LIMIT // 1024 // 1024,
+                format=kind,
+            )
+            return
+        caption = chat.text(f"export.caption_{kind}", count=exported.count)
+        if exported.zipped:
+            caption = chat.text("export.zipped", caption=caption)
+        with exported.path.open("rb") as data:
+            await context.bot.send_document(
+                chat.chat_id, InputFile(data, filename=exported.path.name), caption=caption
+            )
