@@ -17,6 +17,7 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
@@ -117,6 +118,9 @@ def build_application(
         .build()
     )
     private = filters.ChatType.PRIVATE
+    # Group -3: an update without a sender reaches nothing; every handler after it may
+    # rely on update.effective_user and update.effective_chat.
+    app.add_handler(TypeHandler(Update, gatekeeping.ignore_senderless), -3)
     # Group -2 decides whether an update reaches Pulse at all. Order matters inside a
     # group: the first matching handler wins, and ApplicationHandlerStop ends the update.
     app.add_handler(MessageHandler(filters.UpdateType.EDITED, gatekeeping.ignore_update), -2)

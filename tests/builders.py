@@ -97,3 +97,21 @@ def blocked(bot: Bot, person: Person) -> Update:
     update = Update.de_json({"update_id": next(_update_ids), "my_chat_member": body}, bot)
     assert update is not None
     return update
+
+
+def without_sender(bot: Bot, chat: dict[str, Any], text: str, *, key: str = "message") -> Update:
+    """A message with no `from`: a channel post, an anonymous admin, some service messages."""
+    body: dict[str, Any] = {
+        "message_id": next(_message_ids),
+        "date": int(time.time()),
+        "chat": chat,
+        "text": text,
+    }
+    if text.startswith("/"):
+        length = len(text.split(maxsplit=1)[0])
+        body["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+    if chat["type"] != "private":
+        body["sender_chat"] = chat
+    update = Update.de_json({"update_id": next(_update_ids), key: body}, bot)
+    assert update is not None
+    return update

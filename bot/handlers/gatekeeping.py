@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
@@ -11,6 +13,16 @@ from bot.handlers import fallbacks
 from bot.roles import ADMIN_COMMANDS, SHARED_COMMANDS, STAFF_COMMANDS, role_of
 from conversations.enrollment import language_for
 from storage.team import Role
+
+log = logging.getLogger(__name__)
+
+
+async def ignore_senderless(update: Update, context: PulseContext) -> None:
+    """Drops an update that comes from nobody (a channel post, a message without `from`):
+    every feature answers a person, and there is none to answer."""
+    if update.effective_user is None or update.effective_chat is None:
+        log.debug("update %s has no sender: ignored", update.update_id)
+        raise ApplicationHandlerStop
 
 
 async def ignore_update(update: Update, context: PulseContext) -> None:
