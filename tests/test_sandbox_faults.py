@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from telegram import Bot
-from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.sandbox import Fault, Sandbox, SimUser
 
@@ -86,6 +86,41 @@ async def test_an_injected_server_error_raises_network_error(
     with pytest.raises(NetworkError):
         await bot.send_message(alice.id, "Hi")
     assert alice.messages == []
+
+
+async def test_an_injected_error_page_repeats_the_request_path_with_the_token(
+    sandbox: Sandbox, bot: Bot, alice: SimUser
+) -> None:
+    sandbox.inject("sendMessage", Fault.error_page(502))
+
+    with pytest.raises(NetworkError) as failed:
+        await bot.send_message(alice.id, "Hi")
+
+    assert f"/bot{TOKEN}/sendMessage" in failed.value.message
+    assert "502 Bad Gateway" in failed.value.message
+    assert alice.messages == []
+
+
+async def test_an_injected_description_may_repeat_the_request_path(
+    sandbox: Sandbox, bot: Bot, alice: SimUser
+) -> None:
+    sandbox.inject("sendMessage", Fault.error(400, "Bad Request: no route to {path}"))
+
+    with pytest.raises(BadRequest) as refused:
+        await bot.send_message(alice.id, "Hi")
+
+    # PTB writes a "Bad Request: ..." description in lower case after its first letter.
+    assert refused.value.message == f"No route to /bot{TOKEN.lower()}/sendmessage"
+
+
+async def test_an_injected_answer_replaces_the_methods_result(
+    sandbox: Sandbox, bot: Bot
+) -> None:
+    sandbox.inject("getMe", Fault.answer({"id": 123456, "first_name": "Pulse"}))
+
+    with pytest.raises(TypeError, match="is_bot"):
+        await bot.get_me()
+    assert (await bot.get_me()).is_bot
 
 
 async def test_an_injected_fault_can_target_one_chat(

@@ -11,11 +11,20 @@ from typing import Any
 class ApiError(Exception):
     """A Bot API call that Telegram would refuse, with the status and description it sends."""
 
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        description: str,
+        retry_after: int | None = None,
+        *,
+        page: str | None = None,
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
+        # Sent as the body instead of the envelope: an injected proxy's error page.
+        self.page = page
 
     def envelope(self) -> dict[str, Any]:
         """Returns the JSON body Telegram sends for this error."""

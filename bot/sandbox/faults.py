@@ -11,6 +11,13 @@ from dataclasses import dataclass
 from bot.sandbox.errors import BLOCKED, ApiError, forbidden, too_many_requests
 
 _REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+# What a proxy in front of a Bot API server may answer: not JSON, and the request's path
+# (`/bot<token>/<method>`) repeated in it.
+PROXY_PAGE = (
+    "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
+    "<center><h1>{status} {reason}</h1></center>\r\n"
+    "<p>The upstream server did not answer POST {path}</p>\r\n</body>\r\n</html>\r\n"
+)
 
 
 @dataclass(frozen=True)
@@ -21,6 +28,10 @@ class Fault:
     status: int | None = None
     description: str = ""
     retry_after: int | None = None
+    # An error page (HTML, not the Bot API's JSON); "{path}" in it becomes the request's path.
+    page: str | None = None
+    # A 200 with this `result` in place of the method's own: an answer PTB cannot read.
+    result: object = None
 
     @classmethod
     def too_many_requests(cls, retry_after: int = 1) -> Fault:
@@ -44,15 +55,31 @@ class Fault:
         return cls(status=status, description=description)
 
     @classmethod
+    def error_page(cls, status: int = 502, page: str | None = None) -> Fault:
+        """An error page that repeats the request's path, token and all, as some proxies
+        and Bot API emulators send (PTB raises with the page in its message)."""
+        reason = _REASONS.get(status, "Bad Request" if status == 400 else "Error")
+        template = page or PROXY_PAGE.replace("{status}", str(status)).replace("{reason}", reason)
+        return cls(status=status, description=reason, page=template)
+
+    @classmethod
+    def answer(cls, result: object) -> Fault:
+        """A success whose result is `result`, such as a getMe `User` without `is_bot`."""
+        return cls(result=result)
+
+    @classmethod
     def delay(cls, seconds: float) -> Fault:
         """A slow response: the call waits, then is carried out as usual."""
         return cls(seconds=seconds)
 
-    def refusal(self) -> ApiError | None:
-        """The error this fault answers with, if it is not just a delay."""
+    def refusal(self, path: str = "") -> ApiError | None:
+        """The error this fault answers with, if it is not just a delay; `path` is the
+        request's, for a description or page that repeats it."""
         if self.status is None:
             return None
-        return ApiError(self.status, self.description, self.retry_after)
+        description = self.description.replace("{path}", path)
+        page = self.page.replace("{path}", path) if self.page is not None else None
+        return ApiError(self.status, description, self.retry_after, page=page)
 
 
 @dataclass(eq=False)

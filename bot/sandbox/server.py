@@ -81,24 +81,28 @@ class ApiServer:
                 raise ApiError(404, "Not Found")
             if self.round_trip_delay > 0:
                 await asyncio.sleep(self.round_trip_delay)
-            result = await self._call(*found, params)
+            result = await self._call(*found, params, request.path)
         except ApiError as error:
             record.status, record.description = error.status, error.description
+            if error.page is not None:
+                return web.Response(text=error.page, status=error.status, content_type="text/html")
             return _reply(error.envelope(), error.status)
         finally:
             self.signal.notify()  # and for its outcome
         return _reply({"ok": True, "result": result}, 200)
 
-    async def _call(self, method: str, handler: Handler, params: Params) -> Any:
+    async def _call(self, method: str, handler: Handler, params: Params, path: str) -> Any:
         chat_id = _chat_id(params)
         fault = self.faults.take(method, chat_id)
         if fault is not None:
             self.stats.faults_injected += 1
             if fault.seconds > 0:
                 await asyncio.sleep(fault.seconds)
-            refusal = fault.refusal()
+            refusal = fault.refusal(path)
             if refusal is not None:
                 raise refusal
+            if fault.result is not None:
+                return fault.result
         limited = self.enforce_rate_limits and method.lower() in MESSAGE_METHODS
         if limited:
             try:
