@@ -284,7 +284,13 @@ async def running(
     of PTB's Updater (and so usable beside a sandbox served from the same loop).
     """
     # getMe again: the same tries as the preflight, in case Telegram hiccups in between.
-    await retries.with_retries(app.initialize, retries.STARTUP, what="getMe")
+    try:
+        await retries.with_retries(app.initialize, retries.STARTUP, what="getMe")
+    except BaseException:
+        # The bot's HTTP sessions are open by the time getMe fails; Application.shutdown
+        # would not close them (the application never finished initialising).
+        await app.bot.shutdown()
+        raise
     try:
         if app.post_init is not None:
             await app.post_init(app)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 import sys
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 from bot.settings import ConfigError, Settings, load_settings, load_storage_settings
@@ -76,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 class StartupError(Exception):
-    """Pulse cannot start: the Bot API refused the token or cannot be reached."""
+    """Pulse cannot start: the Bot API cannot be reached or gave an answer it cannot read."""
 
 
 def _run() -> int:
@@ -91,6 +93,15 @@ def _run() -> int:
     except (ConfigError, StartupError) as exc:
         # A server or proxy may repeat the request path, token and all, in its error.
         raise type(exc)(redact(str(exc), token)) from None
+    except (StorageError, MigrationError):
+        raise  # one line each, printed by main()
+    except Exception as exc:
+        # A defect, not a condition we know: its traceback goes to the log, through the
+        # token's redaction (Python's own printing of it would not be), and one line here.
+        logging.getLogger(__name__).critical("Pulse stopped on an unexpected error", exc_info=True)
+        said = excerpt(redact(str(exc), token))
+        print(f"pulsebot: stopped: {type(exc).__name__}: {said}", file=sys.stderr)
+        return 1
 
 
 async def _serve(settings: Settings) -> int:
@@ -105,52 +116,93 @@ async def _serve(settings: Settings) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     app = build_application(settings)
-    try:
-        async with running(app) as pipeline:
-            stopped = asyncio.create_task(stop.wait())
-            while not stop.is_set() and pipeline.failed is None:
-                await asyncio.wait({stopped}, timeout=1.0)
-            stopped.cancel()
-            failure = pipeline.failed
-    except TelegramError as exc:
-        # Start-up's own calls, after their tries (the preflight has just succeeded).
-        raise StartupError(f"the Bot API failed while starting: {exc.message}") from None
+    token = settings.bot_token.get_secret_value()
+    async with AsyncExitStack() as stack:
+        try:
+            pipeline = await stack.enter_async_context(running(app))
+        except TelegramError as exc:
+            # Start-up's own calls, after their tries (the preflight has just succeeded).
+            said = excerpt(redact(exc.message, token))
+            raise StartupError(f"the Bot API failed while starting: {said}") from None
+        except UNREADABLE as exc:
+            raise StartupError(_unreadable(settings, exc)) from None
+        stopped = asyncio.create_task(stop.wait())
+        while not stop.is_set() and pipeline.failed is None:
+            await asyncio.wait({stopped}, timeout=1.0)
+        stopped.cancel()
+        failure = pipeline.failed
     if failure is not None:
-        token = settings.bot_token.get_secret_value()
-        print(f"pulsebot: stopped: {redact(str(failure), token)}", file=sys.stderr)
+        print(f"pulsebot: stopped: {excerpt(redact(str(failure), token))}", file=sys.stderr)
         return 1
     return 0
+
+
+# What PTB raises when it builds its objects from an answer that lacks a field it requires
+# (getMe without is_bot, as some emulators and proxies send): not a TelegramError.
+UNREADABLE = (TypeError, ValueError, KeyError, AttributeError)
+
+
+def _unreadable(settings: Settings, exc: Exception) -> str:
+    from bot.logs import redact
+
+    said = excerpt(redact(str(exc), settings.bot_token.get_secret_value()))
+    return (
+        f"the Bot API at {settings.telegram_base_url} answered getMe with something Pulse "
+        f"cannot read ({type(exc).__name__}: {said}); "
+        "check that PULSE_TELEGRAM_BASE_URL is a Telegram Bot API server."
+    )
 
 
 async def _preflight(settings: Settings) -> None:
     """Opens (and migrates) the database and asks the Bot API who we are, before running.
 
-    Without it a wrong token or an unreachable server ends in PTB's own traceback; with
-    it, in one line that says what to fix.
+    Without it a wrong token, an unreachable server or an answer PTB cannot read ends in
+    PTB's own traceback; with it, in one line that says what to fix.
     """
     from telegram import Bot
     from telegram.error import InvalidToken, TelegramError
 
     from bot import retries
+    from bot.logs import redact
 
     db = await Database.open(settings.database_path)
     await db.close()
-    bot = Bot(settings.bot_token.get_secret_value(), base_url=settings.api_base_url)
+    token = settings.bot_token.get_secret_value()
+    bot = Bot(token, base_url=settings.api_base_url)
+    tries = 0
+
+    async def get_me() -> None:
+        nonlocal tries
+        tries += 1
+        await bot.initialize()
+
     try:
         # A restart during a short Telegram hiccup (a 502, a 429) waits it out.
-        await retries.with_retries(bot.initialize, retries.STARTUP, what="getMe")
+        await retries.with_retries(get_me, retries.STARTUP, what="getMe")
     except InvalidToken:
         raise ConfigError(
             "PULSE_BOT_TOKEN was refused by the Bot API: copy the token from @BotFather again."
         ) from None
     except TelegramError as exc:
         raise StartupError(
-            f"cannot reach the Bot API at {settings.telegram_base_url}: {exc.message} "
-            f"(tried {retries.STARTUP.attempts} times); "
+            f"cannot reach the Bot API at {settings.telegram_base_url}: "
+            f"{excerpt(redact(exc.message, token))} ({_tried(tries)}); "
             "check the network or PULSE_TELEGRAM_BASE_URL."
         ) from None
+    except UNREADABLE as exc:
+        raise StartupError(_unreadable(settings, exc)) from None
     finally:
         await bot.shutdown()
+
+
+def _tried(tries: int) -> str:
+    return "tried once" if tries == 1 else f"tried {tries} times"
+
+
+def excerpt(text: str, limit: int = 300) -> str:
+    """A server's words on one line, cut at `limit` characters: an error page may be long."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 async def _check() -> int:

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import quote
+
+MASK = "[REDACTED]"
 
 
 def redact(text: str, token: str) -> str:
-    """`text` with the token, as written or URL-quoted, replaced by [REDACTED]."""
-    for form in {token, quote(token, safe="")}:
-        if form:
-            text = text.replace(form, "[REDACTED]")
-    return text
+    """`text` with the token replaced by [REDACTED] in whatever form it got there.
+
+    As written, URL-quoted (`%3A` or `%3a`), or in another case: PTB writes a "Bad Request:
+    ..." description in lower case, so a server that repeats the request path gives
+    `/bot123:abc.../getme`. The secret after the colon alone is masked too, for any other
+    way the two halves come apart; it is letters, digits, `-` and `_`, which no quoting
+    changes.
+    """
+    _, _, secret = token.partition(":")
+    forms = sorted({token, quote(token, safe=""), secret} - {""}, key=len, reverse=True)
+    if not forms:
+        return text
+    pattern = "|".join(re.escape(form) for form in forms)
+    return re.sub(pattern, MASK, text, flags=re.IGNORECASE)
 
 
 class TokenRedactingFilter(logging.Filter):
@@ -53,3 +65,6 @@ def configure_logging(level: str, token: str) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # PTB logs an answer it cannot read (an error page) with a traceback, then raises an
+    # error that carries the same page; Pulse logs or prints that error once, in one line.
+    logging.getLogger("telegram.request").setLevel(logging.CRITICAL)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.logs import TokenRedactingFilter, configure_logging
+from bot.logs import TokenRedactingFilter, configure_logging, redact
 from bot.settings import ConfigError, Settings, env_name, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,6 +133,23 @@ def test_the_token_is_redacted_from_log_messages_and_tracebacks() -> None:
     assert "SECRET-token_value" not in output
     assert output.count("[REDACTED]") == 3
     assert "RuntimeError" in output
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        TOKEN,
+        TOKEN.replace(":", "%3A"),
+        TOKEN.replace(":", "%3a"),
+        TOKEN.lower(),  # PTB lower-cases a "Bad Request: ..." description
+        TOKEN.upper(),
+        TOKEN.partition(":")[2],  # the secret alone
+    ],
+)
+def test_redact_masks_the_token_in_every_form_a_server_may_repeat_it(form: str) -> None:
+    redacted = redact(f"No route to /bot{form}/getme", TOKEN)
+    assert TOKEN.partition(":")[2].lower() not in redacted.lower()
+    assert "[REDACTED]" in redacted
 
 
 def test_configured_logging_silences_httpx_request_urls() -> None:
