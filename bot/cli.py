@@ -67,7 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "settings":
             return asyncio.run(_show_settings(args.language))
     except ConfigError as exc:
-        print(f"pulsebot: {exc}", file=sys.stderr)
+        # A check says every problem at once; the other commands stop at the first.
+        for problem in exc.problems if args.command == "check" else (str(exc),):
+            print(f"pulsebot: {problem}", file=sys.stderr)
         return EXIT_CONFIG
     except (StorageError, MigrationError, StartupError) as exc:
         print(f"pulsebot: {exc}", file=sys.stderr)

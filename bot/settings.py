@@ -11,14 +11,19 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import SecretStr, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "PULSE_"
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+# The placeholders of .env.example: a copy not yet filled in would otherwise pass every
+# check here and fail only at Telegram (the token) or never (the admin id: a stranger's).
+EXAMPLE_TOKEN = "123456789:replace-with-your-token"  # noqa: S105 - the example's, not a secret
+EXAMPLE_ADMIN_ID = 12345678
 
 # How to fix each setting, for the one line printed when it is missing or invalid.
 HINTS = {
-    "bot_token": "get a token from @BotFather and set PULSE_BOT_TOKEN=123456:ABC...",
+    "bot_token": "copy your bot's token from @BotFather into PULSE_BOT_TOKEN",
     "admin_ids": "set PULSE_ADMIN_IDS to comma-separated Telegram user ids, e.g. 12345,67890",
     "database_path": "set PULSE_DATABASE_PATH to a writable file path, e.g. pulse.db",
     "timezone": "set PULSE_TIMEZONE to an IANA time zone name, e.g. Europe/Amsterdam",
@@ -28,7 +33,15 @@ HINTS = {
 
 
 class ConfigError(Exception):
-    """A start-up setting is missing or invalid; the message names it and how to fix it."""
+    """A start-up setting is missing or invalid; the message names it and how to fix it.
+
+    `problems` holds one such line per bad setting (the message is the first), for
+    `pulsebot check`, which says them all.
+    """
+
+    def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems or (message,)
 
 
 class StorageSettings(BaseSettings):
@@ -65,12 +78,24 @@ class Settings(StorageSettings):
     telegram_base_url: str = "https://api.telegram.org"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    @field_validator("database_path")
+    @classmethod
+    def _existing_folder(cls, value: Path) -> Path:
+        # Not created for you: a typo in the path would otherwise start an empty database
+        # somewhere unexpected, and the real one would look lost.
+        folder = value.parent
+        if not folder.exists():
+            raise ValueError(f"the folder {folder} does not exist (create it, or pick another)")
+        return value
+
     @field_validator("bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr) -> SecretStr:
         # The message must not echo the value: it is a secret.
         if not _TOKEN.match(value.get_secret_value()):
             raise ValueError("does not look like a bot token (digits, a colon, then letters)")
+        if value.get_secret_value() == EXAMPLE_TOKEN:
+            raise ValueError("it is the example token from .env.example, not your bot's")
         return value
 
     @field_validator("admin_ids", mode="before")
@@ -93,6 +118,8 @@ class Settings(StorageSettings):
             raise ValueError("is empty: at least one admin is needed")
         if any(user_id <= 0 for user_id in value):
             raise ValueError("must be positive Telegram user ids")
+        if EXAMPLE_ADMIN_ID in value:
+            raise ValueError(f"{EXAMPLE_ADMIN_ID} is the example id from .env.example, not yours")
         return value
 
     @field_validator("telegram_base_url")
@@ -124,7 +151,8 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        raise ConfigError(describe(exc)) from None
+        problems = describe_all(exc)
+        raise ConfigError(problems[0], problems) from None
 
 
 def load_storage_settings() -> StorageSettings:
@@ -132,12 +160,17 @@ def load_storage_settings() -> StorageSettings:
     try:
         return StorageSettings()
     except ValidationError as exc:
-        raise ConfigError(describe(exc)) from None
+        problems = describe_all(exc)
+        raise ConfigError(problems[0], problems) from None
 
 
-def describe(exc: ValidationError) -> str:
-    """One line for the first problem: which variable, what is wrong, how to fix it."""
-    error = exc.errors()[0]
+def describe_all(exc: ValidationError) -> tuple[str, ...]:
+    """One line per problem (which variable, what is wrong, how to fix it), in the order
+    of the settings."""
+    return tuple(_describe(error) for error in exc.errors())
+
+
+def _describe(error: ErrorDetails) -> str:
     field = str(error["loc"][0]) if error["loc"] else ""
     name = env_name(field) if field else "configuration"
     hint = HINTS.get(field, "")

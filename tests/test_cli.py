@@ -134,3 +134,36 @@ def test_export_to_a_folder_that_does_not_exist_says_so(tmp_path: Path) -> None:
     assert result.stderr.strip() == (
         "pulsebot: cannot write missing/answers.csv: No such file or directory"
     )
+
+
+def test_check_refuses_the_placeholders_of_env_example_and_says_each(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parent.parent / ".env.example"
+    (tmp_path / ".env").write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+    result = pulsebot(tmp_path, "check")
+    assert result.returncode == 2
+    assert "configuration ok" not in result.stdout
+    assert result.stderr.strip().splitlines() == [
+        "pulsebot: PULSE_BOT_TOKEN is invalid: it is the example token from .env.example, not"
+        " your bot's; copy your bot's token from @BotFather into PULSE_BOT_TOKEN.",
+        "pulsebot: PULSE_ADMIN_IDS is invalid: 12345678 is the example id from .env.example,"
+        " not yours; set PULSE_ADMIN_IDS to comma-separated Telegram user ids, e.g. 12345,67890.",
+    ]
+    assert not (tmp_path / "pulse.db").exists()
+
+
+def test_check_says_the_database_folder_does_not_exist_and_does_not_make_it(
+    tmp_path: Path,
+) -> None:
+    result = pulsebot(
+        tmp_path,
+        "check",
+        PULSE_BOT_TOKEN=TOKEN,
+        PULSE_ADMIN_IDS="1",
+        PULSE_DATABASE_PATH="data/pulse.db",
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "pulsebot: PULSE_DATABASE_PATH is invalid: the folder data does not exist (create it,"
+        " or pick another); set PULSE_DATABASE_PATH to a writable file path, e.g. pulse.db."
+    )
+    assert not (tmp_path / "data").exists()
