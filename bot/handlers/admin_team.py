@@ -1,5 +1,6 @@
 """/staff and /admin: list, add and remove team members; /staff invite makes a one-time
-link, and opening it (/start team-…) joins the team. Menus follow every role change."""
+link, and opening it (/start team-…) joins the team. Menus follow every role change; a
+team member's /start greets them as one."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from bot.catalog import Html
 from bot.context import PulseContext
 from bot.handlers.admin_replies import AdminChat, admin_chat
 from bot.profiles import sender
+from conversations.enrollment import CODE_PATTERN
+from storage import segments
 from storage.team import Role
 from storage.team_invites import PREFIX
 
@@ -145,3 +148,23 @@ async def join_team_command(update: Update, context: PulseContext) -> None:
     )
     text = services.catalog.text(language, f"team.join_{joined.outcome.value}", role=role)
     await context.bot.send_message(profile.chat_id, text)
+
+
+async def greet_team_member(update: Update, context: PulseContext, role: Role) -> None:
+    """A team member's /start: what Pulse does, what to do first and their commands, instead
+    of the customers' consent question (with an invite link, whose link it is)."""
+    chat = await admin_chat(update, context)
+    code = context.args[0] if context.args else ""
+    link = ""
+    if CODE_PATTERN.match(code):
+        async with chat.services.db.read() as conn:
+            segment = await segments.find_by_code(conn, code)
+        if segment is not None:
+            link = chat.text("team.welcome_link", segment=segment.name)
+    user = update.effective_user
+    await chat.say(
+        f"team.welcome_{role.value}",
+        name=user.first_name if user else "",
+        link=Html(link),
+        commands=Html(menus.team_help(chat.catalog, chat.language, role)),
+    )

@@ -8,8 +8,10 @@ from telegram import CallbackQuery, Update
 from telegram.constants import ChatMemberStatus
 
 from bot.context import PulseContext
+from bot.handlers import admin_team
 from bot.profiles import profile_of, sender
 from bot.replying import answer_press, send_replies
+from bot.roles import role_of
 from conversations.enrollment import CONSENT_DATA, LANGUAGE_DATA, STOP_DATA
 
 
@@ -23,9 +25,14 @@ def pressed(update: Update, pattern: re.Pattern[str]) -> tuple[CallbackQuery, re
 
 
 async def start_command(update: Update, context: PulseContext) -> None:
-    """Greets the customer, explains Pulse and asks consent, for the invite code's segment."""
+    """Greets the customer, explains Pulse and asks consent, for the invite code's segment;
+    greets a team member as one."""
     services = context.services
     profile, language = sender(update)
+    role = await role_of(services.db, services.settings.admin_ids, profile.user_id)
+    if role is not None:
+        await admin_team.greet_team_member(update, context, role)
+        return
     code = context.args[0] if context.args else None
     outcome = await services.enrollment.start(
         profile,
