@@ -36,6 +36,9 @@ class RoundStarted:
     round: Round
     sample: Sample
     segment_names: dict[int, str]
+    # With nobody reachable at all (no strata): how many stopped or blocked the bot, to
+    # tell "nobody enrolled yet" from "everyone left".
+    gone: int = 0
 
 
 def seed_for(schedule: str, scheduled_for: int) -> int:
@@ -118,7 +121,8 @@ async def start_round(
         )
         await _assign_hypotheses(conn, recorded.id, stamp)
         names = {s.id: s.name for s in await segments.list_all(conn)}
-    return RoundStarted(recorded, sample, names)
+        gone = 0 if sample.strata else await customers.count_gone(conn, segment_id)
+    return RoundStarted(recorded, sample, names, gone)
 
 
 async def _assign_hypotheses(conn: aiosqlite.Connection, round_id: int, now: int) -> None:

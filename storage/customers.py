@@ -170,6 +170,18 @@ async def list_all(conn: aiosqlite.Connection) -> list[Customer]:
     ]
 
 
+async def count_gone(conn: aiosqlite.Connection, segment_id: int | None = None) -> int:
+    """Customers who stopped or blocked the bot, in one segment or all; not the anonymous
+    records /forget leaves (negative ids), which stand for nobody who could come back."""
+    where = "status IN ('stopped', 'blocked') AND user_id > 0"
+    params: tuple[int, ...] = ()
+    if segment_id is not None:
+        where += " AND segment_id = ?"
+        params = (segment_id,)
+    row = await fetch_one(conn, f"SELECT count(*) FROM customers WHERE {where}", params)
+    return int(row[0]) if row else 0
+
+
 async def pause(conn: aiosqlite.Connection, user_id: int, *, until: int, now: int) -> Customer:
     """Pauses a reachable customer until `until` (a new pause replaces the old one); raises
     CustomerNotFound when there is no reachable customer with this id."""

@@ -301,6 +301,44 @@ async def test_checkin_now_counts_one_customer_in_the_singular(
     assert "general: 1 of 1 eligible (1 customer)" in telegram.last_text(ADMIN.id)
 
 
+async def test_checkin_now_with_nobody_enrolled_says_so_and_how_to_invite(
+    app: PulseApplication, telegram: FakeTelegram, clock: ManualClock
+) -> None:
+    clock._now = TUESDAY_10
+    await handle(app, builders.message(app.bot, ADMIN, "/checkin_now"))
+    assert telegram.last_text(ADMIN.id) == (
+        "Nobody can be asked: no customer has taken part yet. /invite &lt;segment&gt; makes an"
+        " invite link; customers who open it and say yes are asked from then on."
+    )
+
+
+async def test_checkin_now_when_everyone_stopped_or_blocked_says_so(
+    app: PulseApplication, telegram: FakeTelegram, clock: ManualClock
+) -> None:
+    clock._now = TUESDAY_10
+    await enroll_directly(app, PEOPLE[:3])
+    async with services_of(app).db.transaction() as conn:
+        statuses = (CustomerStatus.STOPPED, CustomerStatus.BLOCKED, CustomerStatus.STOPPED)
+        for person, status in zip(PEOPLE[:3], statuses, strict=True):
+            await customers.set_status(conn, person.id, status, now=epoch(TUESDAY_10))
+    await handle(app, builders.message(app.bot, ADMIN, "/checkin_now"))
+    assert telegram.last_text(ADMIN.id).startswith(
+        "Nobody can be asked: all 3 customers who took part have stopped or blocked the bot."
+    )
+
+
+async def test_checkin_now_for_an_empty_segment_says_that_segment_has_nobody(
+    app: PulseApplication, telegram: FakeTelegram, clock: ManualClock
+) -> None:
+    clock._now = TUESDAY_10
+    await enroll_directly(app, PEOPLE[:2])  # in the default segment, not in retail
+    await handle(app, builders.message(app.bot, ADMIN, "/invite retail"))
+    await handle(app, builders.message(app.bot, ADMIN, "/checkin_now retail"))
+    assert telegram.last_text(ADMIN.id).startswith(
+        "Nobody can be asked in segment retail: no customer has taken part yet."
+    )
+
+
 async def test_text_typed_at_a_buttons_question_is_told_which_buttons(
     app: PulseApplication, telegram: FakeTelegram, clock: ManualClock
 ) -> None:

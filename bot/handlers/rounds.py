@@ -70,6 +70,12 @@ def report(context: PulseContext, language: str, started: RoundStarted, segment_
         "paused": sample.skipped[SkipReason.PAUSED],
         "open": sample.skipped[SkipReason.OPEN_INVITATION],
     }
+    if not sample.strata:
+        # Nobody to skip either: say why there is nobody at all.
+        if started.gone == 0:
+            return catalog.text(language, "rounds.nobody_enrolled", segment=segment_note)
+        key = "rounds.nobody_gone_one" if started.gone == 1 else "rounds.nobody_gone_many"
+        return catalog.text(language, key, segment=segment_note, gone=started.gone)
     if not sample.user_ids:
         return catalog.text(language, "rounds.nobody", segment=segment_note, **skipped)
     lines = [
