@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import TelegramError
 
+from bot import segment_names
 from bot.admin.display import run_text
 from bot.admin.parsing import OFF_WORDS, WrongUsage, parse_quiet, parse_whole
 from bot.catalog import Catalog, Html
@@ -87,7 +88,7 @@ def customer_label(catalog: Catalog, language: str, facts: Facts) -> Html:
         "followups.customer",
         name=name,
         handle=handle if facts.username else Html(""),
-        segment=facts.segment,
+        segment=segment_names.shown(catalog, language, facts.segment),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot import segment_names
 from bot.catalog import Catalog, Html
 from bot.digest import statistics
 from bot.digest.figures import DigestFigures, FollowUp, HypothesisFigures, ThemeFigures
@@ -36,6 +37,10 @@ class _Writer:
 
     def text(self, key: str, **params: object) -> Html:
         return self.catalog.text(self.language, f"digest.{key}", **params)
+
+    def segment(self, name: str) -> str:
+        """A segment's name as this reader reads it (the built-in one translated)."""
+        return segment_names.shown(self.catalog, self.language, name)
 
     def number(self, value: float, decimals: int = 1) -> str:
         return f"{value:.{decimals}f}".replace(".", self._decimal)
@@ -137,12 +142,14 @@ def _segments(w: _Writer, f: DigestFigures) -> list[str]:
     lines: list[str] = [w.text("segments_title")]
     for s in f.segments:
         if s.invited == 0:
-            lines.append(w.text("segment_line_idle", name=s.name, population=s.population))
+            lines.append(
+                w.text("segment_line_idle", name=w.segment(s.name), population=s.population)
+            )
             continue
         lines.append(
             w.text(
                 "segment_line",
-                name=s.name,
+                name=w.segment(s.name),
                 answered=s.answered,
                 invited=s.invited,
                 rate=w.percent(statistics.rate(s.answered, s.invited)),
@@ -154,10 +161,17 @@ def _segments(w: _Writer, f: DigestFigures) -> list[str]:
 
 def _coverage(w: _Writer, f: DigestFigures) -> list[str]:
     warnings = [
-        w.text("silent_at_least" if s.at_least else "silent", name=s.name, weeks=s.weeks)
+        w.text(
+            "silent_at_least" if s.at_least else "silent", name=w.segment(s.name), weeks=s.weeks
+        )
         for s in f.silent
     ] + [
-        w.text("low_response", name=s.name, rate=w.percent(s.rate), rest=w.percent(s.rest_rate))
+        w.text(
+            "low_response",
+            name=w.segment(s.name),
+            rate=w.percent(s.rate),
+            rest=w.percent(s.rest_rate),
+        )
         for s in f.low_response
     ]
     return [w.text("coverage_title"), *warnings] if warnings else []
@@ -194,8 +208,9 @@ def _follow_up(w: _Writer, person: FollowUp) -> list[str]:
     else:
         what = w.text("followup_score", score=person.score)
     handle = f" @{person.username}" if person.username else ""
+    segment = w.segment(person.segment)
     lines: list[str] = [
-        w.text("followup_line", name=person.name, handle=handle, segment=person.segment, what=what)
+        w.text("followup_line", name=person.name, handle=handle, segment=segment, what=what)
     ]
     if person.challenge:
         lines.append(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import segments
+from bot import segment_names, segments
 from bot.admin.parsing import InvalidArgument, WrongUsage
 from bot.catalog import Html
 from bot.context import PulseContext
@@ -23,10 +23,11 @@ def _segment_lines(chat: AdminChat, figures: SegmentFigures, bot_username: str) 
         )
     else:
         response = chat.text("segments.no_response")
+    name = segment_names.shown(chat.catalog, chat.language, figures.name)
     lines = [
         chat.text(
             "segments.line",
-            name=figures.name,
+            name=name,
             customers=figures.customers,
             active=figures.active,
             paused=figures.paused,
@@ -38,7 +39,7 @@ def _segment_lines(chat: AdminChat, figures: SegmentFigures, bot_username: str) 
         link = f"https://t.me/{bot_username}?start={figures.invite_code}"
         lines.append(chat.text("segments.link", link=link))
     else:
-        lines.append(chat.text("segments.no_link", name=figures.name))
+        lines.append(chat.text("segments.no_link", name=name))
     return lines
 
 
@@ -58,7 +59,10 @@ async def _rename(chat: AdminChat, text: str) -> None:
     services = chat.services
     async with services.db.read() as conn:
         names = [segment.name for segment in await segment_store.list_all(conn)]
+    # The built-in name, as shown translated, splits off the command like the others.
+    names += [segment_names.shown(chat.catalog, chat.language, n) for n in names]
     old, new = segments.split_rename(text, names)
+    old = segment_names.meant(chat.catalog, old)
     renamed = await segments.rename(
         services.db, old, new, actor_id=chat.user_id, now=services.now()
     )
@@ -74,10 +78,15 @@ async def _remove(chat: AdminChat, name: str) -> None:
     services = chat.services
     try:
         removed = await segments.remove(
-            services.db, name, actor_id=chat.user_id, now=services.now()
+            services.db,
+            segment_names.meant(chat.catalog, name),
+            actor_id=chat.user_id,
+            now=services.now(),
         )
     except segments.DefaultSegment as exc:
-        await chat.say("segments.default", name=str(exc))
+        await chat.say(
+            "segments.default", name=segment_names.shown(chat.catalog, chat.language, str(exc))
+        )
         return
     except segments.SegmentInUse as exc:
         use = exc.use

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot import segment_names
 from bot.context import PulseContext
 from bot.invites import InvalidSegmentName, invite_for
 from bot.profiles import sender
@@ -19,9 +20,8 @@ async def invite_command(update: Update, context: PulseContext) -> None:
         await context.bot.send_message(profile.chat_id, catalog.text(language, "invite.usage"))
         return
     try:
-        invite = await invite_for(
-            services.db, " ".join(context.args), actor_id=profile.user_id, now=services.now()
-        )
+        name = segment_names.meant(catalog, " ".join(context.args))
+        invite = await invite_for(services.db, name, actor_id=profile.user_id, now=services.now())
     except InvalidSegmentName:
         await context.bot.send_message(
             profile.chat_id, catalog.text(language, "invite.invalid_name")
@@ -31,7 +31,7 @@ async def invite_command(update: Update, context: PulseContext) -> None:
     text = catalog.text(
         language,
         "invite.link",
-        segment=invite.segment.name,
+        segment=segment_names.shown(catalog, language, invite.segment.name),
         created=created,
         link=invite.link(context.bot.username),
     )

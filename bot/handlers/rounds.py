@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot import segment_names
 from bot.catalog import Html
 from bot.clock import epoch
 from bot.context import PulseContext
@@ -25,13 +26,17 @@ async def checkin_now_command(update: Update, context: PulseContext) -> None:
     if context.args:
         name = " ".join(context.args)
         async with services.db.read() as conn:
-            segment = await segments.find_by_name(conn, name)
+            segment = await segments.find_by_name(conn, segment_names.meant(catalog, name))
         if segment is None:
             text = catalog.text(language, "rounds.unknown_segment", segment=echo(name))
             await context.bot.send_message(profile.chat_id, text)
             return
         segment_id = segment.id
-        segment_note = catalog.text(language, "rounds.for_segment", segment=segment.name)
+        segment_note = catalog.text(
+            language,
+            "rounds.for_segment",
+            segment=segment_names.shown(catalog, language, segment.name),
+        )
     now = services.clock.now()
     try:
         started = await start_round(
@@ -82,7 +87,9 @@ def report(context: PulseContext, language: str, started: RoundStarted, segment_
         catalog.text(
             language,
             "rounds.per_segment_line",
-            segment=started.segment_names.get(s.segment_id, str(s.segment_id)),
+            segment=segment_names.shown(
+                catalog, language, started.segment_names.get(s.segment_id, str(s.segment_id))
+            ),
             invited=s.invited,
             eligible=s.eligible,
             population=catalog.text(
