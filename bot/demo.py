@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from bot.context import Services
 from bot.delivery import Sender
 from bot.demo_history import FIRST_ID, answer_past_weeks, enroll_background, state_hypothesis
 from bot.digest.sending import run_due_digest
+from bot.logs import TokenRedactingFilter
 from bot.sandbox import DEFAULT_TOKEN, ChatMessage, Sandbox, SimUser
 from bot.settings import Settings
 from storage import customers, digests, enrollments, invitations, runtime_settings, segments
@@ -74,6 +77,30 @@ async def run_demo(out: Path | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     database = out / "pulse.db"
     database.unlink(missing_ok=True)
+    with _logged_to(out / "pulse.log") as log_path:
+        status = await _run_demo(out, database)
+    if log_path.stat().st_size:
+        print(f"The bot logged warnings or errors; they are in {log_path}")
+    return status
+
+
+@contextmanager
+def _logged_to(path: Path) -> Iterator[Path]:
+    """The bot's log lines go to a file for the demo: printed, a line such as a failed edit
+    lands in the middle of the transcript with nothing to say which scene it belongs to."""
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(TokenRedactingFilter(DEFAULT_TOKEN))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield path
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+
+
+async def _run_demo(out: Path, database: Path) -> int:
     async with Sandbox(DEFAULT_TOKEN, "pulse_demo_bot") as sandbox:
         # Every value is given here, so no PULSE_* variable or .env can point the demo at a
         # real database or a real bot.
@@ -125,7 +152,9 @@ async def _history(demo: Demo, sandbox: Sandbox, settings: Settings, clock: Manu
         demo.background.add(person.first_name)
     demo.say(
         f"(Before the demo: {len(people)} customers in three segments, and six weekly"
-        f" check-in rounds with {answered} answers, simulated.)"
+        f" check-in rounds with {answered} answers, simulated. Back then the admin also moved"
+        " the weekly digest from Monday 09:00, the default, to Tuesday 09:00: the demo starts"
+        " on a Monday morning, and this week's digest goes out at its end, on Tuesday.)"
     )
 
 
@@ -230,7 +259,10 @@ async def _digest(demo: Demo, sandbox: Sandbox, services: Services) -> None:
     code = link.text.split("?start=", 1)[1].split()[0]
     await demo.act(sanne, lambda: sanne.send(f"/start {code}"))
 
-    demo.scene("Tuesday 09:00: the weekly digest goes to the team, Dutch for Sanne")
+    demo.scene(
+        "Tuesday, past 09:00 (this team's digest time; Monday by default): the weekly digest"
+        " goes to the team, Dutch for Sanne"
+    )
     await run_due_digest(services)  # what the weekly digest job does at that time
     chart = await sanne.wait_for(lambda m: m.kind == "photo", WAIT, since_last_action=False)
     demo.flush()

@@ -7,7 +7,7 @@ import logging
 import re
 
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.catalog import Catalog
 from conversations.replies import Outcome, Reply
@@ -153,9 +153,26 @@ async def _close_buttons(message: Message) -> None:
     except BadRequest as exc:
         # Two quick presses on one message: the first already took the buttons off.
         if "not modified" not in str(exc).lower():
-            log.warning("could not take the buttons off message %s: %s", message.id, exc)
+            log.warning(
+                "could not take the buttons off message %s in chat %s after a press: %s",
+                message.id,
+                message.chat_id,
+                exc,
+            )
+    except Forbidden:
+        # They pressed, then blocked the bot: nothing is wrong, and they see no buttons.
+        log.info(
+            "chat %s blocked the bot right after a press; message %s keeps its buttons",
+            message.chat_id,
+            message.id,
+        )
     except TelegramError as exc:
-        log.warning("could not take the buttons off message %s: %s", message.id, exc)
+        log.warning(
+            "could not take the buttons off message %s in chat %s after a press: %s",
+            message.id,
+            message.chat_id,
+            exc,
+        )
 
 
 async def buttons_closed() -> None:

@@ -441,3 +441,23 @@ async def test_the_server_does_not_log_request_paths_which_carry_the_token(
         await client.get_me()
 
     assert TOKEN not in caplog.text
+
+
+async def test_the_transcript_notes_buttons_taken_off_without_repeating_the_message(
+    sandbox: Sandbox, bot: Bot, alice: SimUser
+) -> None:
+    sent = await bot.send_message(
+        alice.id, "Hello!\n\nShall we?", reply_markup=keyboard("Yes", "No")
+    )
+    await bot.edit_message_reply_markup(alice.id, sent.message_id, reply_markup=None)
+    await bot.edit_message_text("Hello again!", alice.id, sent.message_id)
+
+    # A changed text is an edit worth reading in full; buttons taken off are a note.
+    assert sandbox.format_transcript().splitlines()[-6:] == [
+        "bot -> Alice: Hello!",
+        "    ",
+        "    Shall we?",
+        "    [Yes] [No]",
+        "bot -> Alice (buttons removed from an earlier message: “Shall we?”)",
+        "bot -> Alice (edit): Hello again!",
+    ]

@@ -10,7 +10,7 @@ from bot.sandbox.entities import ParsedText, check_length, parse_text
 from bot.sandbox.errors import BLOCKED, CHAT_NOT_FOUND, NOT_STARTED, bad_request, forbidden
 from bot.sandbox.markup import check_inline_markup, check_reply_markup
 from bot.sandbox.params import Params, UploadedFile
-from bot.sandbox.transcript import TranscriptEvent
+from bot.sandbox.transcript import BUTTONS_REMOVED, TranscriptEvent
 from bot.sandbox.world import Chat, ChatMessage, StoredFile, World
 
 Handler = Callable[[Params], Awaitable[Any]]
@@ -236,8 +236,14 @@ class BotApi:
     ) -> Any:
         if parsed == message.parsed and markup == message.reply_markup:
             raise bad_request(NOT_MODIFIED)
+        only_buttons_gone = parsed == message.parsed and bool(message.buttons)
         self.world.edit(message, html, parsed, markup)
-        self._record(message, "edit")
+        if only_buttons_gone and not message.buttons:
+            # A note, not the whole message again: printed in full it reads as if the bot
+            # had sent it twice, often in a later scene than the one that sent it.
+            self._record_buttons_removed(message)
+        else:
+            self._record(message, "edit")
         return message.to_json()
 
     def _replied(self, chat: Chat, params: Params) -> ChatMessage | None:
@@ -264,7 +270,17 @@ class BotApi:
         return scope
 
     def _record(self, message: ChatMessage, kind: str) -> None:
-        chat = message.chat
-        who = chat.person.name if chat.person is not None else chat.title or str(chat.id)
-        event = TranscriptEvent(who, "bot->user", message.text, message.buttons, kind)
+        event = TranscriptEvent(_who(message), "bot->user", message.text, message.buttons, kind)
         self.world.record(event)
+
+    def _record_buttons_removed(self, message: ChatMessage) -> None:
+        lines = [line.strip("“”\" ") for line in message.text.splitlines() if line.strip()]
+        event = TranscriptEvent(
+            _who(message), "bot->user", lines[-1] if lines else "", kind=BUTTONS_REMOVED
+        )
+        self.world.record(event)
+
+
+def _who(message: ChatMessage) -> str:
+    chat = message.chat
+    return chat.person.name if chat.person is not None else chat.title or str(chat.id)

@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Direction = Literal["user->bot", "bot->user"]
+# The kind of an edit that only took an earlier message's buttons off; its text is that
+# message's last line, to say which one.
+BUTTONS_REMOVED = "buttons removed"
+QUOTE_CHARS = 60
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,11 @@ class TranscriptEvent:
     def format(self) -> str:
         """`Alice -> bot: /start`, with further lines and the buttons indented beneath."""
         arrow = f"{self.who} -> bot" if self.direction == "user->bot" else f"bot -> {self.who}"
+        if self.kind == BUTTONS_REMOVED:
+            quoted = self.text
+            if len(quoted) > QUOTE_CHARS:
+                quoted = quoted[: QUOTE_CHARS - 1] + "…"
+            return f"{arrow} (buttons removed from an earlier message: “{quoted}”)"
         label = "" if self.kind == "message" else f" ({self.kind})"
         head, *rest = self.text.splitlines() or [""]
         lines = [f"{arrow}{label}: {head}", *(f"    {line}" for line in rest)]
