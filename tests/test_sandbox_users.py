@@ -263,15 +263,15 @@ async def test_a_real_application_serves_a_simulated_user(sandbox: Sandbox) -> N
 
 async def test_the_sandbox_runs_as_a_standalone_server() -> None:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.sandbox", "--port", "0", "--token", TOKEN,
+        sys.executable, "-m", "bot.sandbox", "--port", "0", "--token", TOKEN, "--no-prompt",
         cwd=REPO, stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
         assert process.stdout is not None
         async with asyncio.timeout(20):
             line = (await process.stdout.readline()).decode()
-        base_url = line.split()[4]
-        async with Bot(TOKEN, base_url=base_url) as client:
+        server = line.split()[4]
+        async with Bot(TOKEN, base_url=f"{server}/bot") as client:
             assert client.username == "pulse_sandbox_bot"
     finally:
         process.terminate()

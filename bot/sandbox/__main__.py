@@ -1,11 +1,19 @@
-"""Runs the sandbox on its own: `python -m bot.sandbox --port 8081 [--round-trip-ms 50]`."""
+"""Runs the sandbox on its own: `python -m bot.sandbox [--port 8081] [--round-trip-ms 50]`.
+
+In a terminal it also gives a prompt (bot.sandbox.console) to be a customer or an admin:
+point `pulsebot run` at the address it prints, and type what they would send.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import sys
+import threading
+from collections.abc import AsyncIterator
 
+from bot.sandbox.console import Console, introduction
 from bot.sandbox.sandbox import DEFAULT_TOKEN, Sandbox
 
 
@@ -17,11 +25,38 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--token", default=DEFAULT_TOKEN)
     parser.add_argument("--round-trip-ms", type=float, default=0.0, help="added to every call")
     parser.add_argument("--rate-limits", action="store_true", help="enforce 30/s and 1/s/chat")
+    parser.add_argument(
+        "--prompt",
+        action=argparse.BooleanOptionalAction,
+        default=sys.stdin.isatty(),
+        help="a prompt to act as simulated users (default: when run in a terminal)",
+    )
     return parser.parse_args(argv)
 
 
+async def stdin_lines(show_prompt: Console | None) -> AsyncIterator[str]:
+    """The lines typed (or piped) in, read on a thread of their own so the sandbox keeps
+    serving meanwhile; a daemon thread, so Ctrl-C does not wait for a line."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def read() -> None:
+        for line in sys.stdin:
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+        loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    threading.Thread(target=read, name="sandbox-stdin", daemon=True).start()
+    while True:
+        if show_prompt is not None:
+            print(show_prompt.prompt(), end="", flush=True)
+        line = await queue.get()
+        if line is None:
+            return
+        yield line
+
+
 async def serve(args: argparse.Namespace) -> None:
-    """Serves until interrupted."""
+    """Serves until interrupted, or with the prompt until :quit or the end of the input."""
     sandbox = Sandbox(
         args.token,
         host=args.host,
@@ -30,8 +65,12 @@ async def serve(args: argparse.Namespace) -> None:
         round_trip_delay=args.round_trip_ms / 1000,
     )
     async with sandbox:
-        print(f"Sandbox Bot API at {sandbox.base_url} (token {args.token})", flush=True)
-        await asyncio.Event().wait()
+        if not args.prompt:
+            print("\n".join(introduction(sandbox)), flush=True)
+            await asyncio.Event().wait()
+        console = Console(sandbox, lambda text: print(text, flush=True))
+        console.introduce()
+        await console.run(stdin_lines(console if sys.stdin.isatty() else None))
 
 
 def main(argv: list[str] | None = None) -> None:

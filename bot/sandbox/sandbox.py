@@ -144,6 +144,11 @@ class Sandbox:
         self._users[user_id] = SimUser(self._world, person, chat)
         return self._users[user_id]
 
+    @property
+    def users(self) -> list[SimUser]:
+        """The simulated users made so far, in the order they were made."""
+        return list(self._users.values())
+
     def group(self, chat_id: int, title: str) -> SimChat:
         """A group chat the bot is a member of; ids from -100… make it a supergroup."""
         if chat_id in self._groups:
