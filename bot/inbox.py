@@ -31,7 +31,7 @@ from storage.inbox import Received
 log = logging.getLogger(__name__)
 
 # Updates handled at once (different chats). Measured: concurrency pays only with a round
-# trip, and only with the HTTP pool sized to match (see DESIGN.md, "Lessons").
+# trip, and only with the HTTP pool sized to match (see docs/DESIGN.md, "Lessons").
 CONCURRENCY = 32
 # Updates held in memory at most; beyond it the poller waits (Telegram keeps the rest).
 BACKLOG = 1000

@@ -35,3 +35,14 @@ def test_the_readme_command_tables_list_exactly_the_registered_commands(
         for name in handler.commands
     }
     assert documented_commands() == registered
+
+
+def test_every_file_the_readme_links_to_is_in_the_repository() -> None:
+    text = README.read_text(encoding="utf-8")
+    linked = re.findall(r"\]\((?!https?://|#)([^)\s]+)\)", text)
+    assert "docs/DESIGN.md" in linked
+    for target in linked:
+        path = (README.parent / target).resolve()
+        assert path.is_relative_to(README.parent), target  # nothing outside the repository
+        assert path.exists(), target
+    assert "../" not in text
