@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import menus, team
+from bot import menus, segment_names, team
 from bot.admin.parsing import InvalidArgument, WrongUsage, parse_person
 from bot.catalog import Html
 from bot.context import PulseContext
@@ -160,7 +160,8 @@ async def greet_team_member(update: Update, context: PulseContext, role: Role) -
         async with chat.services.db.read() as conn:
             segment = await segments.find_by_code(conn, code)
         if segment is not None:
-            link = chat.text("team.welcome_link", segment=segment.name)
+            shown = segment_names.shown(chat.catalog, chat.language, segment.name)
+            link = chat.text("team.welcome_link", segment=shown)
     user = update.effective_user
     await chat.say(
         f"team.welcome_{role.value}",
