@@ -6,12 +6,15 @@ import argparse
 import asyncio
 import logging
 import signal
+import sqlite3
 import sys
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 
+from bot import instance
 from bot.settings import ConfigError, Settings, load_settings, load_storage_settings
+from storage import migrate as schema
 from storage.db import Database, StorageError
 from storage.migrate import MigrationError
 
@@ -28,9 +31,22 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="run Pulse offline against the sandbox, with a transcript"
     )
     demo.add_argument("--out", type=Path, help="folder for the demo's database and transcript")
-    commands.add_parser("check", help="check the configuration and the database, then exit")
-    backup = commands.add_parser("backup", help="write a consistent copy of the database")
-    backup.add_argument("target", type=Path, help="file to write the copy to")
+    commands.add_parser(
+        "check",
+        help="check the configuration, the token (getMe) and the database's schema; changes"
+        " nothing",
+    )
+    commands.add_parser(
+        "migrate", help="bring the database's schema up to date, after writing a backup of it"
+    )
+    backup = commands.add_parser(
+        "backup", help="write a consistent copy of the database (while the bot runs, too)"
+    )
+    backup.add_argument("target", type=Path, help="new file to write the copy to")
+    restore = commands.add_parser(
+        "restore", help="replace the database with a backup; refused while the bot runs"
+    )
+    restore.add_argument("source", type=Path, help="the backup to restore")
     export = commands.add_parser(
         "export", help="write every answer as CSV or an Excel workbook, as /export sends it"
     )
@@ -59,8 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_demo(args.out))
         if args.command == "check":
             return asyncio.run(_check())
+        if args.command == "migrate":
+            return _migrate()
         if args.command == "backup":
-            return asyncio.run(_backup(args.target))
+            return _backup(args.target)
+        if args.command == "restore":
+            return _restore(args.source)
         if args.command == "export":
             kind = args.format or ("xlsx" if args.out.suffix.lower() == ".xlsx" else "csv")
             return asyncio.run(_export(args.out, kind))
@@ -90,8 +110,9 @@ def _run() -> int:
     token = settings.bot_token.get_secret_value()
     configure_logging(settings.log_level, token)
     try:
-        asyncio.run(_preflight(settings))
-        return asyncio.run(_serve(settings))
+        with instance.running(settings.database_path):
+            asyncio.run(_preflight(settings))
+            return asyncio.run(_serve(settings))
     except (ConfigError, StartupError) as exc:
         # A server or proxy may repeat the request path, token and all, in its error.
         raise type(exc)(redact(str(exc), token)) from None
@@ -208,14 +229,93 @@ def excerpt(text: str, limit: int = 300) -> str:
 
 
 async def _check() -> int:
+    """The configuration, the token and the database, checked; nothing is created or
+    migrated (`pulsebot migrate` does that)."""
     settings = load_settings()
-    db = await Database.open(settings.database_path)
-    await db.close()
-    print(
-        f"configuration ok; database {settings.database_path} is migrated; "
-        f"{len(settings.admin_ids)} admin(s); time zone {settings.timezone}"
-    )
+    print(f"configuration ok: {len(settings.admin_ids)} admin(s); time zone {settings.timezone}")
+    known = schema.status(settings.database_path)
+    known.refuse_newer()
+    print(_schema_line(settings.database_path, known))
+    print(await _whoami(settings))
     return 0
+
+
+def _schema_line(path: Path, known: schema.SchemaStatus) -> str:
+    if not known.exists:
+        return f"database {path} does not exist yet: pulsebot migrate (or run) creates it"
+    if not known.pending:
+        return f"database {path}: schema {known.version}, up to date"
+    names = ", ".join(f"{m.number:04d}_{m.name}" for m in known.pending)
+    return (
+        f"database {path}: schema {known.version}, {len(known.pending)} migration(s) pending"
+        f" ({names}): pulsebot migrate applies them (run does too)"
+    )
+
+
+async def _whoami(settings: Settings) -> str:
+    """The bot's @name by one getMe (no retries: a check reports, it does not wait)."""
+    from telegram import Bot
+    from telegram.error import InvalidToken, TelegramError
+
+    from bot.logs import redact
+
+    token = settings.bot_token.get_secret_value()
+    bot = Bot(token, base_url=settings.api_base_url)
+    try:
+        await bot.initialize()
+        return f"token ok: the bot is @{bot.username} (id {bot.id})"
+    except InvalidToken:
+        raise ConfigError(
+            "PULSE_BOT_TOKEN was refused by the Bot API: copy the token from @BotFather again."
+        ) from None
+    except TelegramError as exc:
+        raise StartupError(
+            f"cannot reach the Bot API at {settings.telegram_base_url}: "
+            f"{excerpt(redact(exc.message, token))}; check the network or"
+            " PULSE_TELEGRAM_BASE_URL."
+        ) from None
+    except UNREADABLE as exc:
+        raise StartupError(_unreadable(settings, exc)) from None
+    finally:
+        await bot.shutdown()
+
+
+def _migrate() -> int:
+    """Applies pending migrations, after a backup of the database as it was."""
+    path = load_storage_settings().database_path
+    known = schema.status(path)
+    known.refuse_newer()
+    if known.exists and not known.pending:
+        print(f"database {path}: schema {known.version}, up to date; nothing to do")
+        return 0
+    saved = None
+    if known.exists:
+        saved = _free_name(path.with_name(f"{path.name}.schema-{known.version}.bak"))
+        schema.copy_database(path, saved)
+
+    async def migrate() -> None:
+        db = await Database.open(path)
+        await db.close()
+
+    asyncio.run(migrate())
+    after = schema.status(path)
+    if saved is None:
+        print(f"database {path} created at schema {after.version}")
+    else:
+        print(
+            f"database {path} migrated from schema {known.version} to {after.version};"
+            f" the database as it was is in {saved}"
+        )
+    return 0
+
+
+def _free_name(wanted: Path) -> Path:
+    """`wanted`, or `wanted` with a number before its suffix when that file exists."""
+    candidate, n = wanted, 1
+    while candidate.exists():
+        n += 1
+        candidate = wanted.with_name(f"{wanted.stem}-{n}{wanted.suffix}")
+    return candidate
 
 
 async def _show_settings(language: str) -> int:
@@ -265,14 +365,42 @@ async def _export(target: Path, kind: str) -> int:
     return 0
 
 
-async def _backup(target: Path) -> int:
-    settings = load_storage_settings()
-    if not settings.database_path.exists():
-        raise StorageError(f"no database at {settings.database_path}")
-    db = await Database.open(settings.database_path)
+def _backup(target: Path) -> int:
+    """A consistent copy by SQLite's online backup, the bot running or not; the database
+    itself is neither migrated nor changed."""
+    path = load_storage_settings().database_path
+    if not path.exists():
+        raise StorageError(f"no database at {path}")
+    if target.exists():
+        raise StorageError(f"{target} exists: pick a new file for the backup")
     try:
-        await db.backup(target)
-    finally:
-        await db.close()
-    print(f"backed up {settings.database_path} to {target}")
+        schema.copy_database(path, target)
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot back up {path} to {target}: {exc}") from None
+    print(f"backed up {path} to {target}")
+    return 0
+
+
+def _restore(source: Path) -> int:
+    """Replaces the database with the backup `source`, only while no bot runs on it; the
+    database being replaced is kept beside it first."""
+    path = load_storage_settings().database_path
+    if not source.exists():
+        raise StorageError(f"no backup at {source}")
+    backup = schema.status(source)
+    if not backup.version:
+        raise StorageError(f"{source} is not a Pulse database (it has no schema)")
+    backup.refuse_newer()
+    with instance.running(path):
+        kept = None
+        if path.exists():
+            kept = _free_name(path.with_name(f"{path.name}.before-restore.bak"))
+            schema.copy_database(path, kept)
+        schema.copy_database(source, path)
+    print(
+        f"restored {path} from {source} (schema {backup.version}"
+        + (", pending migrations apply at the next run or migrate" if backup.pending else "")
+        + ")"
+        + (f"; the database it replaced is in {kept}" if kept else "")
+    )
     return 0

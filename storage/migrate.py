@@ -63,14 +63,18 @@ async def applied_numbers(conn: aiosqlite.Connection) -> set[int]:
 
 
 async def apply_migrations(conn: aiosqlite.Connection, directory: Path | None = None) -> list[int]:
-    """Applies every pending migration in order; returns the numbers it applied."""
+    """Applies every pending migration in order; returns the numbers it applied. A
+    database newer than this code (a migration it does not know) is refused, untouched."""
     await conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
     )
     done = await applied_numbers(conn)
+    known = load_migrations(directory or MIGRATIONS_DIR)
+    if unknown := sorted(done - {m.number for m in known}):
+        raise MigrationError(newer(unknown[-1], len(known)))
     applied: list[int] = []
-    for migration in load_migrations(directory or MIGRATIONS_DIR):
+    for migration in known:
         if migration.number in done:
             continue
         await conn.execute("BEGIN IMMEDIATE")
@@ -89,3 +93,72 @@ async def apply_migrations(conn: aiosqlite.Connection, directory: Path | None = 
         await conn.commit()
         applied.append(migration.number)
     return applied
+
+
+def newer(schema: int, known: int) -> str:
+    """The refusal for a database migrated by a newer Pulse."""
+    return (
+        f"the database is at schema {schema}, newer than this Pulse knows (up to {known}):"
+        " it was used by a newer version; upgrade Pulse, or restore a backup made for this one"
+    )
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    """What a database file holds, read without changing it: whether it exists, its schema
+    version (the highest migration applied), the migrations still to apply, and those this
+    code does not know (a newer Pulse migrated it)."""
+
+    exists: bool
+    version: int
+    pending: tuple[Migration, ...]
+    unknown: tuple[int, ...]
+    known: int  # how many migrations this code has
+
+    def refuse_newer(self) -> None:
+        """Raises MigrationError when a newer Pulse migrated this database."""
+        if self.unknown:
+            raise MigrationError(newer(self.version, self.known))
+
+
+def status(path: Path, directory: Path | None = None) -> SchemaStatus:
+    """The schema status of the database at `path`, opened read-only (nothing is created,
+    migrated or locked for long)."""
+    known = load_migrations(directory or MIGRATIONS_DIR)
+    if not path.exists():
+        return SchemaStatus(False, 0, tuple(known), (), len(known))
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        done = (
+            {int(r[0]) for r in conn.execute("SELECT number FROM schema_migrations")}
+            if "schema_migrations" in tables
+            else set()
+        )
+    except sqlite3.DatabaseError as exc:
+        raise MigrationError(f"{path} is not a Pulse database: {exc}") from None
+    finally:
+        conn.close()
+    numbers = {m.number for m in known}
+    return SchemaStatus(
+        True,
+        max(done, default=0),
+        tuple(m for m in known if m.number not in done),
+        tuple(sorted(done - numbers)),
+        len(known),
+    )
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """A consistent copy of the database at `source` in `target`, by SQLite's online backup
+    API: safe while the bot writes, and the source is opened read-only, so nothing in it
+    changes (no migration, no journal mode)."""
+    origin = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        copy = sqlite3.connect(target)
+        try:
+            origin.backup(copy)
+        finally:
+            copy.close()
+    finally:
+        origin.close()

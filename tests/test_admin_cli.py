@@ -11,7 +11,7 @@ ENV = {"PULSE_BOT_TOKEN": TOKEN, "PULSE_ADMIN_IDS": "1"}
 
 
 def test_settings_prints_every_setting_and_the_next_runs(tmp_path: Path) -> None:
-    assert pulsebot(tmp_path, "check", **ENV).returncode == 0
+    assert pulsebot(tmp_path, "migrate").returncode == 0
     with sqlite3.connect(tmp_path / "pulse.db") as conn:
         # As /schedule and /timezone would have stored them.
         conn.executemany(

@@ -27,18 +27,8 @@ def pulsebot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProc
     )
 
 
-def test_check_validates_settings_and_migrates_the_database(tmp_path: Path) -> None:
-    result = pulsebot(tmp_path, "check", PULSE_BOT_TOKEN=TOKEN, PULSE_ADMIN_IDS="1,2")
-    assert result.returncode == 0, result.stderr
-    assert "configuration ok" in result.stdout
-    assert "2 admin(s)" in result.stdout
-    assert TOKEN not in result.stdout + result.stderr
-    with sqlite3.connect(tmp_path / "pulse.db") as conn:
-        assert conn.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] >= 1
-
-
 def test_backup_copies_the_database_without_needing_a_token(tmp_path: Path) -> None:
-    pulsebot(tmp_path, "check", PULSE_BOT_TOKEN=TOKEN, PULSE_ADMIN_IDS="1")
+    pulsebot(tmp_path, "migrate")
     result = pulsebot(tmp_path, "backup", "copy.db")
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(tmp_path / "copy.db") as conn:
@@ -92,7 +82,7 @@ def test_an_unreachable_bot_api_stops_run_after_logged_tries_with_one_line(
 
 
 def test_export_writes_every_answer_as_spreadsheet_safe_csv(tmp_path: Path) -> None:
-    pulsebot(tmp_path, "check", PULSE_BOT_TOKEN=TOKEN, PULSE_ADMIN_IDS="1")
+    pulsebot(tmp_path, "migrate")
     with sqlite3.connect(tmp_path / "pulse.db") as conn:
         conn.execute(
             "INSERT INTO customers (user_id, chat_id, first_name, language, segment_id, status,"
@@ -128,7 +118,7 @@ def test_export_writes_every_answer_as_spreadsheet_safe_csv(tmp_path: Path) -> N
 
 
 def test_export_to_a_folder_that_does_not_exist_says_so(tmp_path: Path) -> None:
-    pulsebot(tmp_path, "check", PULSE_BOT_TOKEN=TOKEN, PULSE_ADMIN_IDS="1")
+    pulsebot(tmp_path, "migrate")
     result = pulsebot(tmp_path, "export", "--out", "missing/answers.csv")
     assert result.returncode == 1
     assert result.stderr.strip() == (

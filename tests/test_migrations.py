@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -33,10 +34,10 @@ async def test_failing_migration_rolls_back(tmp_path: Path) -> None:
     )
     with pytest.raises(MigrationError, match="0002_broken"):
         await Database.open(tmp_path / "p.db", migrations_dir=tmp_path)
-    db = await Database.open(tmp_path / "p.db", migrations_dir=tmp_path / "none")
-    tables = await _tables(db)
-    recorded = await db.fetch_all("SELECT number FROM schema_migrations")
-    await db.close()
+    # Read as it is left (code that knows fewer migrations would refuse to open it).
+    with sqlite3.connect(tmp_path / "p.db") as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        recorded = conn.execute("SELECT number FROM schema_migrations").fetchall()
     assert "a" in tables
     assert "b" not in tables
     assert [row[0] for row in recorded] == [1]
