@@ -128,7 +128,11 @@ async def test_a_schedule_change_moves_the_job_at_once_and_survives_a_restart(
         expected = next_runs(("tue", "thu"), "07:45", "Europe/Amsterdam", datetime.now(UTC), 1)
         assert job.next_t == expected[0]
     finally:
-        await app.job_queue.stop(wait=False)
+        # Waiting lets a job the scheduler started meanwhile (the catch-up at 0 s, the
+        # upkeep at 1 s) end while the application still runs: an error it raises after
+        # the test would leave PTB's error handling unawaited, failing whichever test the
+        # process runs next.
+        await app.job_queue.stop(wait=True)
     async with restarted(settings, clock, telegram) as again:
         assert moved in round_trigger(again)
         assert "Check-ins: tue, thu at 07:45" in await reply(again, telegram, ADMIN, "/settings")
