@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import shutil
 import signal
 import sqlite3
 import sys
@@ -289,15 +291,21 @@ def _migrate() -> int:
         print(f"database {path}: schema {known.version}, up to date; nothing to do")
         return 0
     saved = None
-    if known.exists:
-        saved = _free_name(path.with_name(f"{path.name}.schema-{known.version}.bak"))
-        schema.copy_database(path, saved)
 
     async def migrate() -> None:
         db = await Database.open(path)
         await db.close()
 
-    asyncio.run(migrate())
+    # Under the running bot's lock: a bot of the old version must not go on beside it.
+    with instance.running(path):
+        if known.exists:
+            saved = _free_name(path.with_name(f"{path.name}.schema-{known.version}.bak"))
+            try:
+                schema.copy_database(path, saved)
+            except sqlite3.Error as exc:
+                saved.unlink(missing_ok=True)
+                raise StorageError(f"cannot back up {path} before migrating: {exc}") from None
+        asyncio.run(migrate())
     after = schema.status(path)
     if saved is None:
         print(f"database {path} created at schema {after.version}")
@@ -307,6 +315,14 @@ def _migrate() -> int:
             f" the database as it was is in {saved}"
         )
     return 0
+
+
+def _copy_files(database: Path, target: Path) -> None:
+    """The database file and its write-ahead log, copied as they are, whatever they hold."""
+    shutil.copyfile(database, target)
+    wal = database.with_name(database.name + "-wal")
+    if wal.exists():
+        shutil.copyfile(wal, target.with_name(target.name + "-wal"))
 
 
 def _free_name(wanted: Path) -> Path:
@@ -344,7 +360,7 @@ async def _export(target: Path, kind: str) -> int:
     """Every answer as `kind` (csv or xlsx), of any size; the times in the schedules' time
     zone."""
 
-    from bot.export import write_file
+    from bot.export import TooManyForXlsx, write_file
     from storage import runtime_settings
 
     settings = load_storage_settings()
@@ -359,6 +375,9 @@ async def _export(target: Path, kind: str) -> int:
             count = await write_file(db, target, zone, kind)
         except OSError as exc:
             raise StorageError(f"cannot write {target}: {exc.strerror}") from None
+        except TooManyForXlsx as exc:
+            await asyncio.to_thread(target.unlink, True)  # missing_ok: what was begun goes
+            raise StorageError(f"cannot write {target}: {exc}; export as CSV instead") from None
     finally:
         await db.close()
     print(f"exported {count} answer(s) to {target}")
@@ -394,9 +413,23 @@ def _restore(source: Path) -> int:
     with instance.running(path):
         kept = None
         if path.exists():
+            # A plain copy of the files, not SQLite's backup: the database being replaced
+            # may be the damaged one the restore is for. No bot runs, so they are at rest.
             kept = _free_name(path.with_name(f"{path.name}.before-restore.bak"))
-            schema.copy_database(path, kept)
-        schema.copy_database(source, path)
+            _copy_files(path, kept)
+        # The backup goes in under a temporary name, then replaces the database in one
+        # rename; the old one's -wal and -shm go first, or SQLite would replay them into it.
+        incoming = path.with_name(f"{path.name}.restoring")
+        try:
+            schema.copy_database(source, incoming)
+            with incoming.open("rb") as written:
+                os.fsync(written.fileno())
+            for side in ("-wal", "-shm"):
+                path.with_name(path.name + side).unlink(missing_ok=True)
+            os.replace(incoming, path)
+        except (OSError, sqlite3.Error) as exc:
+            incoming.unlink(missing_ok=True)
+            raise StorageError(f"cannot restore {source} to {path}: {exc}") from None
     print(
         f"restored {path} from {source} (schema {backup.version}"
         + (", pending migrations apply at the next run or migrate" if backup.pending else "")

@@ -31,6 +31,13 @@ FORMATS = ("csv", "xlsx")
 # answers shrinks to about a fifth), leaving room for the multipart request around it.
 TELEGRAM_LIMIT = 50 * 1024 * 1024
 ZIP_FROM = 45 * 1024 * 1024
+# A worksheet holds at most 1,048,576 rows; one is the header.
+XLSX_ANSWERS = 1_048_575
+
+
+class TooManyForXlsx(Exception):
+    """More answers than one worksheet holds: the CSV export has no such limit."""
+
 
 COLUMNS = (
     "answered_at",
@@ -117,7 +124,10 @@ async def write_csv(db: Database, out: TextIO, zone: ZoneInfo) -> int:
 
 async def write_xlsx(db: Database, target: Path, zone: ZoneInfo) -> int:
     """Writes every answer to an Excel workbook at `target`, one sheet, a header row, in
-    xlsxwriter's constant-memory mode (one row in memory at a time)."""
+    xlsxwriter's constant-memory mode (one row in memory at a time). Raises OSError at once
+    when `target` cannot be written (xlsxwriter itself would only say so at the end), and
+    TooManyForXlsx past XLSX_ANSWERS answers, rather than leave the rest out."""
+    target.open("wb").close()
     workbook = xlsxwriter.Workbook(
         str(target),
         {
@@ -135,6 +145,8 @@ async def write_xlsx(db: Database, target: Path, zone: ZoneInfo) -> int:
 
     def write(page: Sequence[AnswerRow]) -> None:
         nonlocal line
+        if line + len(page) - 1 > XLSX_ANSWERS:
+            raise TooManyForXlsx(f"more than {XLSX_ANSWERS:,} answers: too many for a worksheet")
         for row in page:
             sheet.write_row(line, 0, _cells(row, zone))
             line += 1

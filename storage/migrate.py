@@ -127,7 +127,10 @@ def status(path: Path, directory: Path | None = None) -> SchemaStatus:
     known = load_migrations(directory or MIGRATIONS_DIR)
     if not path.exists():
         return SchemaStatus(False, 0, tuple(known), (), len(known))
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise MigrationError(f"cannot read {path}: {exc}") from None
     try:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         done = (
@@ -152,12 +155,14 @@ def status(path: Path, directory: Path | None = None) -> SchemaStatus:
 def copy_database(source: Path, target: Path) -> None:
     """A consistent copy of the database at `source` in `target`, by SQLite's online backup
     API: safe while the bot writes, and the source is opened read-only, so nothing in it
-    changes (no migration, no journal mode)."""
+    changes (no migration, no journal mode). The copy is one self-contained file (rollback
+    journal, not WAL), readable from read-only media."""
     origin = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
     try:
         copy = sqlite3.connect(target)
         try:
             origin.backup(copy)
+            copy.execute("PRAGMA journal_mode=DELETE")
         finally:
             copy.close()
     finally:

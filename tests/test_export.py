@@ -117,3 +117,17 @@ async def test_pulsebot_export_writes_a_workbook_of_every_answer(
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == f"exported {answers} answer(s) to {out}"
         assert len(sheet_rows((tmp_path / out).read_bytes())) == answers + 1
+
+
+async def test_pulsebot_export_to_a_folder_that_does_not_exist_says_so_at_once(
+    app: PulseApplication, clock: ManualClock, tmp_path: Path
+) -> None:
+    await answered(app, clock)
+    database = services_of(app).db.path
+    result = await asyncio.to_thread(
+        pulsebot, tmp_path, "export", "--out", "missing/a.xlsx", PULSE_DATABASE_PATH=str(database)
+    )
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip() == "pulsebot: cannot write missing/a.xlsx: No such file or directory"
+    )

@@ -130,6 +130,9 @@ async def test_backup_copies_without_migrating_and_never_overwrites(tmp_path: Pa
     result = await run(tmp_path, "backup", "copy.db")
     assert result.returncode == 0, result.stderr
     assert schema_of(tmp_path / "copy.db") == LATEST - 1
+    with sqlite3.connect(tmp_path / "copy.db") as conn:
+        # One self-contained file: no write-ahead log it would need beside it.
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     assert schema_of(database) == LATEST - 1  # the database itself is not migrated
     again = await run(tmp_path, "backup", "copy.db")
     assert again.returncode == 1
@@ -198,3 +201,15 @@ async def test_restore_is_refused_while_the_bot_runs_and_replaces_the_database_a
         f"restored pulse.db from with-retail.db (schema {LATEST}); the database it replaced is"
         " in pulse.db.before-restore.bak"
     )
+
+
+async def test_restore_replaces_a_database_too_damaged_to_open(tmp_path: Path) -> None:
+    assert (await run(tmp_path, "migrate")).returncode == 0
+    assert (await run(tmp_path, "backup", "good.db")).returncode == 0
+    damaged = b"not a database at all " * 400
+    (tmp_path / "pulse.db").write_bytes(damaged)
+    result = await run(tmp_path, "restore", "good.db")
+    assert result.returncode == 0, result.stderr
+    assert schema_of(tmp_path / "pulse.db") == LATEST
+    assert (tmp_path / "pulse.db.before-restore.bak").read_bytes() == damaged  # kept as it was
+    assert not (tmp_path / "pulse.db.restoring").exists()

@@ -11,7 +11,7 @@ from telegram import InputFile, Update
 from bot.admin.parsing import InvalidArgument, WrongUsage, parse_whole
 from bot.context import PulseContext
 from bot.digest import sending
-from bot.export import FORMATS, TELEGRAM_LIMIT, export_for_telegram
+from bot.export import FORMATS, TELEGRAM_LIMIT, XLSX_ANSWERS, TooManyForXlsx, export_for_telegram
 from bot.handlers.admin_replies import AdminChat, admin_chat
 from bot.team import describe
 from storage import people
@@ -76,9 +76,13 @@ async def export_command(update: Update, context: PulseContext) -> None:
     services = chat.services
     stamp = services.clock.now().strftime("%Y-%m-%d")
     with tempfile.TemporaryDirectory(prefix="pulse-export-") as folder:
-        exported = await export_for_telegram(
-            services.db, await services.zone(), kind, Path(folder), f"pulse-answers-{stamp}"
-        )
+        try:
+            exported = await export_for_telegram(
+                services.db, await services.zone(), kind, Path(folder), f"pulse-answers-{stamp}"
+            )
+        except TooManyForXlsx:
+            await chat.say("export.too_many_rows", limit=f"{XLSX_ANSWERS:,}")
+            return
         if exported.count == 0:
             await chat.say("export.empty")
             return
