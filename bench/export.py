@@ -26,13 +26,13 @@ from storage.db import Database
 
 async def _measure(path: Path, kind: str, folder: Path) -> dict[str, float]:
     """Runs in a fresh process: one export for Telegram, timed, and the peak memory."""
-    from bot.export import TELEGRAM_LIMIT, export_for_telegram
+    from bot.export import export_for_telegram
 
     db = await Database.open(path)
     try:
         began = time.perf_counter()
         exported = await export_for_telegram(
-            db, ZoneInfo("Europe/Amsterdam"), kind, folder, "answers", limit=TELEGRAM_LIMIT
+            db, ZoneInfo("Europe/Amsterdam"), kind, folder, "answers"
         )
         seconds = time.perf_counter() - began
     finally:

@@ -13,12 +13,16 @@ import sys
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import instance
 from bot.settings import ConfigError, Settings, load_settings, load_storage_settings
 from storage import migrate as schema
 from storage.db import Database, StorageError
 from storage.migrate import MigrationError
+
+if TYPE_CHECKING:
+    from bot.retries import Policy
 
 EXIT_CONFIG = 2
 
@@ -184,14 +188,24 @@ async def _preflight(settings: Settings) -> None:
     Without it a wrong token, an unreachable server or an answer PTB cannot read ends in
     PTB's own traceback; with it, in one line that says what to fix.
     """
+    from bot import retries
+
+    db = await Database.open(settings.database_path)
+    await db.close()
+    # A restart during a short Telegram hiccup (a 502, a 429) waits it out.
+    await _get_me(settings, retries.STARTUP)
+
+
+async def _get_me(settings: Settings, policy: Policy) -> str:
+    """Who the bot is ("@name (id N)"), by getMe tried as `policy` says; a refused token,
+    an unreachable server or an answer PTB cannot read becomes one line that says what to
+    fix."""
     from telegram import Bot
     from telegram.error import InvalidToken, TelegramError
 
     from bot import retries
     from bot.logs import redact
 
-    db = await Database.open(settings.database_path)
-    await db.close()
     token = settings.bot_token.get_secret_value()
     bot = Bot(token, base_url=settings.api_base_url)
     tries = 0
@@ -202,8 +216,8 @@ async def _preflight(settings: Settings) -> None:
         await bot.initialize()
 
     try:
-        # A restart during a short Telegram hiccup (a 502, a 429) waits it out.
-        await retries.with_retries(get_me, retries.STARTUP, what="getMe")
+        await retries.with_retries(get_me, policy, what="getMe")
+        return f"@{bot.username} (id {bot.id})"
     except InvalidToken:
         raise ConfigError(
             "PULSE_BOT_TOKEN was refused by the Bot API: copy the token from @BotFather again."
@@ -238,7 +252,10 @@ async def _check() -> int:
     known = schema.status(settings.database_path)
     known.refuse_newer()
     print(_schema_line(settings.database_path, known))
-    print(await _whoami(settings))
+    from bot import retries
+
+    # Once: a check reports, it does not wait.
+    print(f"token ok: the bot is {await _get_me(settings, retries.ONCE)}")
     return 0
 
 
@@ -252,34 +269,6 @@ def _schema_line(path: Path, known: schema.SchemaStatus) -> str:
         f"database {path}: schema {known.version}, {len(known.pending)} migration(s) pending"
         f" ({names}): pulsebot migrate applies them (run does too)"
     )
-
-
-async def _whoami(settings: Settings) -> str:
-    """The bot's @name by one getMe (no retries: a check reports, it does not wait)."""
-    from telegram import Bot
-    from telegram.error import InvalidToken, TelegramError
-
-    from bot.logs import redact
-
-    token = settings.bot_token.get_secret_value()
-    bot = Bot(token, base_url=settings.api_base_url)
-    try:
-        await bot.initialize()
-        return f"token ok: the bot is @{bot.username} (id {bot.id})"
-    except InvalidToken:
-        raise ConfigError(
-            "PULSE_BOT_TOKEN was refused by the Bot API: copy the token from @BotFather again."
-        ) from None
-    except TelegramError as exc:
-        raise StartupError(
-            f"cannot reach the Bot API at {settings.telegram_base_url}: "
-            f"{excerpt(redact(exc.message, token))}; check the network or"
-            " PULSE_TELEGRAM_BASE_URL."
-        ) from None
-    except UNREADABLE as exc:
-        raise StartupError(_unreadable(settings, exc)) from None
-    finally:
-        await bot.shutdown()
 
 
 def _migrate() -> int:

@@ -83,6 +83,8 @@ POLL = Policy(attempts=None, cap=30.0, repeatable=True)
 # Start-up (getMe): about half a minute of tries, then one clear line and exit 1, so that
 # a restart during a short Telegram hiccup does not stay down, and a real outage is told.
 STARTUP = Policy(attempts=6, first=1.0, cap=8.0, repeatable=True)
+# `pulsebot check`: one try; it reports what it finds, it does not wait for a recovery.
+ONCE = Policy(attempts=1)
 # Command menus: a failed update is tried again later, in the background, for ever less
 # often; never fatal.
 MENUS = Policy(attempts=None, first=5.0, cap=3600.0, repeatable=True)
