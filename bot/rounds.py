@@ -12,12 +12,22 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from bot import hypothesis_book
+from bot.allocation import RESPONSE_DAYS, estimate_rates
 from bot.clock import epoch
 from bot.hypotheses import Candidate as HypothesisCandidate
 from bot.hypotheses import rotate
 from bot.quiet_hours import quiet_until
 from bot.sampling import Sample, SkipReason, draw_sample, parse_sample_size
-from storage import customers, hypotheses, inbox, invitations, rounds, runtime_settings, segments
+from storage import (
+    customers,
+    hypotheses,
+    inbox,
+    invitations,
+    rounds,
+    runtime_settings,
+    segment_stats,
+    segments,
+)
 from storage.db import Database
 from storage.invitations import NewInvitation
 from storage.rounds import Round, StratumRow
@@ -56,8 +66,13 @@ async def start_round(
     zone_name: str,
     started_by: int | None = None,
     segment_id: int | None = None,
+    by_answers: bool = True,
 ) -> RoundStarted | None:
     """Draws and records a round; None when that (schedule, time) already has one.
+
+    The sample is split by expected answers, each segment's response rate read from the
+    check-ins of the last `RESPONSE_DAYS` (`by_answers=False`: by due customers alone, as
+    before issue 18, kept for bench.pulse's comparison).
 
     Started from an update (/checkin_now), the round is that update's effect: handled again
     after a crash, it raises AlreadyHandled rather than starting a second round (the key
@@ -73,6 +88,7 @@ async def start_round(
         # An admin's /timezone overrides the zone the caller was configured with.
         zone = config.zone(zone_name)
         seed = seed_for(schedule, scheduled_for)
+        history = await segment_stats.response_history(conn, stamp, RESPONSE_DAYS)
         # Counted in SQL; chat and language are read for the sampled customers only, below.
         sample = await draw_sample(
             conn,
@@ -82,6 +98,7 @@ async def start_round(
             seed=seed,
             segment_id=segment_id,
             notnow_seconds=config.notnow_days * 86400,
+            rates=estimate_rates(history) if by_answers else None,
         )
         recorded = await rounds.create(
             conn,

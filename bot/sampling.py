@@ -19,7 +19,8 @@ from types import MappingProxyType
 
 import aiosqlite
 
-from storage import customers
+from bot.allocation import ResponseRates, allocate_by_answers
+from storage import customers, segment_stats
 from storage.customers import Eligibility, SegmentCounts
 
 MAX_COUNT = 100_000
@@ -86,12 +87,19 @@ def parse_sample_size(text: str) -> SampleSize:
 
 @dataclass(frozen=True)
 class Stratum:
-    """One segment's share of a round, set against its population for the digest."""
+    """One segment's share of a round, set against its population for the digest, and the
+    response rate its invitations were split by (None: split by due customers alone)."""
 
     segment_id: int
     population: int
     eligible: int
     invited: int
+    rate: float | None = None
+
+    @property
+    def expected_answers(self) -> float | None:
+        """How many answers the split expects from this segment."""
+        return None if self.rate is None else self.invited * self.rate
 
 
 @dataclass(frozen=True)
@@ -149,8 +157,13 @@ async def draw_sample(
     seed: int,
     segment_id: int | None = None,
     notnow_seconds: int | None = None,
+    rates: ResponseRates | None = None,
 ) -> Sample:
     """Chooses a round's customers: due ones, split over segments, longest-unasked first.
+
+    With `rates`, the split is by expected answers (`bot.allocation`) against each segment's
+    size in the base (`storage.segment_stats.base_sizes`); without, in proportion to the due
+    customers, as before issue 18 (bench.pulse compares the two).
 
     Who is due is `Eligibility`: not paused, no invitation open, out of their cool-down (the
     global one unless they chose a longer one or said "Not now" to their last check-in,
@@ -164,7 +177,12 @@ async def draw_sample(
     pool = await customers.sampling_pool(conn, rules, segment_id)
     target = size.target(sum(s.population for s in pool.segments))
     eligible = {s.segment_id: s.never_asked + s.asked for s in pool.segments}
-    invited = allocate(eligible, target)
+    base = await segment_stats.base_sizes(conn, segment_id)
+    population = {s.segment_id: base.get(s.segment_id, s.population) for s in pool.segments}
+    if rates is None:
+        invited = allocate(eligible, target)
+    else:
+        invited = allocate_by_answers(population, eligible, rates, target)
     chosen: list[int] = []
     for counts in pool.segments:
         if wanted := invited[counts.segment_id]:
@@ -174,7 +192,13 @@ async def draw_sample(
     return Sample(
         user_ids=tuple(chosen),
         strata=tuple(
-            Stratum(s.segment_id, s.population, eligible[s.segment_id], invited[s.segment_id])
+            Stratum(
+                s.segment_id,
+                population[s.segment_id],
+                eligible[s.segment_id],
+                invited[s.segment_id],
+                None if rates is None else rates.of(s.segment_id),
+            )
             for s in pool.segments
         ),
         skipped=MappingProxyType(

@@ -79,3 +79,57 @@ async def use_of(conn: aiosqlite.Connection, segment_id: int) -> SegmentUse:
     )
     assert row is not None
     return SegmentUse(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+
+
+async def base_sizes(conn: aiosqlite.Connection, segment_id: int | None = None) -> dict[int, int]:
+    """Each segment's size in the customer base, by segment id (in one segment, or all): today
+    its enrolled customers Pulse may reach (active and paused).
+
+    The one source of segment shares: the sample's split over segments and, through the
+    sizes a round records, the digest's weights come from here.
+    """
+    where = "status IN ('active', 'paused')"
+    params: tuple[int, ...] = ()
+    if segment_id is not None:
+        where += " AND segment_id = ?"
+        params = (segment_id,)
+    return {
+        int(segment): int(number)
+        for segment, number in await fetch_all(
+            conn,
+            "SELECT segment_id, count(*) FROM customers INDEXED BY customers_sampling"
+            f" WHERE {where} GROUP BY segment_id",
+            params,
+        )
+    }
+
+
+@dataclass(frozen=True)
+class ResponseCounts:
+    """A segment's settled check-ins over a stretch of time, and how many were scored."""
+
+    segment_id: int
+    invited: int
+    scored: int
+
+
+async def response_history(
+    conn: aiosqlite.Connection, until: int, days: int
+) -> list[ResponseCounts]:
+    """Per segment, the check-ins delivered in the `days` before `until` that had settled by
+    then (scored, finished or expired: one still open would count as a refusal), and how
+    many of those were scored before `until`. Only fixed times decide, so a later reading
+    for the same `until` gives the same counts."""
+    scored = "(score IS NOT NULL AND answered_at < :until)"
+    return [
+        ResponseCounts(int(r[0]), int(r[1]), int(r[2]))
+        for r in await fetch_all(
+            conn,
+            f"SELECT segment_id, count(*), count(CASE WHEN {scored} THEN 1 END)"
+            " FROM invitations WHERE created_at >= :since AND created_at < :until"
+            " AND delivery IN ('sent', 'uncertain')"
+            f" AND ({scored} OR expires_at <= :until OR finished_at <= :until)"
+            " GROUP BY segment_id ORDER BY segment_id",
+            {"since": until - days * 86400, "until": until},
+        )
+    ]

@@ -83,23 +83,36 @@ def report(context: PulseContext, language: str, started: RoundStarted, segment_
         return catalog.text(language, key, segment=segment_note, gone=started.gone)
     if not sample.user_ids:
         return catalog.text(language, "rounds.nobody", segment=segment_note, **skipped)
-    lines = [
-        catalog.text(
-            language,
-            "rounds.per_segment_line",
-            segment=segment_names.shown(
+    decimal = catalog.text(language, "digest.decimal")
+    lines = []
+    if any(s.rate is not None for s in sample.strata):
+        lines.append(catalog.text(language, "rounds.by_answers"))
+    for s in sample.strata:
+        params: dict[str, object] = {
+            "segment": segment_names.shown(
                 catalog, language, started.segment_names.get(s.segment_id, str(s.segment_id))
             ),
-            invited=s.invited,
-            eligible=s.eligible,
-            population=catalog.text(
+            "invited": s.invited,
+            "eligible": s.eligible,
+            "population": catalog.text(
                 language,
                 "rounds.customers_one" if s.population == 1 else "rounds.customers_many",
                 n=s.population,
             ),
+        }
+        if s.rate is None:
+            lines.append(catalog.text(language, "rounds.per_segment_line", **params))
+            continue
+        expected = f"{s.invited * s.rate:.1f}".replace(".", decimal)
+        lines.append(
+            catalog.text(
+                language,
+                "rounds.per_segment_line_expected",
+                rate=f"{round(s.rate * 100)} %",
+                expected=expected,
+                **params,
+            )
         )
-        for s in sample.strata
-    ]
     return catalog.text(
         language,
         "rounds.started",
