@@ -141,6 +141,17 @@ async def populations(conn: aiosqlite.Connection, start: int, end: int) -> dict[
     }
 
 
+async def latest_round_start(conn: aiosqlite.Connection, start: int, end: int) -> int | None:
+    """When the latest round started in [start, end) began, or None without one."""
+    rows = await fetch_all(
+        conn,
+        "SELECT max(started_at) FROM rounds WHERE started_at >= ? AND started_at < ?",
+        (start, end),
+    )
+    found = rows[0][0] if rows else None
+    return None if found is None else int(found)
+
+
 async def text_answers(
     conn: aiosqlite.Connection, start: int, end: int, model: str = ""
 ) -> list[TextAnswer]:

@@ -9,13 +9,15 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import excerpts
+from bot.allocation import RESPONSE_DAYS, ResponseRates, estimate_rates
 from bot.clock import epoch
-from bot.digest import embedding, statistics, themes, trends
+from bot.digest import embedding, statistics, themes, trends, weighting
 from bot.digest.answer_vectors import AnswerVectors
 from bot.digest.period import Period, week_bounds
-from bot.digest.statistics import NO_SCORES, Estimate, Scores, SegmentHistory, Stratum
+from bot.digest.statistics import NO_SCORES, Estimate, Scores, SegmentHistory
+from bot.digest.weighting import DEFAULT_INTERVAL, Interval, Stratum
 from bot.hypotheses import Evidence, evidence
-from storage import digest_data, hypotheses, vectors
+from storage import digest_data, hypotheses, segment_stats, vectors
 from storage.db import Database
 from storage.digest_data import FollowUpRow, SegmentInfo, TextAnswer, WeekSegmentCounts
 from storage.hypotheses import Hypothesis, HypothesisStatus, Tally, Why
@@ -35,6 +37,21 @@ class SegmentFigures:
     invited: int
     answered: int
     mean: float | None
+    share: float | None = None  # of the customer base
+    # The response rate the period's latest round expected of it when it split the sample
+    # by expected answers (None: no such round).
+    expected_rate: float | None = None
+
+
+@dataclass(frozen=True)
+class MissingFigures:
+    """A segment of the base the weighted score has no score from this period: its share,
+    and what the centre counts it at (its earlier weeks' mean, else the scale's middle)."""
+
+    name: str
+    share: float
+    stand_in: float
+    from_earlier: bool
 
 
 @dataclass(frozen=True)
@@ -140,6 +157,12 @@ class DigestFigures:
     follow_ups: tuple[FollowUp, ...]
     weeks: tuple[WeekFigures, ...]
     hypotheses: tuple[HypothesisFigures, ...] = ()
+    # `weighted` is over the whole base (a silent segment may take any score from 1 to 5 in
+    # its interval); this one over the answered segments only, shown when some are missing.
+    weighted_answered: Estimate | None = None
+    missing: tuple[MissingFigures, ...] = ()
+    # Whether the period's latest round split its sample by expected answers.
+    by_answers: bool = False
 
     def to_json(self) -> str:
         """The figures as stored beside the digest's text."""
@@ -179,6 +202,8 @@ class DigestInput:
     whys: tuple[Why, ...] = ()
     # The themes of the four weeks before, per question, to tell a theme's trend.
     earlier_themes: dict[str, tuple[trends.Earlier, ...]] = field(default_factory=dict)
+    # The response rates the period's latest round split its sample by (None: no round).
+    rates: ResponseRates | None = None
 
 
 async def read_input(
@@ -193,6 +218,12 @@ async def read_input(
         counts = await digest_data.week_segment_counts(conn, bounds)
         segments = await digest_data.segments(conn)
         populations = await digest_data.populations(conn, start, end)
+        latest = await digest_data.latest_round_start(conn, start, end)
+        rates = (
+            None
+            if latest is None
+            else estimate_rates(await segment_stats.response_history(conn, latest, RESPONSE_DAYS))
+        )
         texts = await digest_data.text_answers(conn, start, end, model)
         earlier = {
             question: tuple(
@@ -220,6 +251,7 @@ async def read_input(
         to_start,
         tuple(whys),
         earlier,
+        rates,
     )
 
 
@@ -302,6 +334,35 @@ def _hypotheses(data: DigestInput) -> tuple[HypothesisFigures, ...]:
     return tuple(shown)
 
 
+def weighted(
+    data: DigestInput, interval: Interval = DEFAULT_INTERVAL
+) -> weighting.Weighted | None:
+    """The period's score weighted by each segment's share of the base, over every segment
+    with customers or scores (bench.pulse compares the `interval` methods on it)."""
+    weeks = len(data.bounds) - 1
+    by_segment: dict[int, dict[int, Scores]] = {}
+    for row in data.counts:
+        by_segment.setdefault(row.segment_id, {})[row.week] = row.scores
+    population = {s.id: data.populations.get(s.id, s.customers) for s in data.segments}
+    for segment_id in by_segment:
+        population.setdefault(segment_id, 0)
+    strata = [
+        Stratum(
+            size,
+            by_segment.get(segment_id, {}).get(weeks - 1, NO_SCORES),
+            tuple(
+                scores
+                for week, scores in sorted(by_segment.get(segment_id, {}).items())
+                if week < weeks - 1
+            ),
+            segment_id,
+        )
+        for segment_id, size in population.items()
+        if size > 0 or segment_id in by_segment
+    ]
+    return weighting.post_stratified(strata, interval=interval)
+
+
 def build(data: DigestInput) -> DigestFigures:
     """The period's figures from its rows: the last week of the window is the period."""
     weeks = len(data.bounds) - 1
@@ -322,6 +383,7 @@ def build(data: DigestInput) -> DigestFigures:
     current, previous = weeks - 1, weeks - 2
     period_rows = by_week[current]
     population = {s.id: data.populations.get(s.id, s.customers) for s in data.segments}
+    base = sum(population.values())
     segment_figures = tuple(
         SegmentFigures(
             s.name,
@@ -329,14 +391,13 @@ def build(data: DigestInput) -> DigestFigures:
             period_rows[s.id].invited if s.id in period_rows else 0,
             period_rows[s.id].answered if s.id in period_rows else 0,
             statistics.mean(period_rows[s.id].scores) if s.id in period_rows else None,
+            population[s.id] / base if base else None,
+            data.rates.of(s.id) if data.rates is not None else None,
         )
         for s in data.segments
         if s.customers or s.id in period_rows
     )
-    strata = [
-        Stratum(population.get(segment_id, 0), row.scores)
-        for segment_id, row in period_rows.items()
-    ]
+    pulse = weighted(data)
     histories = [
         SegmentHistory(
             s.id,
@@ -360,7 +421,7 @@ def build(data: DigestInput) -> DigestFigures:
         scores=scores,
         previous_scores=previous_scores,
         raw=statistics.raw_estimate(scores),
-        weighted=statistics.post_stratified(strata),
+        weighted=None if pulse is None else pulse.estimate,
         previous_raw=statistics.raw_estimate(previous_scores),
         segments=segment_figures,
         silent=tuple(
@@ -397,6 +458,14 @@ def build(data: DigestInput) -> DigestFigures:
             for k in range(weeks)
         ),
         hypotheses=_hypotheses(data),
+        weighted_answered=None if pulse is None else pulse.answered_only,
+        missing=()
+        if pulse is None
+        else tuple(
+            MissingFigures(names.get(m.key, "?"), m.share, m.stand_in, m.from_earlier)
+            for m in pulse.missing
+        ),
+        by_answers=data.rates is not None,
     )
 
 

@@ -12,7 +12,13 @@ from zoneinfo import ZoneInfo
 from bot import segment_names
 from bot.catalog import Catalog, Html
 from bot.digest import statistics
-from bot.digest.figures import DigestFigures, FollowUp, HypothesisFigures, ThemeFigures
+from bot.digest.figures import (
+    DigestFigures,
+    FollowUp,
+    HypothesisFigures,
+    MissingFigures,
+    ThemeFigures,
+)
 from bot.digest.statistics import Estimate, Scores
 from bot.excerpts import trim_quote
 from bot.replying import split_message
@@ -124,7 +130,32 @@ def _pulse(w: _Writer, f: DigestFigures) -> list[str]:
     )
     if f.weighted is not None:
         lines.append(_estimate(w, "pulse_weighted", f.weighted))
+        if f.missing:
+            lines += _missing(w, f.missing)
+            if f.weighted_answered is not None:
+                lines.append(_estimate(w, "pulse_answered_only", f.weighted_answered))
     return lines
+
+
+def _missing(w: _Writer, missing: tuple[MissingFigures, ...]) -> list[str]:
+    """Which segments the weighted score has no score from, and how it counts them."""
+    names = ", ".join(w.segment(m.name) for m in missing)
+    stand_ins = [
+        w.text(
+            "missing_earlier" if m.from_earlier else "missing_middle",
+            name=w.segment(m.name),
+            value=w.number(m.stand_in),
+        )
+        for m in missing
+    ]
+    return [
+        w.text(
+            "pulse_missing",
+            segments=names,
+            share=w.percent(sum(m.share for m in missing)),
+            stand_ins=Html("; ".join(stand_ins)),
+        )
+    ]
 
 
 def _estimate(w: _Writer, key: str, estimate: Estimate) -> str:
@@ -140,6 +171,8 @@ def _segments(w: _Writer, f: DigestFigures) -> list[str]:
     if not f.segments:
         return []
     lines: list[str] = [w.text("segments_title")]
+    if f.by_answers:
+        lines.append(_allocation(w, f))
     for s in f.segments:
         if s.invited == 0:
             lines.append(
@@ -157,6 +190,24 @@ def _segments(w: _Writer, f: DigestFigures) -> list[str]:
             )
         )
     return lines
+
+
+def _allocation(w: _Writer, f: DigestFigures) -> str:
+    """How the sample was split: per segment its share of the base, how many were invited,
+    the response rate the split expected and so the answers it expected."""
+    parts = [
+        w.text(
+            "allocation_part",
+            name=w.segment(s.name),
+            share=w.percent(s.share),
+            invited=s.invited,
+            rate=w.percent(s.expected_rate),
+            expected=w.number(s.invited * s.expected_rate),
+        )
+        for s in f.segments
+        if s.expected_rate is not None and s.share
+    ]
+    return w.text("allocation", parts=Html("; ".join(parts)))
 
 
 def _coverage(w: _Writer, f: DigestFigures) -> list[str]:

@@ -1,5 +1,5 @@
-"""The digest's statistics as pure functions: means, the post-stratified score and its 95 %
-interval, changes against the previous period, and coverage warnings."""
+"""The digest's statistics as pure functions: means and their 95 % interval, changes against
+the previous period, and coverage warnings (the weighted score is `bot.digest.weighting`)."""
 
 from __future__ import annotations
 
@@ -67,50 +67,6 @@ def raw_estimate(scores: Scores, minimum: int = MIN_ANSWERS) -> Estimate | None:
     if n < minimum or average is None or spread is None:
         return None
     return _interval(average, math.sqrt(spread / n))
-
-
-@dataclass(frozen=True)
-class Stratum:
-    """One segment: its share of the customer base (population) and its scores."""
-
-    population: int
-    scores: Scores
-
-
-def post_stratified(strata: Sequence[Stratum], minimum: int = MIN_ANSWERS) -> Estimate | None:
-    """The mean weighted by each segment's share of the customer base, with a 95 % interval.
-
-    ȳ = Σ W_h ȳ_h over the segments that answered, W_h = N_h / Σ N (renormalised over those
-    segments: one that did not answer cannot be estimated and is a coverage warning instead);
-    Var = Σ W_h² (1 − n_h/N_h) s_h² / n_h. A segment with a single answer has no variance of
-    its own and takes the pooled within-segment variance. None with fewer than `minimum`
-    scores in all.
-    """
-    answered = [s for s in strata if count(s.scores) > 0]
-    total = sum(count(s.scores) for s in answered)
-    if total < minimum:
-        return None
-    # A segment can have more answers than its recorded size (customers who left since).
-    sizes = [max(s.population, count(s.scores)) for s in answered]
-    base = sum(sizes)
-    pooled_df = sum(count(s.scores) - 1 for s in answered)
-    pooled = (
-        sum((count(s.scores) - 1) * (variance(s.scores) or 0.0) for s in answered) / pooled_df
-        if pooled_df > 0
-        else 0.0
-    )
-    centre = 0.0
-    spread = 0.0
-    for stratum, size in zip(answered, sizes, strict=True):
-        n = count(stratum.scores)
-        weight = size / base
-        average = mean(stratum.scores)
-        assert average is not None
-        centre += weight * average
-        own = variance(stratum.scores)
-        s2 = own if own is not None else pooled
-        spread += weight**2 * (1 - n / size) * s2 / n
-    return _interval(centre, math.sqrt(spread))
 
 
 def rate(answered: int, invited: int) -> float | None:
