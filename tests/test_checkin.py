@@ -252,6 +252,9 @@ async def test_checkin_now_reports_who_was_invited_and_who_was_skipped(
     report = telegram.last_text(ADMIN.id)
     assert "<b>4</b> invited" in report
     assert "general: 4 of 6 eligible (6 customers)" in report
+    # No history yet: every segment is expected to answer at the prior, 50 %.
+    assert "Split by expected answers" in report
+    assert "answering at about 50 %: 2.0 answers expected" in report
     await handle(app, builders.message(app.bot, ADMIN, "/checkin_now nowhere"))
     assert "no segment called" in telegram.last_text(ADMIN.id)
     clock.advance(timedelta(seconds=5))

@@ -191,3 +191,24 @@ def test_a_segment_answering_at_under_half_the_others_rate_is_warned_about() -> 
     assert [s.segment_id for s in found] == [2]
     assert found[0].rate == pytest.approx(0.2)
     assert found[0].rest_rate == pytest.approx(8 / 13)
+
+
+@pytest.mark.parametrize(
+    ("df", "quantile"),
+    # The tables' values; 2.5 degrees of freedom checked by integrating the density.
+    [
+        (1, 12.706205),
+        (2, 4.302653),
+        (4, 2.776445),
+        (10, 2.228139),
+        (30, 2.042272),
+        (2.5, 3.574655),
+    ],
+)
+def test_students_t_quantile_matches_the_tables(df: float, quantile: float) -> None:
+    assert quantile_975(df) == pytest.approx(quantile, abs=1e-5)
+
+
+def test_students_t_quantile_tends_to_the_normal_one() -> None:
+    assert quantile_975(1e7) == pytest.approx(1.959964)
+    assert quantile_975(0.2) == quantile_975(1)  # clamped: no estimate has so few

@@ -23,6 +23,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.allocation import ResponseRates
 from bot.sampling import (
     MAX_COUNT,
     InvalidSampleSize,
@@ -144,8 +145,10 @@ async def draw_stored(
     segment_id: int | None = None,
     notnow: int | None = None,
     invitation_state: CheckinState = CheckinState.ASKED_SCORE,
+    rates: ResponseRates | None = None,
 ) -> Sample:
-    """The sample a round draws from `people` stored in a fresh database."""
+    """The sample a round draws from `people` stored in a fresh database (split by due
+    customers, or with `rates` by expected answers)."""
     async with stored(people, invitation_state) as db, db.read() as conn:
         return await draw_sample(
             conn,
@@ -155,6 +158,7 @@ async def draw_stored(
             seed=seed,
             segment_id=segment_id,
             notnow_seconds=notnow,
+            rates=rates,
         )
 
 
