@@ -20,8 +20,8 @@ from types import MappingProxyType
 import aiosqlite
 
 from bot.allocation import ResponseRates, allocate_by_answers
-from storage import customers, segment_stats
-from storage.customers import Eligibility, SegmentCounts
+from storage import customers
+from storage.customers import Eligibility, Pool, SegmentCounts
 
 MAX_COUNT = 100_000
 
@@ -148,6 +148,15 @@ def allocate(eligible: Mapping[int, int], size: int) -> dict[int, int]:
     return shares
 
 
+async def base_sizes(conn: aiosqlite.Connection, pool: Pool) -> dict[int, int]:
+    """Each segment's size in the customer base, by segment id: the one source of segment
+    shares, for the sample's split and, through the sizes a round records, the digest's
+    weights. Today the enrolled customers Pulse may reach (active and paused), as `pool`
+    has counted them (a second count would cost a pass over a million customers); an
+    imported customer base is to be read here, from `conn`, instead."""
+    return {s.segment_id: s.population for s in pool.segments}
+
+
 async def draw_sample(
     conn: aiosqlite.Connection,
     *,
@@ -162,7 +171,7 @@ async def draw_sample(
     """Chooses a round's customers: due ones, split over segments, longest-unasked first.
 
     With `rates`, the split is by expected answers (`bot.allocation`) against each segment's
-    size in the base (`storage.segment_stats.base_sizes`); without, in proportion to the due
+    size in the base (`base_sizes`); without, in proportion to the due
     customers, as before issue 18 (bench.pulse compares the two).
 
     Who is due is `Eligibility`: not paused, no invitation open, out of their cool-down (the
@@ -177,7 +186,7 @@ async def draw_sample(
     pool = await customers.sampling_pool(conn, rules, segment_id)
     target = size.target(sum(s.population for s in pool.segments))
     eligible = {s.segment_id: s.never_asked + s.asked for s in pool.segments}
-    base = await segment_stats.base_sizes(conn, segment_id)
+    base = await base_sizes(conn, pool)
     population = {s.segment_id: base.get(s.segment_id, s.population) for s in pool.segments}
     if rates is None:
         invited = allocate(eligible, target)

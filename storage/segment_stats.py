@@ -81,29 +81,6 @@ async def use_of(conn: aiosqlite.Connection, segment_id: int) -> SegmentUse:
     return SegmentUse(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
 
-async def base_sizes(conn: aiosqlite.Connection, segment_id: int | None = None) -> dict[int, int]:
-    """Each segment's size in the customer base, by segment id (in one segment, or all): today
-    its enrolled customers Pulse may reach (active and paused).
-
-    The one source of segment shares: the sample's split over segments and, through the
-    sizes a round records, the digest's weights come from here.
-    """
-    where = "status IN ('active', 'paused')"
-    params: tuple[int, ...] = ()
-    if segment_id is not None:
-        where += " AND segment_id = ?"
-        params = (segment_id,)
-    return {
-        int(segment): int(number)
-        for segment, number in await fetch_all(
-            conn,
-            "SELECT segment_id, count(*) FROM customers INDEXED BY customers_sampling"
-            f" WHERE {where} GROUP BY segment_id",
-            params,
-        )
-    }
-
-
 @dataclass(frozen=True)
 class ResponseCounts:
     """A segment's settled check-ins over a stretch of time, and how many were scored."""
