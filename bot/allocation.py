@@ -13,8 +13,10 @@ from types import MappingProxyType
 
 from storage.segment_stats import ResponseCounts
 
-# Response rates are read over the check-ins of the last 90 days (as /segments shows them).
+# Response rates are read over the check-ins of the last 90 days (as /segments shows them)
+# that have settled: a day past their expiry, as quiet hours can hold the first question.
 RESPONSE_DAYS = 90
+SETTLE_HOURS = 24
 # A segment's own history weighs as much as the prior after this many settled invitations;
 # the prior is the rate of all segments together, itself drawn towards 50 % while young.
 PRIOR_INVITATIONS = 10
@@ -37,6 +39,11 @@ class ResponseRates:
     def of(self, segment_id: int) -> float:
         """The rate to expect from a segment."""
         return self.by_segment.get(segment_id, self.default)
+
+
+def settled_hours(expiry_hours: int) -> int:
+    """How old a check-in must be to count in the response rate: answered or expired."""
+    return expiry_hours + SETTLE_HOURS
 
 
 def estimate_rates(history: Iterable[ResponseCounts]) -> ResponseRates:

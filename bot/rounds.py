@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from bot import hypothesis_book
-from bot.allocation import RESPONSE_DAYS, estimate_rates
+from bot.allocation import RESPONSE_DAYS, estimate_rates, settled_hours
 from bot.clock import epoch
 from bot.hypotheses import Candidate as HypothesisCandidate
 from bot.hypotheses import rotate
@@ -88,7 +88,9 @@ async def start_round(
         # An admin's /timezone overrides the zone the caller was configured with.
         zone = config.zone(zone_name)
         seed = seed_for(schedule, scheduled_for)
-        history = await segment_stats.response_history(conn, stamp, RESPONSE_DAYS)
+        history = await segment_stats.response_history(
+            conn, stamp, RESPONSE_DAYS, settled_hours(config.expiry_hours)
+        )
         # Counted in SQL; chat and language are read for the sampled customers only, below.
         sample = await draw_sample(
             conn,

@@ -117,7 +117,7 @@ async def test_a_round_reads_the_response_of_the_last_90_days_and_splits_by_it(
     db: Database,
 ) -> None:
     """Earlier check-ins in the database: segment 1 scored 8 of 10, segment 2 one of 10; an
-    invitation still open and one older than 90 days do not count."""
+    invitation of yesterday (perhaps still open) and one older than 90 days do not count."""
     now = datetime(2026, 11, 17, 9, 0, tzinfo=UTC)
     stamp = epoch(now)
     async with db.transaction() as conn:
@@ -149,7 +149,7 @@ async def test_a_round_reads_the_response_of_the_last_90_days_and_splits_by_it(
         )
         await conn.execute("UPDATE invitations SET state = 'asked_score' WHERE user_id = 61")
     async with db.read() as conn:
-        history = await segment_stats.response_history(conn, stamp, 90)
+        history = await segment_stats.response_history(conn, stamp, 90, settled_hours=96)
     assert history == [ResponseCounts(1, 10, 8), ResponseCounts(2, 10, 1)]
     started = await start_round(
         db, schedule="checkin", scheduled_for=stamp, now=now, zone_name="UTC"

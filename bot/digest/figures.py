@@ -9,7 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import excerpts
-from bot.allocation import RESPONSE_DAYS, ResponseRates, estimate_rates
+from bot.allocation import RESPONSE_DAYS, ResponseRates, estimate_rates, settled_hours
 from bot.clock import epoch
 from bot.digest import embedding, statistics, themes, trends, weighting
 from bot.digest.answer_vectors import AnswerVectors
@@ -17,7 +17,7 @@ from bot.digest.period import Period, week_bounds
 from bot.digest.statistics import NO_SCORES, Estimate, Scores, SegmentHistory
 from bot.digest.weighting import DEFAULT_INTERVAL, Interval, Stratum
 from bot.hypotheses import Evidence, evidence
-from storage import digest_data, hypotheses, segment_stats, vectors
+from storage import digest_data, hypotheses, runtime_settings, segment_stats, vectors
 from storage.db import Database
 from storage.digest_data import FollowUpRow, SegmentInfo, TextAnswer, WeekSegmentCounts
 from storage.hypotheses import Hypothesis, HypothesisStatus, Tally, Why
@@ -219,11 +219,14 @@ async def read_input(
         segments = await digest_data.segments(conn)
         populations = await digest_data.populations(conn, start, end)
         latest = await digest_data.latest_round_start(conn, start, end)
-        rates = (
-            None
-            if latest is None
-            else estimate_rates(await segment_stats.response_history(conn, latest, RESPONSE_DAYS))
-        )
+        rates = None
+        if latest is not None:
+            # The rates that round split its sample by, read again as it read them.
+            expiry = (await runtime_settings.load(conn)).expiry_hours
+            history = await segment_stats.response_history(
+                conn, latest, RESPONSE_DAYS, settled_hours(expiry)
+            )
+            rates = estimate_rates(history)
         texts = await digest_data.text_answers(conn, start, end, model)
         earlier = {
             question: tuple(
