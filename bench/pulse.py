@@ -117,7 +117,26 @@ class Tally:
     """One method's weeks: the estimate each week had (None: too few scores)."""
 
     estimates: list[Estimate | None] = field(default_factory=list)
-    missing_weeks: int = 0
+    # Per week with a figure: whether some segment of the base had no score in it.
+    missing: list[bool] = field(default_factory=list)
+
+    def add(self, estimate: Estimate | None, missing: bool) -> None:
+        self.estimates.append(estimate)
+        if estimate is not None:
+            self.missing.append(missing)
+
+    @property
+    def missing_weeks(self) -> int:
+        return sum(self.missing)
+
+    def complete_coverage(self, truth: float) -> float:
+        """Coverage over the weeks where every segment scored: the small segments' own
+        intervals, without the 1-to-5 bounds of a silent one."""
+        shown = [e for e in self.estimates if e is not None]
+        complete = [e for e, gap in zip(shown, self.missing, strict=True) if not gap]
+        if not complete:
+            return math.nan
+        return sum(e.low <= truth <= e.high for e in complete) / len(complete)
 
     def row(self, truth: float) -> tuple[int, float, float, float]:
         """Weeks with a figure, coverage, bias and mean interval width over them."""
@@ -235,16 +254,18 @@ async def simulate(
                     for interval in Interval:
                         found = figures.weighted(data, interval)
                         tally = methods[f"after ({interval.value})"]
-                        tally.estimates.append(None if found is None else found.estimate)
-                        tally.missing_weeks += bool(found and found.missing)
+                        tally.add(
+                            None if found is None else found.estimate,
+                            bool(found and found.missing),
+                        )
                     shipped = figures.build(data).weighted
                     assert shipped == methods[f"after ({DEFAULT_INTERVAL.value})"].estimates[-1]
                 else:
                     found = figures.weighted(data, Interval.NORMAL)
-                    methods["before"].estimates.append(
-                        None if found is None else found.answered_only
+                    methods["before"].add(
+                        None if found is None else found.answered_only,
+                        bool(found and found.missing),
                     )
-                    methods["before"].missing_weeks += bool(found and found.missing)
         finally:
             await db.close()
     return methods, truth, [invited_total / weeks, scored_total / weeks]
@@ -303,8 +324,8 @@ def main() -> None:
         " bias: the mean of score − truth over those weeks (goal |bias| ≤ 0.05).",
         "",
         "| settings | method | invited / scored per week | weeks with a score | weeks"
-        " missing a segment | coverage | bias | mean width |",
-        "|---|---|---|---|---|---|---|---|",
+        " missing a segment | coverage | when every segment scored | bias | mean width |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for scenario in SCENARIOS:
         for by_answers in (False, True):
@@ -319,7 +340,8 @@ def main() -> None:
                 line = (
                     f"| {scenario.label} (truth {truth:.3f}) | {name}{shipped} |"
                     f" {per_week[0]:.1f} / {per_week[1]:.1f} | {shown} | {tally.missing_weeks} |"
-                    f" {covered * 100:.0f} % | {bias:+.3f} | {width:.2f} |"
+                    f" {covered * 100:.0f} % | {tally.complete_coverage(truth) * 100:.0f} % |"
+                    f" {bias:+.3f} | {width:.2f} |"
                 )
                 print(line, flush=True)
                 lines.append(line)
