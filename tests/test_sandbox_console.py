@@ -66,6 +66,8 @@ def _found(text: str | re.Pattern[str], output: str) -> int | None:
 
 def environment(**values: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_")}
+    # Any free port for /healthz: tests run side by side.
+    env.update(PULSE_HEALTH_PORT="0")
     env.update(values)
     return env
 
