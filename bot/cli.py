@@ -124,7 +124,7 @@ def _run(*, webhook: bool = False) -> int:
     token = settings.bot_token.get_secret_value()
     if webhook and settings.webhook_problems():
         raise ConfigError(settings.webhook_problems()[0], settings.webhook_problems())
-    configure_logging(settings.log_level, token)
+    configure_logging(settings.log_level, token, settings.log_format)
     try:
         with instance.running(settings.database_path):
             asyncio.run(_preflight(settings))

@@ -232,7 +232,8 @@ class UpdatePipeline:
             del self._chats[key]
 
     async def _handle(self, update: Update) -> None:
-        token = inbox.handling.set(inbox.Handling(update.update_id))
+        chat = update.effective_chat
+        token = inbox.handling.set(inbox.Handling(update.update_id, chat.id if chat else None))
         try:
             await self._app.process_update(update)
         except TelegramError:

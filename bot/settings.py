@@ -36,6 +36,7 @@ HINTS = {
     "webhook_port": "set PULSE_WEBHOOK_PORT to a port number, e.g. 8080",
     "health_listen": "set PULSE_HEALTH_LISTEN to the address to listen on, e.g. 127.0.0.1",
     "health_port": "set PULSE_HEALTH_PORT to a port number (0: any free one), e.g. 8090",
+    "log_format": "set PULSE_LOG_FORMAT to text or json",
 }
 
 
@@ -93,6 +94,8 @@ class Settings(StorageSettings):
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
+    # "json": one object per line on stderr, for a log collector (journald, Loki, ...).
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("database_path")
     @classmethod

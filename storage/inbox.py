@@ -57,9 +57,11 @@ async def last_update_id(conn: aiosqlite.Connection) -> int | None:
 
 @dataclass
 class Handling:
-    """The update being handled in this task, and whether its effect is claimed yet."""
+    """The update being handled in this task (and its chat, for the log), and whether its
+    effect is claimed yet."""
 
     update_id: int
+    chat_id: int | None = None
     claimed: bool = False
 
 
