@@ -45,7 +45,7 @@ def chart_png(
         title=catalog.text(language, "digest.chart_title"),
         mean=catalog.text(language, "digest.chart_mean"),
         answers=catalog.text(language, "digest.chart_answers"),
-        months=tuple(m.strip() for m in catalog.text(language, "dates.months").split(",")),
+        months=tuple(catalog.months(language)),
     )
     points = [
         chart.ChartWeek(
