@@ -144,5 +144,5 @@ async def test_a_digest_that_did_not_reach_everyone_alarms_the_admins(
     assert "The weekly digest did not reach everyone" in english
     assert "1 of 2 delivered" in english
     (dutch,) = alarms_to(telegram, DUTCH_ADMIN.id)
-    assert "1 van de 2 bezorgd" in dutch
+    assert "1 van 2 bezorgd" in dutch
     assert "ma 23 november 09:00" in dutch
