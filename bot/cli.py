@@ -195,6 +195,11 @@ async def _get_me(settings: Settings, policy: Policy) -> str:
         await bot.shutdown()
 
 
+def _counted(number: int, noun: str) -> str:
+    """"1 answer", "2 answers": the operator's lines are English only."""
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
+
+
 def _tried(tries: int) -> str:
     return "tried once" if tries == 1 else f"tried {tries} times"
 
@@ -203,7 +208,8 @@ async def _check() -> int:
     """The configuration, the token and the database, checked; nothing is created or
     migrated (`pulsebot migrate` does that)."""
     settings = load_settings()
-    print(f"configuration ok: {len(settings.admin_ids)} admin(s); time zone {settings.timezone}")
+    admins = _counted(len(settings.admin_ids), "admin")
+    print(f"configuration ok: {admins}; time zone {settings.timezone}")
     known = schema.status(settings.database_path)
     known.refuse_newer()
     print(_schema_line(settings.database_path, known))
@@ -220,8 +226,9 @@ def _schema_line(path: Path, known: schema.SchemaStatus) -> str:
     if not known.pending:
         return f"database {path}: schema {known.version}, up to date"
     names = ", ".join(f"{m.number:04d}_{m.name}" for m in known.pending)
+    pending = _counted(len(known.pending), "migration")
     return (
-        f"database {path}: schema {known.version}, {len(known.pending)} migration(s) pending"
+        f"database {path}: schema {known.version}, {pending} pending"
         f" ({names}): pulsebot migrate applies them (run does too)"
     )
 
@@ -324,7 +331,7 @@ async def _export(target: Path, kind: str) -> int:
             raise StorageError(f"cannot write {target}: {exc}; export as CSV instead") from None
     finally:
         await db.close()
-    print(f"exported {count} answer(s) to {target}")
+    print(f"exported {_counted(count, 'answer')} to {target}")
     return 0
 
 

@@ -15,11 +15,10 @@ from pathlib import Path
 
 from bot.sandbox import Sandbox
 from tests.process import bot_process
-from tests.test_e2e_crash import existing_customers, invitations_received, start_round
+from tests.test_e2e_crash import INVITED, existing_customers, invitations_received, start_round
 from tests.test_e2e_rounds import ADMIN_ID, WAIT, configure, count, rows
 
 SECRET = "e2e-webhook-secret-0123456789abcdef"
-INVITED = ("How are things", "Hoe gaat het")
 
 
 def free_port() -> int:
