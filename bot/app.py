@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -58,7 +58,7 @@ from bot.replying import buttons_closed
 from bot.scheduling import ask_again, run_due_round, schedule_jobs
 from bot.settings import Settings
 from bot.tell import TellSender
-from bot.transport import AiohttpRequest
+from bot.transport import AiohttpRequest, ApiContact
 from conversations.checkin import PRESS_DATA
 from conversations.checkin_service import CheckinService
 from conversations.enrollment import CONSENT_DATA, LANGUAGE_DATA, STOP_DATA
@@ -98,8 +98,12 @@ def build_application(
     else:
         # One connection per concurrent update, plus the bulk sender's; an oversized pool
         # was measured to be slower, not faster. getUpdates has a connection of its own.
-        builder = builder.request(AiohttpRequest(CONCURRENCY + SENDER_CONCURRENCY))
-        builder = builder.get_updates_request(AiohttpRequest(1))
+        # One record of Telegram's answers for both, which /healthz reads.
+        contact = ApiContact()
+        builder = builder.request(
+            AiohttpRequest(CONCURRENCY + SENDER_CONCURRENCY, contact=contact)
+        )
+        builder = builder.get_updates_request(AiohttpRequest(1, contact=contact))
     app: PulseApplication = (
         # No PTB Updater: bot.inbox polls, records each update before confirming it.
         builder.updater(None)
@@ -276,12 +280,19 @@ async def _close_services(app: PulseApplication) -> None:
 
 @asynccontextmanager
 async def running(
-    app: PulseApplication, poll_timeout: int = 10, **tuning: int
+    app: PulseApplication,
+    poll_timeout: int = 10,
+    *,
+    poll: bool = True,
+    before_updates: Callable[[PulseApplication], Awaitable[None]] | None = None,
+    **tuning: int,
 ) -> AsyncIterator[UpdatePipeline]:
     """Runs the bot inside the current event loop: `pulsebot run`, the demo and the tests.
 
     The same steps as `Application.run_polling`, with the durable update pipeline in place
-    of PTB's Updater (and so usable beside a sandbox served from the same loop).
+    of PTB's Updater (and so usable beside a sandbox served from the same loop). Without
+    `poll` the updates come by webhook (`UpdatePipeline.receive`); `before_updates` runs
+    once the services are open, before the first update is taken.
     """
     # getMe again: the same tries as the preflight, in case Telegram hiccups in between.
     try:
@@ -304,8 +315,10 @@ async def running(
             poll_timeout=poll_timeout,
             **tuning,  # concurrency and backlog, for tests and benchmarks
         )
+        if before_updates is not None:
+            await before_updates(app)
         await app.start()
-        await pipeline.start()
+        await pipeline.start(poll=poll)
         try:
             yield pipeline
         finally:

@@ -7,15 +7,14 @@ import asyncio
 import logging
 import os
 import shutil
-import signal
 import sqlite3
 import sys
 from collections.abc import Sequence
-from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import instance
+from bot.service import UNREADABLE, StartupError, excerpt, serve, unreadable
 from bot.settings import ConfigError, Settings, load_settings, load_storage_settings
 from storage import migrate as schema
 from storage.db import Database, StorageError
@@ -32,7 +31,14 @@ def _parser() -> argparse.ArgumentParser:
         prog="pulsebot", description="Pulse: quick customer pulse feedback over Telegram."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (long polling); needs PULSE_BOT_TOKEN")
+    run = commands.add_parser(
+        "run", help="run the bot (long polling, or --webhook); needs PULSE_BOT_TOKEN"
+    )
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="take updates by webhook at PULSE_WEBHOOK_URL instead of polling",
+    )
     demo = commands.add_parser(
         "demo", help="run Pulse offline against the sandbox, with a transcript"
     )
@@ -62,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
         choices=("csv", "xlsx"),
         help="csv or xlsx (default: from the file's name, else csv)",
     )
+    commands.add_parser(
+        "health",
+        help="ask the running bot's /healthz; exit status 0 when healthy (for HEALTHCHECK)",
+    )
     shown = commands.add_parser(
         "settings", help="print the runtime settings and the next runs, as /settings shows them"
     )
@@ -74,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
-            return _run()
+            return _run(webhook=args.webhook)
         if args.command == "demo":
             from bot.demo import run_demo
 
@@ -90,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "export":
             kind = args.format or ("xlsx" if args.out.suffix.lower() == ".xlsx" else "csv")
             return asyncio.run(_export(args.out, kind))
+        if args.command == "health":
+            return _health()
         if args.command == "settings":
             return asyncio.run(_show_settings(args.language))
     except ConfigError as exc:
@@ -105,20 +117,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     raise AssertionError(f"unhandled command {args.command}")
 
 
-class StartupError(Exception):
-    """Pulse cannot start: the Bot API cannot be reached or gave an answer it cannot read."""
-
-
-def _run() -> int:
+def _run(*, webhook: bool = False) -> int:
     from bot.logs import configure_logging, redact
 
     settings = load_settings()
     token = settings.bot_token.get_secret_value()
-    configure_logging(settings.log_level, token)
+    if webhook and settings.webhook_problems():
+        raise ConfigError(settings.webhook_problems()[0], settings.webhook_problems())
+    configure_logging(settings.log_level, token, settings.log_format)
     try:
         with instance.running(settings.database_path):
             asyncio.run(_preflight(settings))
-            return asyncio.run(_serve(settings))
+            return asyncio.run(serve(settings, webhook=webhook))
     except (ConfigError, StartupError) as exc:
         # A server or proxy may repeat the request path, token and all, in its error.
         raise type(exc)(redact(str(exc), token)) from None
@@ -131,55 +141,6 @@ def _run() -> int:
         said = excerpt(redact(str(exc), token))
         print(f"pulsebot: stopped: {type(exc).__name__}: {said}", file=sys.stderr)
         return 1
-
-
-async def _serve(settings: Settings) -> int:
-    """Runs until SIGINT or SIGTERM, then stops cleanly (updates in hand finish first)."""
-    from telegram.error import TelegramError
-
-    from bot.app import build_application, running
-    from bot.logs import redact
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    app = build_application(settings)
-    token = settings.bot_token.get_secret_value()
-    async with AsyncExitStack() as stack:
-        try:
-            pipeline = await stack.enter_async_context(running(app))
-        except TelegramError as exc:
-            # Start-up's own calls, after their tries (the preflight has just succeeded).
-            said = excerpt(redact(exc.message, token))
-            raise StartupError(f"the Bot API failed while starting: {said}") from None
-        except UNREADABLE as exc:
-            raise StartupError(_unreadable(settings, exc)) from None
-        stopped = asyncio.create_task(stop.wait())
-        while not stop.is_set() and pipeline.failed is None:
-            await asyncio.wait({stopped}, timeout=1.0)
-        stopped.cancel()
-        failure = pipeline.failed
-    if failure is not None:
-        print(f"pulsebot: stopped: {excerpt(redact(str(failure), token))}", file=sys.stderr)
-        return 1
-    return 0
-
-
-# What PTB raises when it builds its objects from an answer that lacks a field it requires
-# (getMe without is_bot, as some emulators and proxies send): not a TelegramError.
-UNREADABLE = (TypeError, ValueError, KeyError, AttributeError)
-
-
-def _unreadable(settings: Settings, exc: Exception) -> str:
-    from bot.logs import redact
-
-    said = excerpt(redact(str(exc), settings.bot_token.get_secret_value()))
-    return (
-        f"the Bot API at {settings.telegram_base_url} answered getMe with something Pulse "
-        f"cannot read ({type(exc).__name__}: {said}); "
-        "check that PULSE_TELEGRAM_BASE_URL is a Telegram Bot API server."
-    )
 
 
 async def _preflight(settings: Settings) -> None:
@@ -229,26 +190,26 @@ async def _get_me(settings: Settings, policy: Policy) -> str:
             "check the network or PULSE_TELEGRAM_BASE_URL."
         ) from None
     except UNREADABLE as exc:
-        raise StartupError(_unreadable(settings, exc)) from None
+        raise StartupError(unreadable(settings, exc)) from None
     finally:
         await bot.shutdown()
+
+
+def _counted(number: int, noun: str) -> str:
+    """"1 answer", "2 answers": the operator's lines are English only."""
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
 
 
 def _tried(tries: int) -> str:
     return "tried once" if tries == 1 else f"tried {tries} times"
 
 
-def excerpt(text: str, limit: int = 300) -> str:
-    """A server's words on one line, cut at `limit` characters: an error page may be long."""
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
 async def _check() -> int:
     """The configuration, the token and the database, checked; nothing is created or
     migrated (`pulsebot migrate` does that)."""
     settings = load_settings()
-    print(f"configuration ok: {len(settings.admin_ids)} admin(s); time zone {settings.timezone}")
+    admins = _counted(len(settings.admin_ids), "admin")
+    print(f"configuration ok: {admins}; time zone {settings.timezone}")
     known = schema.status(settings.database_path)
     known.refuse_newer()
     print(_schema_line(settings.database_path, known))
@@ -265,8 +226,9 @@ def _schema_line(path: Path, known: schema.SchemaStatus) -> str:
     if not known.pending:
         return f"database {path}: schema {known.version}, up to date"
     names = ", ".join(f"{m.number:04d}_{m.name}" for m in known.pending)
+    pending = _counted(len(known.pending), "migration")
     return (
-        f"database {path}: schema {known.version}, {len(known.pending)} migration(s) pending"
+        f"database {path}: schema {known.version}, {pending} pending"
         f" ({names}): pulsebot migrate applies them (run does too)"
     )
 
@@ -369,8 +331,41 @@ async def _export(target: Path, kind: str) -> int:
             raise StorageError(f"cannot write {target}: {exc}; export as CSV instead") from None
     finally:
         await db.close()
-    print(f"exported {count} answer(s) to {target}")
+    print(f"exported {_counted(count, 'answer')} to {target}")
     return 0
+
+
+def _health() -> int:
+    """One line on the running bot's health, from its /healthz; 0 when healthy."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    settings = load_storage_settings()
+    if settings.health_port == 0:
+        raise ConfigError(
+            "PULSE_HEALTH_PORT is 0 (any free port): set a fixed port to ask the bot's health."
+        )
+    host = settings.health_listen
+    host = "127.0.0.1" if host in ("", "0.0.0.0") else "::1" if host == "::" else host  # noqa: S104
+    url = f"http://{f'[{host}]' if ':' in host else host}:{settings.health_port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=4) as response:
+            status, body = response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        status, body = exc.code, exc.read()
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        print(f"pulsebot: no answer from {url}: {reason}", file=sys.stderr)
+        return 1
+    try:
+        checks = json.loads(body)["checks"]
+        failing = [name for name, check in checks.items() if not check["ok"]]
+    except (ValueError, KeyError, TypeError):
+        print(f"pulsebot: {url} answered {status}, not with Pulse's health", file=sys.stderr)
+        return 1
+    print("healthy" if status == 200 else f"failing: {', '.join(failing)}")
+    return 0 if status == 200 else 1
 
 
 def _backup(target: Path) -> int:

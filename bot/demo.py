@@ -220,7 +220,7 @@ async def _round(demo: Demo, sandbox: Sandbox, clock: ManualClock, sender: Sende
         sandbox.user(1002, "Claire"),
     )
     emma, ivo = sandbox.user(1004, "Emma"), sandbox.user(1008, "Ivo")
-    asked = ("How are things", "Hoe gaat het")
+    asked = ("How are things", "Hoe tevreden")
 
     demo.scene("The admin starts a check-in round (stopped and blocked customers are left out)")
     await demo.act(anne, lambda: anne.send("/checkin_now"))

@@ -3,10 +3,11 @@
 PTB's own poller confirms updates to Telegram before they are handled and queues them in
 memory without a bound, so a crash loses whatever was queued. Here every `getUpdates`
 response is written to the inbox table in one transaction before the next poll confirms
-it; updates are handled from there by one worker per chat (so a customer's answers apply
-in the order given) under a global concurrency limit, and marked done in batches. After a
-crash the open ones are handled again; `storage.inbox.claim_effect` makes sure an answer
-committed the first time is not committed twice.
+it, and a webhook's update before its 200 (`receive`); updates are handled from there by
+one worker per chat (so a customer's answers apply in the order given) under a global
+concurrency limit, and marked done in batches. After a crash the open ones are handled
+again; `storage.inbox.claim_effect` makes sure an answer committed the first time is not
+committed twice, and an update Telegram sends again is recorded, and handled, once.
 """
 
 from __future__ import annotations
@@ -79,12 +80,37 @@ class UpdatePipeline:
         self._done_ready = asyncio.Event()
         self._poller: asyncio.Task[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
+        self.received = 0  # updates recorded in the inbox (a second delivery not counted)
         self.handled = 0
 
-    async def start(self) -> None:
-        """Handles what a previous run left open, then polls in the background."""
+    async def start(self, *, poll: bool = True) -> None:
+        """Handles what a previous run left open, then polls in the background.
+
+        Without `poll` the updates come by webhook: what was left open is admitted before
+        this returns, so an update Telegram sends again meanwhile is recognised as known.
+        """
         self._flusher = asyncio.create_task(self._flush_forever(), name="inbox:done")
-        self._poller = asyncio.create_task(self._poll_forever(), name="inbox:poll")
+        if poll:
+            self._poller = asyncio.create_task(self._poll_forever(), name="inbox:poll")
+        else:
+            await self._replay()
+
+    async def receive(self, update: Update) -> bool:
+        """Records one update delivered by webhook, then hands it on; False when it was
+        recorded before (Telegram sent it again), and so is not handled again.
+
+        Returns once the update is committed: only then may the webhook answer 200.
+        """
+        await self._wait_for_room()
+        received = Received(update.update_id, chat_key(update), json.dumps(update.to_dict()))
+        stored = await self._db.run(
+            partial(inbox.record, updates=[received], now=epoch(self._clock.now()))
+        )
+        if not stored:
+            return False
+        self.received += 1
+        self._admit(update)
+        return True
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stops polling, lets the updates in hand finish (up to `grace` s), records them."""
@@ -143,7 +169,7 @@ class UpdatePipeline:
             received = [
                 Received(u.update_id, chat_key(u), json.dumps(u.to_dict())) for u in updates
             ]
-            await self._db.run(
+            self.received += await self._db.run(
                 partial(inbox.record, updates=received, now=epoch(self._clock.now()))
             )
             # Only now may the next poll confirm them.
@@ -206,7 +232,8 @@ class UpdatePipeline:
             del self._chats[key]
 
     async def _handle(self, update: Update) -> None:
-        token = inbox.handling.set(inbox.Handling(update.update_id))
+        chat = update.effective_chat
+        token = inbox.handling.set(inbox.Handling(update.update_id, chat.id if chat else None))
         try:
             await self._app.process_update(update)
         except TelegramError:

@@ -1,10 +1,16 @@
-"""Logging set-up, with the bot token redacted from every record however it got there."""
+"""Logging set-up: readable lines or one JSON object per line, with the bot token redacted
+from every record however it got there."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from datetime import UTC, datetime
+from typing import Any, Literal
 from urllib.parse import quote
+
+from storage import inbox
 
 MASK = "[REDACTED]"
 
@@ -49,11 +55,49 @@ class TokenRedactingFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str, token: str) -> None:
-    """Logs to stderr at `level`, with the token redacted, and without the libraries' lines
-    that carry request URLs or message contents."""
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LogFormat = Literal["text", "json"]
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for a log collector: time (ISO 8601, UTC), level, logger,
+    message, the update and chat being handled when there is one, and the exception.
+
+    It formats what the record holds after the handler's filters, so the token is already
+    masked in the message and the traceback.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one line of JSON."""
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        # Set by the update pipeline around each update, so every line written while one is
+        # handled (by Pulse or by a library) says which; never set in jobs.
+        current = inbox.handling.get()
+        if current is not None:
+            entry["update_id"] = current.update_id
+            if current.chat_id is not None:
+                entry["chat_id"] = current.chat_id
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str, token: str, log_format: LogFormat = "text") -> None:
+    """Logs to stderr at `level` in `log_format`, with the token redacted, and without the
+    libraries' lines that carry request URLs or message contents."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+    )
     handler.addFilter(TokenRedactingFilter(token))
     root = logging.getLogger()
     root.handlers[:] = [handler]

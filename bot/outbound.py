@@ -34,7 +34,7 @@ import itertools
 import logging
 import math
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -113,6 +113,8 @@ class OutboundStats:
     retried_429: int = 0
     retried_errors: int = 0  # 5xx and network errors tried again
     by_priority: dict[Priority, int] = field(default_factory=lambda: dict.fromkeys(Priority, 0))
+    # By Bot API method and priority, for /metrics.
+    sent_by: Counter[tuple[str, Priority]] = field(default_factory=Counter)
 
 
 class OutboundLimiter(BaseRateLimiter[dict[str, Any]]):
@@ -135,6 +137,11 @@ class OutboundLimiter(BaseRateLimiter[dict[str, Any]]):
         self._chat_next: dict[int, float] = {}
         self._arrived = asyncio.Event()
         self._granter: asyncio.Task[None] | None = None
+
+    @property
+    def waiting(self) -> int:
+        """Messages waiting for their slot."""
+        return len(self._waiting)
 
     async def initialize(self) -> None:
         """Nothing to open: the granter starts with the first message."""
@@ -195,6 +202,7 @@ class OutboundLimiter(BaseRateLimiter[dict[str, Any]]):
                 self._answered(sent)
             self.stats.sent += 1
             self.stats.by_priority[priority] += 1
+            self.stats.sent_by[endpoint, priority] += 1
             return result
 
     async def slot(self, priority: Priority, chat_id: int | None) -> _Sent:

@@ -72,7 +72,7 @@ async def start_round(
 
     The sample is split by expected answers, each segment's response rate read from the
     check-ins of the last `RESPONSE_DAYS` (`by_answers=False`: by due customers alone, as
-    before issue 18, kept for bench.pulse's comparison).
+    the old split, kept for bench.pulse's comparison).
 
     Started from an update (/checkin_now), the round is that update's effect: handled again
     after a crash, it raises AlreadyHandled rather than starting a second round (the key

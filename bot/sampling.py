@@ -172,7 +172,7 @@ async def draw_sample(
 
     With `rates`, the split is by expected answers (`bot.allocation`) against each segment's
     size in the base (`base_sizes`); without, in proportion to the due
-    customers, as before issue 18 (bench.pulse compares the two).
+    customers, the old split (bench.pulse compares the two).
 
     Who is due is `Eligibility`: not paused, no invitation open, out of their cool-down (the
     global one unless they chose a longer one or said "Not now" to their last check-in,

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 from telegram.error import TelegramError
 
+from bot.alarms import Alarm, raise_alarm
 from bot.clock import epoch
 from bot.context import PulseApplication, PulseContext, Services
 from bot.digest.sending import run_due_digest
@@ -74,13 +75,20 @@ async def run_due_round(services: Services) -> None:
     occurrence = previous_occurrence(config, zone, now)
     if occurrence is None or now - occurrence > timedelta(hours=config.catch_up_hours):
         return
-    started = await start_round(
-        services.db,
-        schedule=SCHEDULED,
-        scheduled_for=epoch(occurrence),
-        now=now,
-        zone_name=zone_name,
-    )
+    try:
+        started = await start_round(
+            services.db,
+            schedule=SCHEDULED,
+            scheduled_for=epoch(occurrence),
+            now=now,
+            zone_name=zone_name,
+        )
+    except Exception:
+        # Its transaction rolled back: nobody was invited, and the next run (the cron job,
+        # or a restart within catch_up_hours) tries this occurrence again.
+        log.exception("the check-in round of %s failed", occurrence.isoformat(timespec="minutes"))
+        await raise_alarm(services, Alarm.ROUND, "alarms.round", when=occurrence)
+        return
     if started is not None:
         log.info("check-in round %s: %d invited", started.round.id, len(started.sample.user_ids))
         await services.sender.drain()

@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "PULSE_"
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
 # The placeholders of .env.example: a copy not yet filled in would otherwise pass every
 # check here and fail only at Telegram (the token) or never (the admin id: a stranger's).
 EXAMPLE_TOKEN = "123456789:replace-with-your-token"  # noqa: S105 - the example's, not a secret
@@ -29,6 +30,13 @@ HINTS = {
     "timezone": "set PULSE_TIMEZONE to an IANA time zone name, e.g. Europe/Amsterdam",
     "telegram_base_url": "set PULSE_TELEGRAM_BASE_URL to a URL such as https://api.telegram.org",
     "log_level": "set PULSE_LOG_LEVEL to DEBUG, INFO, WARNING or ERROR",
+    "webhook_url": "set PULSE_WEBHOOK_URL to the public https:// URL Telegram posts updates to",
+    "webhook_secret": "set PULSE_WEBHOOK_SECRET to 16-256 random letters, digits, '_' or '-'",
+    "webhook_listen": "set PULSE_WEBHOOK_LISTEN to the address to listen on, e.g. 127.0.0.1",
+    "webhook_port": "set PULSE_WEBHOOK_PORT to a port number, e.g. 8080",
+    "health_listen": "set PULSE_HEALTH_LISTEN to the address to listen on, e.g. 127.0.0.1",
+    "health_port": "set PULSE_HEALTH_PORT to a port number (0: any free one), e.g. 8090",
+    "log_format": "set PULSE_LOG_FORMAT to text or json",
 }
 
 
@@ -45,7 +53,7 @@ class ConfigError(Exception):
 
 
 class StorageSettings(BaseSettings):
-    """The settings that operational commands (backup, export) need without a token."""
+    """The settings that operational commands (backup, export, health) need without a token."""
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
@@ -54,6 +62,9 @@ class StorageSettings(BaseSettings):
     database_path: Path = Path("pulse.db")
     # Operational commands write times (the export) in it, so it is here, not below.
     timezone: str = "Europe/Amsterdam"
+    # /healthz and /metrics, in both modes; port 0 takes any free port (the log says which).
+    health_listen: str = "127.0.0.1"
+    health_port: int = Field(default=8090, ge=0, le=65535)
 
     @field_validator("timezone")
     @classmethod
@@ -77,6 +88,14 @@ class Settings(StorageSettings):
     admin_ids: Annotated[tuple[int, ...], NoDecode]
     telegram_base_url: str = "https://api.telegram.org"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # `pulsebot run --webhook`: Telegram POSTs updates to this public HTTPS URL, which a
+    # reverse proxy passes to webhook_listen:webhook_port.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    # "json": one object per line on stderr, for a log collector (journald, Loki, ...).
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("database_path")
     @classmethod
@@ -129,6 +148,41 @@ class Settings(StorageSettings):
             raise ValueError("must start with http:// or https://")
         # Accept the form PTB itself uses, ".../bot", as well as the server root.
         return value.rstrip("/").removesuffix("/bot")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be the public https:// address Telegram is to post to")
+        return value
+
+    @field_validator("webhook_url", "webhook_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        # `PULSE_WEBHOOK_URL=` as .env.example has it: not set.
+        return None if value == "" else value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule for secret_token, and a length no one guesses.
+        if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError(
+                "must be 16 to 256 letters, digits, '_' or '-' (for example the output of"
+                " python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return value
+
+    def webhook_problems(self) -> tuple[str, ...]:
+        """What `run --webhook` is missing, one line each."""
+        return tuple(
+            f"{env_name(name)} is missing: {HINTS[name]}."
+            for name, value in (
+                ("webhook_url", self.webhook_url),
+                ("webhook_secret", self.webhook_secret),
+            )
+            if value is None
+        )
 
     @property
     def api_base_url(self) -> str:

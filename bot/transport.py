@@ -13,6 +13,10 @@ Telegram may have acted on it.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
@@ -23,6 +27,30 @@ READ_TIMEOUT = 5.0
 WRITE_TIMEOUT = 5.0
 POOL_TIMEOUT = 1.0
 MEDIA_WRITE_TIMEOUT = 20.0
+
+
+@dataclass
+class ApiContact:
+    """When the Bot API last answered, and when a call last failed to get an answer, on
+    the process's monotonic clock: what /healthz tells of the way to Telegram.
+
+    Any HTTP answer below 500 counts as contact (a 400 is Telegram answering); a 5xx, a
+    timeout or a failed connection as a failure."""
+
+    now: Callable[[], float] = field(default=time.monotonic, repr=False)
+    last_answer: float | None = None
+    last_failure: float | None = None
+
+    def answered(self, status: int) -> None:
+        """Notes an HTTP answer."""
+        if status < 500:
+            self.last_answer = self.now()
+        else:
+            self.last_failure = self.now()
+
+    def failed(self) -> None:
+        """Notes a call that got no answer."""
+        self.last_failure = self.now()
 
 
 class AiohttpRequest(BaseRequest):
@@ -37,8 +65,10 @@ class AiohttpRequest(BaseRequest):
         write_timeout: float = WRITE_TIMEOUT,
         pool_timeout: float = POOL_TIMEOUT,
         media_write_timeout: float = MEDIA_WRITE_TIMEOUT,
+        contact: ApiContact | None = None,
     ) -> None:
         self._pool_size = connection_pool_size
+        self.contact = contact or ApiContact()
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._write_timeout = write_timeout
@@ -95,14 +125,19 @@ class AiohttpRequest(BaseRequest):
             async with self._session.request(
                 method, url, data=_body(request_data), timeout=timeout
             ) as response:
-                return response.status, await response.read()
+                answer = response.status, await response.read()
         except aiohttp.ConnectionTimeoutError as exc:
+            self.contact.failed()
             # No connection in time: the request was not sent, so it may be sent again.
             raise NetworkError(f"aiohttp: no connection to the Bot API in time: {exc}") from exc
         except TimeoutError as exc:
+            self.contact.failed()
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
+            self.contact.failed()
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+        self.contact.answered(answer[0])
+        return answer
 
 
 def _given(value: object, default: float) -> float | None:

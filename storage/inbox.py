@@ -21,16 +21,18 @@ class Received:
     payload: str
 
 
-def record(raw: sqlite3.Connection, updates: Sequence[Received], now: int) -> None:
+def record(raw: sqlite3.Connection, updates: Sequence[Received], now: int) -> int:
     """Stores a batch of updates; one already stored (Telegram sent it again) is kept as is.
+    Returns how many were new.
 
     Plain sqlite3 (`Database.run`), as is `mark_done`: the pipeline's own writes come
     between every batch of answers and should hold the writer as briefly."""
-    raw.executemany(
+    cursor = raw.executemany(
         "INSERT OR IGNORE INTO inbox (update_id, chat_id, payload, received_at)"
         " VALUES (?, ?, ?, ?)",
         [(u.update_id, u.chat_id, u.payload, now) for u in updates],
     )
+    return cursor.rowcount
 
 
 async def open_updates(conn: aiosqlite.Connection, after: int, limit: int) -> list[Received]:
@@ -55,9 +57,11 @@ async def last_update_id(conn: aiosqlite.Connection) -> int | None:
 
 @dataclass
 class Handling:
-    """The update being handled in this task, and whether its effect is claimed yet."""
+    """The update being handled in this task (and its chat, for the log), and whether its
+    effect is claimed yet."""
 
     update_id: int
+    chat_id: int | None = None
     claimed: bool = False
 
 

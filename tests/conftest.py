@@ -74,7 +74,7 @@ async def started_app(
     async with setup.transaction() as conn:
         # Stored as an operator would have; not through `change`, which audits.
         await conn.executemany(
-            "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, 0)",
+            "INSERT OR REPLACE INTO settings (key, value, updated_at) VALUES (?, ?, 0)",
             [("send_rate", "10000.0"), ("chat_interval", "0.0")],
         )
     await setup.close()

@@ -34,14 +34,23 @@ def bot_env(sandbox: Sandbox, database: Path, admin_ids: str) -> dict[str, str]:
         PULSE_TELEGRAM_BASE_URL=sandbox.base_url,
         # DEBUG logs the most; the token must still never appear.
         PULSE_LOG_LEVEL="DEBUG",
+        # Any free port for /healthz and /metrics: bots run side by side in the suite.
+        PULSE_HEALTH_PORT="0",
     )
     return env
 
 
 async def start_bot(
-    sandbox: Sandbox, tmp_path: Path, admin_ids: str, *, name: str = "bot"
+    sandbox: Sandbox,
+    tmp_path: Path,
+    admin_ids: str,
+    *,
+    name: str = "bot",
+    args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
 ) -> BotProcess:
-    """Starts `python -m bot run` against the sandbox and returns at once."""
+    """Starts `python -m bot run [args]` against the sandbox and returns at once; `env`
+    adds settings."""
     database = tmp_path / "pulse.db"
     log = tmp_path / f"{name}.log"
     with log.open("wb") as sink:
@@ -51,8 +60,9 @@ async def start_bot(
             "-m",
             "bot",
             "run",
+            *args,
             cwd=tmp_path,
-            env=bot_env(sandbox, database, admin_ids),
+            env={**bot_env(sandbox, database, admin_ids), **(env or {})},
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
@@ -73,14 +83,22 @@ async def stop_bot(running: BotProcess) -> None:
 
 @asynccontextmanager
 async def bot_process(
-    sandbox: Sandbox, tmp_path: Path, admin_ids: str, *, name: str = "bot"
+    sandbox: Sandbox,
+    tmp_path: Path,
+    admin_ids: str,
+    *,
+    name: str = "bot",
+    args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[BotProcess]:
-    """Starts `python -m bot run`, waits until it polls, and stops it with SIGTERM after."""
-    polls_before = sandbox.count("getUpdates")
-    running = await start_bot(sandbox, tmp_path, admin_ids, name=name)
+    """Starts `python -m bot run [args]`, waits until it polls (or, with `--webhook`, has
+    set its webhook), and stops it with SIGTERM after."""
+    ready = "setWebhook" if "--webhook" in args else "getUpdates"
+    calls_before = sandbox.count(ready)
+    running = await start_bot(sandbox, tmp_path, admin_ids, name=name, args=args, env=env)
     try:
         await sandbox.wait_until(
-            lambda: sandbox.count("getUpdates") > polls_before
+            lambda: sandbox.count(ready) > calls_before
             or running.process.returncode is not None,
             timeout=30,
         )

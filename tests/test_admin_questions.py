@@ -33,7 +33,7 @@ async def test_questions_shows_the_wording_in_both_languages(
     text = await reply(app, telegram, ADMIN, "/questions")
     assert "<b>1. How are things going (1–5)</b> (<code>score</code>)" in text
     assert "en: How are things going with us?" in text
-    assert "nl: Hoe gaat het met ons?" in text
+    assert "nl: Hoe tevreden ben je over ons?" in text
     assert "nl: Wat is op dit moment je grootste uitdaging?" in text
     assert "en: May someone from our team contact you about this?" in text
 
@@ -44,7 +44,10 @@ async def test_a_new_wording_is_asked_by_the_next_check_in(
     text = await reply(
         app, telegram, ADMIN, "/questions set score nl Hoe <tevreden> ben je over ons?"
     )
-    assert "Question <b>score</b> (nl): “Hoe gaat het met ons?” → “Hoe &lt;tevreden&gt;" in text
+    assert (
+        "Question <b>score</b> (nl): “Hoe tevreden ben je over ons?” → “Hoe &lt;tevreden&gt;"
+        in text
+    )
     await reply(app, telegram, ADMIN, "/questions set 2 nl Waar lig je wakker van?")
     await enroll(app, CUSTOMER)
     await start_test_round(app, clock)
@@ -64,7 +67,7 @@ async def test_a_new_wording_is_asked_by_the_next_check_in(
     assert (entry.action, entry.subject, entry.old_value) == (
         "question.set",
         "score/nl",
-        "Hoe gaat het met ons?",
+        "Hoe tevreden ben je over ons?",
     )
 
 
@@ -82,7 +85,7 @@ async def test_the_wording_survives_a_restart_and_resets(
             "<b>What should we fix?</b>"
         )
         text = await reply(again, telegram, ADMIN, "/questions reset")
-        assert text == "Back to the standard wording (1 text(s) changed back)."
+        assert text == "Back to the standard wording (1 text changed back)."
         assert catalog.text("en", "checkin.ask_improvement").startswith(
             "<b>What could we do better for you?</b>"
         )

@@ -74,7 +74,7 @@ async def test_a_round_records_invitations_then_sends_the_first_question(
     assert {i.state for i in sent} == {CheckinState.ASKED_SCORE}
     assert {i.delivery for i in sent} == {Delivery.SENT}
     first = telegram.last_text(PEOPLE[0].id)
-    assert "Hoe gaat het met ons?" in first
+    assert "Hoe tevreden ben je over ons?" in first
     labels = [label for label, _ in telegram.last_buttons(PEOPLE[1].id)]
     assert labels == ["😞 1", "🙁 2", "😐 3", "🙂 4", "😄 5", "Not now"]
 

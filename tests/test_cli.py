@@ -105,7 +105,7 @@ def test_export_writes_every_answer_as_spreadsheet_safe_csv(tmp_path: Path) -> N
         )
     result = pulsebot(tmp_path, "export", "--out", "answers.csv", PULSE_TIMEZONE="UTC")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "exported 3 answer(s) to answers.csv"
+    assert result.stdout.strip() == "exported 3 answers to answers.csv"
     lines = (tmp_path / "answers.csv").read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("answered_at,round,round_started_at,segment,customer_id")
     assert lines[1:] == [

@@ -42,7 +42,7 @@ def test_the_demo_runs_to_the_end_and_writes_its_digest(tmp_path: Path) -> None:
     # Taking the buttons off an earlier message is a short note, not the message again.
     assert (
         "bot -> Bram (buttons removed from an earlier message:"
-        " “Mag ik af en toe bij je langskomen met deze vragen?”)"
+        " “Mag ik je af en toe deze vragen stellen?”)"
     ) in transcript
     assert "(edit): Hoi! Ik ben Pulse" not in transcript
     assert "(edit): Hi! I'm Pulse" not in transcript

@@ -211,7 +211,7 @@ async def test_digest_now_is_for_admins_and_reaches_the_whole_team(
     assert telegram.of("sendPhoto") == []
     await handle(app, builders.message(app.bot, ADMIN, "/digest_now"))
     assert len(telegram.of("sendPhoto")) == 2
-    assert "The digest went to 2 of 2 team member(s)." in telegram.last_text(ADMIN.id)
+    assert "The digest went to 2 of 2 team members." in telegram.last_text(ADMIN.id)
 
 
 async def test_customers_cannot_see_the_digest_or_the_export(

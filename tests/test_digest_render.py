@@ -84,7 +84,7 @@ def test_figures_and_changes_read_as_a_person_would_write_them() -> None:
     assert "• online: nobody invited this week (40 customers)" in english
     assert "⚠️ online: no answers for 4 weeks." in english
     assert "⚠️ wholesale answers at 20 % against 70 % elsewhere" in english
-    assert "3 answer(s), no recurring theme yet." in english
+    assert "3 answers, no recurring theme yet." in english
     dutch = text_of(render(CATALOG, "nl", figures(), ZONE))
     assert "Gemiddelde score <b>3,6</b> van 5 (−0,1) (95 %: 3,0–4,2)" in dutch
     assert "respons 75 % (−14 ptn)" in dutch
@@ -102,7 +102,7 @@ def test_a_first_week_shows_no_changes_and_too_few_scores_no_mean() -> None:
     )
     text = text_of(render(CATALOG, "en", first, ZONE))
     assert "Invited 20 · answered 15 · response 75 %\n" in text
-    assert "Only 3 score(s) this week: too few to draw a conclusion." in text
+    assert "Only 3 scores this week: too few to draw a conclusion." in text
     assert "Mean score" not in text
 
 

@@ -20,7 +20,7 @@ from storage.db import Database
 from tests.process import bot_process
 from tests.test_e2e_rounds import ADMIN_ID, SEGMENTS, WAIT, configure, count, next_message, rows
 
-INVITED = ("How are things", "Hoe gaat het")
+INVITED = ("How are things", "Hoe tevreden")
 UNSENT = "SELECT COUNT(*) FROM invitations WHERE delivery IN ('pending', 'sending')"
 
 

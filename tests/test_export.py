@@ -115,7 +115,7 @@ async def test_pulsebot_export_writes_a_workbook_of_every_answer(
             pulsebot, tmp_path, "export", "--out", out, *args, PULSE_DATABASE_PATH=str(database)
         )
         assert result.returncode == 0, result.stderr
-        assert result.stdout.strip() == f"exported {answers} answer(s) to {out}"
+        assert result.stdout.strip() == f"exported {answers:,} answers to {out}"
         assert len(sheet_rows((tmp_path / out).read_bytes())) == answers + 1
 
 

@@ -133,7 +133,7 @@ async def test_a_segment_with_a_hypothesis_is_not_removed_silently(
     await reply(app, telegram, ADMIN, "/hypothesis add retail Deliveries worry customers")
     refused = await reply(app, telegram, ADMIN, "/segment remove retail")
     assert "Segment <b>retail</b> is not removed" in refused
-    assert "1 hypothesis(es) belong to it" in refused
+    assert "1 hypothesis belong to it" in refused
     (kept,) = await listed(app)
     assert kept.segment_id is not None
 

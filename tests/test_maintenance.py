@@ -70,7 +70,7 @@ async def test_check_reads_the_database_and_names_the_bot_without_changing_anyth
     result = await run(tmp_path, "check", **env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "configuration ok: 2 admin(s); time zone Europe/Amsterdam",
+        "configuration ok: 2 admins; time zone Europe/Amsterdam",
         "database pulse.db does not exist yet: pulsebot migrate (or run) creates it",
         "token ok: the bot is @pulse_sandbox_bot (id 123456)",
     ]
@@ -82,7 +82,7 @@ async def test_check_reads_the_database_and_names_the_bot_without_changing_anyth
     assert result.returncode == 0, result.stderr
     pending = load_migrations(MIGRATIONS_DIR)[-1]
     assert result.stdout.splitlines()[1] == (
-        f"database pulse.db: schema {LATEST - 1}, 1 migration(s) pending"
+        f"database pulse.db: schema {LATEST - 1}, 1 migration pending"
         f" ({pending.number:04d}_{pending.name}): pulsebot migrate applies them (run does too)"
     )
     assert (tmp_path / "pulse.db").read_bytes() == before  # nothing migrated

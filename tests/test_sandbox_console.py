@@ -66,6 +66,8 @@ def _found(text: str | re.Pattern[str], output: str) -> int | None:
 
 def environment(**values: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_")}
+    # Any free port for /healthz: tests run side by side.
+    env.update(PULSE_HEALTH_PORT="0")
     env.update(values)
     return env
 
@@ -121,7 +123,7 @@ async def test_the_sandbox_prompt_plays_an_admin_and_a_customer_against_pulsebot
             await terminal.type(":as 1001 Bram nl")
             await terminal.expect("You are Bram (user 1001, nl).")
             await terminal.type(f"/start {code}")
-            await terminal.expect("Mag ik af en toe bij je langskomen met deze vragen?")
+            await terminal.expect("Mag ik je af en toe deze vragen stellen?")
             await terminal.expect("[1: Ja, prima] [2: Nee, liever niet]")
             await terminal.type(":press 1")
             await terminal.expect("bot -> Bram: Dank je, je doet mee!")

@@ -35,7 +35,7 @@ def test_the_dutch_digest_names_the_built_in_segment_in_dutch() -> None:
     assert "general" not in dutch
     assert "• algemeen: 1 van 4 geantwoord" in dutch
     assert "⚠️ algemeen: al 3 weken geen antwoorden." in dutch
-    assert "⚠️ algemeen antwoordt voor 25 %" in dutch
+    assert "⚠️ algemeen: respons 25 %" in dutch
     assert "<b>Eve</b> · algemeen ·" in dutch
     assert "• retail: 2 van 2 geantwoord" in dutch  # an admin's name stays as written
     assert "• general: 1 of 4 answered" in english

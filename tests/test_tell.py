@@ -32,7 +32,7 @@ def told(telegram: FakeTelegram, since: int) -> dict[int, str]:
         for c in sent
         # The team's own previews are not updates.
         if int(c.params["chat_id"]) not in (STAFF.id, ADMIN.id)
-        and ("said, we did" in str(c.params["text"]) or "wij deden" in str(c.params["text"]))
+        and ("said, we did" in str(c.params["text"]) or "feedback deden" in str(c.params["text"]))
     }
 
 
@@ -52,8 +52,8 @@ async def test_tell_lists_the_recent_themes_with_how_many_they_reach(
     await prepared(app, clock)
     shown = await reply(app, telegram, STAFF, "/tell")
     # The digest's themes, per question, by meaning, labelled from their own answers.
-    assert "• thema <b>levering duurt / slow delivery</b>: 2 klant(en)" in shown
-    assert "• thema <b>sneller leveren / deliver faster</b>: 2 klant(en)" in shown
+    assert "• thema <b>levering duurt / slow delivery</b>: 2 klanten" in shown
+    assert "• thema <b>sneller leveren / deliver faster</b>: 2 klanten" in shown
 
 
 async def test_an_update_goes_to_exactly_the_theme_s_customers_after_confirmation(
@@ -64,7 +64,7 @@ async def test_an_update_goes_to_exactly_the_theme_s_customers_after_confirmatio
     preview = await reply(
         app, telegram, STAFF, "/tell Levering duurt: We <rijden> nu ook op zaterdag."
     )
-    assert "Dit gaat naar <b>2</b> klant(en) (levering duurt / slow delivery)" in preview
+    assert "Dit gaat naar <b>2 klanten</b> (levering duurt / slow delivery)" in preview
     assert "We &lt;rijden&gt; nu ook op zaterdag." in preview
     assert told(telegram, before) == {}  # a preview, not a send
     send = buttons(telegram, STAFF.id)["Stuur naar 2"]
@@ -79,7 +79,7 @@ async def test_an_update_goes_to_exactly_the_theme_s_customers_after_confirmatio
     await services_of(app).tells.idle()
     received = told(telegram, before)
     assert set(received) == {LOTTE.id, MIA.id}
-    assert "💬 <b>Jij zei het, wij deden het</b>\nWe &lt;rijden&gt;" in received[LOTTE.id]
+    assert "💬 <b>Wat we met je feedback deden</b>\nWe &lt;rijden&gt;" in received[LOTTE.id]
     again = len(telegram.calls)
     await handle(app, builders.press(app.bot, ADMIN, send))
     await services_of(app).tells.idle()
@@ -159,7 +159,7 @@ async def test_a_hypothesis_reaches_those_who_answered_it(
         await handle(app, builders.press(app.bot, person, f"ci:{inv.id}:skip:challenge"))
         await handle(app, builders.press(app.bot, person, f"ci:{inv.id}:{press}"))
     preview = await reply(app, telegram, ADMIN, "/tell #1: Thanks, we are on it.")
-    assert "This goes to <b>1</b> customer(s) (#1 Deliveries worry customers)" in preview
+    assert "This goes to <b>1 customer</b> (#1 Deliveries worry customers)" in preview
     before = len(telegram.calls)
     await handle(app, builders.press(app.bot, ADMIN, buttons(telegram, ADMIN.id)["Send to 1"]))
     await services_of(app).tells.idle()

@@ -51,7 +51,7 @@ def day_names(catalog: Catalog, language: str, days: tuple[str, ...]) -> str:
 
 
 def _count(catalog: Catalog, language: str, unit: str, count: int) -> str:
-    return catalog.text(language, f"admin.units.{unit}_{'one' if count == 1 else 'many'}", n=count)
+    return catalog.text(language, f"admin.units.{unit}", n=count)
 
 
 def value_text(
@@ -72,7 +72,7 @@ def value_text(
         size = config.sample_size
         if size.endswith("%"):
             return text(language, "admin.value.sample_percent", percent=size)
-        return text(language, "admin.value.sample_count", count=size)
+        return text(language, "admin.value.sample_count", count=int(size))
     if group == "cooldown":
         return Html(_count(catalog, language, "days", config.cooldown_days))
     if group == "notnow":
@@ -121,10 +121,7 @@ def plain_text(text: str) -> str:
 
 def day_text(catalog: Catalog, language: str, day: date) -> Html:
     """A day with its weekday: "Sun 29 March"."""
-    weekday = catalog.text(language, "admin.weekdays_short").split(",")[day.weekday()]
-    moment = datetime(day.year, day.month, day.day)
-    when = catalog.date(language, moment)
-    return catalog.text(language, "admin.day", weekday=weekday, date=when)
+    return Html(html.escape(catalog.date(language, day, weekday=True)))
 
 
 def run_text(catalog: Catalog, language: str, moment: datetime) -> Html:

@@ -39,7 +39,6 @@ class _Writer:
     def __init__(self, catalog: Catalog, language: str) -> None:
         self.catalog = catalog
         self.language = language
-        self._decimal = catalog.text(language, "digest.decimal")
 
     def text(self, key: str, **params: object) -> Html:
         return self.catalog.text(self.language, f"digest.{key}", **params)
@@ -49,7 +48,7 @@ class _Writer:
         return segment_names.shown(self.catalog, self.language, name)
 
     def number(self, value: float, decimals: int = 1) -> str:
-        return f"{value:.{decimals}f}".replace(".", self._decimal)
+        return self.catalog.number(self.language, value, decimals)
 
     def percent(self, rate: float | None) -> str:
         return "–" if rate is None else f"{round(rate * 100)} %"

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from telegram import InputFile
 from telegram.error import TelegramError
 
+from bot.alarms import Alarm, raise_alarm
 from bot.catalog import Catalog
 from bot.clock import epoch
 from bot.context import PulseBot, Services
@@ -44,7 +45,7 @@ def chart_png(
         title=catalog.text(language, "digest.chart_title"),
         mean=catalog.text(language, "digest.chart_mean"),
         answers=catalog.text(language, "digest.chart_answers"),
-        months=tuple(m.strip() for m in catalog.text(language, "dates.months").split(",")),
+        months=tuple(catalog.months(language)),
     )
     points = [
         chart.ChartWeek(
@@ -196,7 +197,14 @@ async def run_due_digest(services: Services) -> DigestReport | None:
     if now - occurrence > timedelta(hours=config.catch_up_hours):
         return None
     period = Period(weeks_before(occurrence, 1, zone), occurrence)
-    report = await send_to_team(services, period, zone, weekly=True)
+    try:
+        report = await send_to_team(services, period, zone, weekly=True)
+    except Exception:
+        # Deliveries not yet claimed go out at the next run (a restart within
+        # catch_up_hours); claimed ones stay claimed, as for an interrupted send.
+        log.exception("the digest of %s failed", period.end.isoformat(timespec="minutes"))
+        await raise_alarm(services, Alarm.DIGEST, "alarms.digest_failed", when=occurrence)
+        return None
     log.info(
         "digest of %s: sent to %d, failed for %d, %d had it already",
         period.end.isoformat(timespec="minutes"),
@@ -204,6 +212,16 @@ async def run_due_digest(services: Services) -> DigestReport | None:
         len(report.failed),
         len(report.already),
     )
+    if report.failed:
+        total = len(report.sent) + len(report.failed)
+        await raise_alarm(
+            services,
+            Alarm.DIGEST,
+            "alarms.digest_undelivered",
+            when=occurrence,
+            sent=len(report.sent),
+            total=total,
+        )
     return report
 
 

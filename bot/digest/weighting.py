@@ -5,7 +5,7 @@ A segment with customers and no score this period is never left out silently: th
 the whole base counts it at a stand-in (its mean over the earlier weeks of the window, else
 the middle of the scale), and the interval lets its share take any score from 1 to 5, so it
 holds whatever that segment would have said. Beside it, clearly labelled, the score of the
-answered segments alone (their weights renormalised, as the digest did before issue 18).
+answered segments alone (their weights renormalised, as the digest once did).
 `python -m bench.pulse` measures the choices below on simulated weeks with known truths.
 """
 
@@ -36,7 +36,7 @@ MIDDLE = (SCORE_MIN + SCORE_MAX) / 2
 class Interval(StrEnum):
     """How the interval treats the spread within segments that have few answers."""
 
-    # Before issue 18: the normal quantile, each segment's own variance of the period.
+    # The old interval: the normal quantile, each segment's own variance of the period.
     NORMAL = "normal"
     # Student's t with Satterthwaite's degrees of freedom, the period's own variances.
     STUDENT = "t"

@@ -79,11 +79,11 @@ def report(context: PulseContext, language: str, started: RoundStarted, segment_
         # Nobody to skip either: say why there is nobody at all.
         if started.gone == 0:
             return catalog.text(language, "rounds.nobody_enrolled", segment=segment_note)
-        key = "rounds.nobody_gone_one" if started.gone == 1 else "rounds.nobody_gone_many"
-        return catalog.text(language, key, segment=segment_note, gone=started.gone)
+        return catalog.text(
+            language, "rounds.nobody_gone", segment=segment_note, gone=started.gone
+        )
     if not sample.user_ids:
         return catalog.text(language, "rounds.nobody", segment=segment_note, **skipped)
-    decimal = catalog.text(language, "digest.decimal")
     lines = []
     if any(s.rate is not None for s in sample.strata):
         lines.append(catalog.text(language, "rounds.by_answers"))
@@ -94,16 +94,12 @@ def report(context: PulseContext, language: str, started: RoundStarted, segment_
             ),
             "invited": s.invited,
             "eligible": s.eligible,
-            "population": catalog.text(
-                language,
-                "rounds.customers_one" if s.population == 1 else "rounds.customers_many",
-                n=s.population,
-            ),
+            "population": catalog.text(language, "rounds.customers", n=s.population),
         }
         if s.rate is None:
             lines.append(catalog.text(language, "rounds.per_segment_line", **params))
             continue
-        expected = f"{s.invited * s.rate:.1f}".replace(".", decimal)
+        expected = catalog.number(language, s.invited * s.rate, 1)
         lines.append(
             catalog.text(
                 language,

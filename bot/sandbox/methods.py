@@ -7,10 +7,18 @@ from typing import Any
 
 from bot.sandbox.commands import CommandScope
 from bot.sandbox.entities import ParsedText, check_length, parse_text
-from bot.sandbox.errors import BLOCKED, CHAT_NOT_FOUND, NOT_STARTED, bad_request, forbidden
+from bot.sandbox.errors import (
+    BLOCKED,
+    CHAT_NOT_FOUND,
+    NOT_STARTED,
+    ApiError,
+    bad_request,
+    forbidden,
+)
 from bot.sandbox.markup import check_inline_markup, check_reply_markup
 from bot.sandbox.params import Params, UploadedFile
 from bot.sandbox.transcript import BUTTONS_REMOVED, TranscriptEvent
+from bot.sandbox.webhook import check_webhook
 from bot.sandbox.world import Chat, ChatMessage, StoredFile, World
 
 Handler = Callable[[Params], Awaitable[Any]]
@@ -25,6 +33,10 @@ NOT_MODIFIED = (
 )
 QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
 MAX_POLL_TIMEOUT = 50.0
+WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active;"
+    " use deleteWebhook to delete the webhook first"
+)
 
 
 class BotApi:
@@ -37,6 +49,8 @@ class BotApi:
             "getMe": self.get_me,
             "getUpdates": self.get_updates,
             "deleteWebhook": self.delete_webhook,
+            "setWebhook": self.set_webhook,
+            "getWebhookInfo": self.get_webhook_info,
             "setMyCommands": self.set_my_commands,
             "getMyCommands": self.get_my_commands,
             "deleteMyCommands": self.delete_my_commands,
@@ -68,6 +82,8 @@ class BotApi:
 
     async def get_updates(self, params: Params) -> Any:
         """Confirms updates below the offset and long-polls for new ones."""
+        if self.world.webhook.webhook is not None:
+            raise ApiError(409, WEBHOOK_ACTIVE)
         limit = min(max(params.integer("limit") or 100, 1), 100)
         timeout = min(max(params.number("timeout", 0.0), 0.0), MAX_POLL_TIMEOUT)
         allowed = params.json("allowed_updates")
@@ -76,10 +92,42 @@ class BotApi:
         return await self.world.updates.fetch(params.integer("offset"), limit, timeout, allowed)
 
     async def delete_webhook(self, params: Params) -> Any:
-        """There is no webhook; drops pending updates when asked."""
+        """Removes the webhook, if any (updates wait for getUpdates); drops them if asked."""
+        self.world.webhook.delete()
         if params.flag("drop_pending_updates"):
             self.world.updates.drop_pending()
         return True
+
+    async def set_webhook(self, params: Params) -> Any:
+        """Delivers updates to a URL from now on, as Telegram does."""
+        url = params.text("url") or ""
+        if not url:
+            # Telegram's own way to remove a webhook: setWebhook with an empty URL.
+            return await self.delete_webhook(params)
+        hook = check_webhook(url, params.text("secret_token"), params.integer("max_connections"))
+        allowed = params.json("allowed_updates")
+        if allowed is not None and not isinstance(allowed, list):
+            raise bad_request("can't parse allowed_updates JSON object")
+        self.world.updates.allow(allowed)
+        if params.flag("drop_pending_updates"):
+            self.world.updates.drop_pending()
+        self.world.webhook.set(hook)
+        return True
+
+    async def get_webhook_info(self, params: Params) -> Any:
+        """The webhook set, if any, and how delivery goes."""
+        hook = self.world.webhook.webhook
+        info: dict[str, Any] = {
+            "url": "" if hook is None else hook.url,
+            "has_custom_certificate": False,
+            "pending_update_count": self.world.updates.pending,
+        }
+        if hook is not None:
+            info["max_connections"] = hook.max_connections
+            if self.world.webhook.stats.last_error is not None:
+                info["last_error_date"] = self.world.now()
+                info["last_error_message"] = self.world.webhook.stats.last_error
+        return info
 
     async def set_my_commands(self, params: Params) -> Any:
         """Stores a command menu for a scope and language."""

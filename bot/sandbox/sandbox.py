@@ -16,6 +16,7 @@ from bot.sandbox.methods import BotApi
 from bot.sandbox.server import ApiServer, RecordedRequest
 from bot.sandbox.transcript import TranscriptEvent, format_transcript
 from bot.sandbox.users import SimChat, SimUser
+from bot.sandbox.webhook import WebhookDelivery
 from bot.sandbox.world import Chat, Person, World
 
 DEFAULT_TOKEN = "123456:SANDBOX-TOKEN"  # noqa: S105 - made up; the sandbox checks only this
@@ -93,12 +94,14 @@ class Sandbox:
         self._world.updates.reopen()
         self._runner = runner
         self._port = sock.getsockname()[1]
+        await self._world.webhook.start()
 
     async def stop(self) -> None:
         """Ends pending long polls and stops serving."""
         if self._runner is None:
             return
         self._world.updates.close()
+        await self._world.webhook.stop()
         runner, self._runner, self._port = self._runner, None, None
         await runner.cleanup()
 
@@ -223,6 +226,11 @@ class Sandbox:
         """The (command, description) pairs the bot set for exactly this scope and language."""
         scope = CommandScope(scope_type, chat_id, user_id)
         return self._world.menus.get(scope, language_code)
+
+    @property
+    def webhook(self) -> WebhookDelivery:
+        """The webhook the bot set (`webhook.webhook`), how delivery went, and its knobs."""
+        return self._world.webhook
 
     @property
     def pending_updates(self) -> int:

@@ -39,6 +39,21 @@ class UpdateQueue:
         self._changes.notify()
         return update_id
 
+    def first(self) -> dict[str, Any] | None:
+        """The oldest pending update (what a webhook gets next), or None."""
+        return self._pending[0] if self._pending else None
+
+    def confirm_one(self, update_id: int) -> None:
+        """Forgets one update: the webhook took it."""
+        self._pending = [u for u in self._pending if u["update_id"] != update_id]
+        self._changes.notify()
+
+    def allow(self, allowed_updates: list[str] | None) -> None:
+        """Sets which update types are created from now on (None keeps the last setting)."""
+        if allowed_updates is not None:
+            # An empty list restores the default selection.
+            self._allowed = frozenset(allowed_updates) or None
+
     def drop_pending(self) -> None:
         """Forgets every pending update (deleteWebhook with drop_pending_updates)."""
         self._pending.clear()
@@ -61,9 +76,7 @@ class UpdateQueue:
         allowed_updates: list[str] | None,
     ) -> list[dict[str, Any]]:
         """Confirms updates below `offset`, then waits up to `poll_seconds` for at least one."""
-        if allowed_updates is not None:
-            # An empty list restores the default selection; None keeps the last setting.
-            self._allowed = frozenset(allowed_updates) or None
+        self.allow(allowed_updates)
         if offset:
             self._confirm(offset)
         if poll_seconds > 0 and not self._pending:

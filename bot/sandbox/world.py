@@ -17,6 +17,7 @@ from bot.sandbox.errors import CHAT_NOT_FOUND, bad_request
 from bot.sandbox.transcript import TranscriptEvent
 from bot.sandbox.updates import UpdateQueue
 from bot.sandbox.waiting import Signal
+from bot.sandbox.webhook import WebhookDelivery
 
 JSON = dict[str, Any]
 
@@ -200,6 +201,7 @@ class World:
         self.clock = clock
         self.signal = Signal()
         self.updates = UpdateQueue(self.signal)
+        self.webhook = WebhookDelivery(self.updates, self.signal)
         self.chats: dict[int, Chat] = {}
         self.menus = CommandMenus()
         self.files: dict[str, StoredFile] = {}

@@ -1,0 +1,50 @@
+"""What an operator's dashboard reads from the database: backlogs, totals, last runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+from storage.db import fetch_one
+
+# The states of a check-in still waiting for the customer (the partial index's list).
+_OPEN = (
+    "'queued', 'asked_score', 'asked_challenge', 'asked_improvement',"
+    " 'asked_hypothesis', 'asked_why', 'asked_contact'"
+)
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    """One reading; times are epoch seconds, None before the first."""
+
+    answers: int
+    checkins_open: int
+    invitations_queued: int  # not yet sent to Telegram
+    inbox_open: int  # updates recorded and not yet handled
+    last_round_at: int | None
+    last_digest_at: int | None
+
+
+async def read(conn: aiosqlite.Connection) -> ServiceStatus:
+    """Each figure from an index; about a millisecond each on a year of answers."""
+    row = await fetch_one(
+        conn,
+        "SELECT"
+        " (SELECT COUNT(*) FROM answers),"
+        f" (SELECT COUNT(*) FROM invitations WHERE state IN ({_OPEN})),"
+        " (SELECT COUNT(*) FROM invitations WHERE delivery IN ('pending', 'sending')),"
+        " (SELECT COUNT(*) FROM inbox WHERE done_at IS NULL),"
+        " (SELECT MAX(started_at) FROM rounds),"
+        " (SELECT MAX(sent_at) FROM digest_deliveries WHERE status = 'sent')",
+    )
+    assert row is not None
+    return ServiceStatus(
+        answers=int(row[0]),
+        checkins_open=int(row[1]),
+        invitations_queued=int(row[2]),
+        inbox_open=int(row[3]),
+        last_round_at=None if row[4] is None else int(row[4]),
+        last_digest_at=None if row[5] is None else int(row[5]),
+    )
