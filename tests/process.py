@@ -10,7 +10,10 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from bot.sandbox import Sandbox
 
@@ -23,6 +26,28 @@ class BotProcess:
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+# libfaketime (Debian's faketime package; .ci/run installs it): a bot process whose wall
+# clock starts at a given moment, so a test need not wait for a scheduled minute.
+FAKETIME_LIBRARIES = sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"))
+
+
+def clock_at(moment: datetime) -> dict[str, str]:
+    """The environment that starts a process's wall clock at `moment`, then lets it run at
+    the normal pace (the monotonic clock stays real: timeouts and backoffs are unchanged).
+    """
+    if not FAKETIME_LIBRARIES:
+        if os.environ.get("CI"):
+            raise RuntimeError("libfaketime is missing: .ci/run installs Debian's faketime")
+        pytest.skip("libfaketime is not installed (apt-get install faketime)")
+    utc = moment.astimezone(UTC)
+    return {
+        "LD_PRELOAD": str(FAKETIME_LIBRARIES[0]),
+        "FAKETIME": f"@{utc:%Y-%m-%d %H:%M:%S}",
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+        "TZ": "UTC",  # the time above is read in the process's zone
+    }
 
 
 def bot_env(sandbox: Sandbox, database: Path, admin_ids: str) -> dict[str, str]:
@@ -98,8 +123,7 @@ async def bot_process(
     running = await start_bot(sandbox, tmp_path, admin_ids, name=name, args=args, env=env)
     try:
         await sandbox.wait_until(
-            lambda: sandbox.count(ready) > calls_before
-            or running.process.returncode is not None,
+            lambda: sandbox.count(ready) > calls_before or running.process.returncode is not None,
             timeout=30,
         )
         assert running.process.returncode is None, running.output()
