@@ -80,16 +80,19 @@ def quote(text: str) -> str:
 
 
 def customer_label(catalog: Catalog, language: str, facts: Facts) -> Html:
-    """ "Bram de Vries (@bram) · retail"."""
+    """ "Bram de Vries (@bram) · retail", and " · id C-1001" for a customer of the base."""
     name = " ".join(part for part in (facts.first_name, facts.last_name) if part)
     handle = catalog.text(language, "followups.handle", username=facts.username)
-    return catalog.text(
+    label = catalog.text(
         language,
         "followups.customer",
         name=name,
         handle=handle if facts.username else Html(""),
         segment=segment_names.shown(catalog, language, facts.segment),
     )
+    if facts.external_id is None:
+        return label
+    return Html(label + catalog.text(language, "base.external_id", id=facts.external_id))
 
 
 def said_lines(catalog: Catalog, language: str, facts: Facts) -> list[Html]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import instance
+from bot.customer_base import commands as customer_commands
 from bot.service import UNREADABLE, StartupError, excerpt, serve, unreadable
 from bot.settings import ConfigError, Settings, load_settings, load_storage_settings
 from storage import migrate as schema
@@ -76,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         "settings", help="print the runtime settings and the next runs, as /settings shows them"
     )
     shown.add_argument("--language", choices=("en", "nl"), default="en")
+    customer_commands.add_parser(commands)
     return parser
 
 
@@ -104,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _health()
         if args.command == "settings":
             return asyncio.run(_show_settings(args.language))
+        if args.command == "customers":
+            return customer_commands.run(args)
     except ConfigError as exc:
         # A check says every problem at once; the other commands stop at the first.
         for problem in exc.problems if args.command == "check" else (str(exc),):

@@ -53,6 +53,8 @@ COLUMNS = (
     "answer",
     "skipped",
     "hypothesis",
+    # Last, so that sheets built on the columns before it keep working.
+    "external_id",
 )
 # A spreadsheet reads a cell starting with one of these as a formula (or a command).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -86,11 +88,15 @@ def _cells(row: AnswerRow, zone: ZoneInfo) -> tuple[Any, ...]:
         row.value or "",
         "yes" if row.skipped else "no",
         "" if row.hypothesis_id is None else f"#{row.hypothesis_id}",
+        row.external_id or "",
     )
 
 
 # The text columns a customer (or their Telegram profile) wrote: made safe in a CSV.
-_TEXTS = {COLUMNS.index(c) for c in ("segment", "first_name", "last_name", "username", "answer")}
+_TEXTS = {
+    COLUMNS.index(c)
+    for c in ("segment", "external_id", "first_name", "last_name", "username", "answer")
+}
 
 
 async def _pages(db: Database, write: Callable[[Sequence[AnswerRow]], None]) -> int:

@@ -242,6 +242,13 @@ def data_json(data: CustomerData) -> bytes:
             "last_not_now_at": _iso(customer.declined_at),
             "own_cooldown_days": customer.cooldown_days,
         }
+    if data.base is not None:
+        document["customer_record"] = {
+            "external_id": data.base.external_id,
+            "name": data.base.name,
+            "language": data.base.language,
+            "attributes": json.loads(data.base.attributes),
+        }
     pending = data.pending
     document["pending_invitation_to_take_part"] = (
         None
@@ -307,6 +314,8 @@ def data_text(catalog: Catalog, language: str, data: CustomerData, zone: ZoneInf
             )
         )
         lines.append(text("mydata.segment", segment=data.segment or "?"))
+        if data.base is not None:
+            lines.append(text("base.mydata_external_id", id=data.base.external_id))
         if customer.status is CustomerStatus.PAUSED and customer.paused_until is not None:
             lines.append(text("mydata.status_paused", date=when(customer.paused_until)))
         else:

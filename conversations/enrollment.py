@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from conversations.replies import Button, Outcome, Reply
+from storage.customer_base import PersonalInvite
 from storage.customers import Customer, CustomerStatus, Profile
 from storage.enrollments import PendingEnrollment
 from storage.segments import Segment
@@ -35,6 +36,10 @@ class Situation:
     pending: PendingEnrollment | None
     segment_names: dict[int, str]
     telegram_language: str
+    # The customer-base record their account is joined to, and the personal link the
+    # pending consent question was opened by (as stored now), if any.
+    joined_base_id: int | None = None
+    pending_invite: PersonalInvite | None = None
 
     @property
     def language(self) -> str:
@@ -53,6 +58,7 @@ class Situation:
 class OpenPending:
     segment_id: int
     language: str
+    personal_invite_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,14 @@ class SetLanguage:
     language: str
 
 
-Write = OpenPending | Enroll | ClosePending | RecordRefusal | SetStatus | SetLanguage
+@dataclass(frozen=True)
+class JoinBase:
+    """Marks the personal link used and joins the account to its record."""
+
+    invite: PersonalInvite
+
+
+Write = OpenPending | Enroll | ClosePending | RecordRefusal | SetStatus | SetLanguage | JoinBase
 
 
 @dataclass(frozen=True)
@@ -134,6 +147,34 @@ def decide_start(
     return Decision(writes=(OpenPending(segment_id, language),))
 
 
+def decide_personal_start(
+    situation: Situation, *, invite: PersonalInvite, user_id: int, now: int
+) -> Decision:
+    """Handles /start with a personal invite link: one use, by one account, before it expires."""
+    customer = situation.customer
+    language = customer.language if customer else situation.telegram_language
+    reachable = customer is not None and customer.reachable
+
+    def say(key: str) -> Decision:
+        return Decision(outcome=Outcome(replies=(Reply(key, language),)))
+
+    if invite.gone:
+        return say("enroll.invalid_code")
+    if user_id in (invite.joined_user_id, invite.used_by):
+        if reachable:
+            return say("base.link_used_by_you")
+        # Their own link, after they stopped: taking part again, as /start would.
+        return Decision(writes=(OpenPending(invite.segment_id, language),))
+    if invite.used_at is not None or invite.joined_user_id is not None:
+        return say("base.link_used")
+    if now >= invite.expires_at:
+        return say("base.link_expired")
+    if reachable and situation.joined_base_id is not None:
+        return say("base.link_someone_else")
+    chosen = customer.language if customer else invite.language
+    return Decision(writes=(OpenPending(invite.segment_id, chosen, invite.id),))
+
+
 def welcome(pending: PendingEnrollment, *, returning: bool, cooldown_days: int) -> Outcome:
     """The explanation and consent question for a freshly opened pending enrollment."""
     key = "enroll.welcome_back" if returning else "enroll.welcome"
@@ -154,8 +195,21 @@ def decide_consent(
     if accepted:
         enroll = Enroll(profile, pending.segment_id, pending.language)
         done = Reply("enroll.enrolled", pending.language)
+        writes: tuple[Write, ...] = (close, enroll)
+        if pending.personal_invite_id is not None:
+            invite = situation.pending_invite
+            # Another account may have consented through the same link meanwhile.
+            if (
+                invite is None
+                or invite.gone
+                or invite.used_at is not None
+                or invite.joined_user_id not in (None, profile.user_id)
+            ):
+                used = Reply("base.link_used", pending.language)
+                return Decision(writes=(close,), outcome=Outcome((used,), close_buttons=True))
+            writes = (close, enroll, JoinBase(invite))
         return Decision(
-            writes=(close, enroll),
+            writes=writes,
             outcome=Outcome(replies=(done,), close_buttons=True),
         )
     refused = Reply("enroll.refused", pending.language)

@@ -9,7 +9,15 @@ import aiosqlite
 from conversations import enrollment
 from conversations.enrollment import Decision, Situation
 from conversations.replies import Outcome
-from storage import customers, enrollments, inbox, invitations, runtime_settings, segments
+from storage import (
+    customer_base,
+    customers,
+    enrollments,
+    inbox,
+    invitations,
+    runtime_settings,
+    segments,
+)
 from storage.customers import Profile
 from storage.db import Database
 from storage.invitations import CheckinState
@@ -38,15 +46,22 @@ class EnrollmentService:
             if not await inbox.claim_effect(conn, now):
                 return Outcome()  # handled before a crash: said and done already
             situation = await _situation(conn, profile.user_id, telegram_language)
-            code_segment = None
+            code_segment = personal = None
             if code is not None and enrollment.CODE_PATTERN.match(code):
-                code_segment = await segments.find_by_code(conn, code)
-            decision = enrollment.decide_start(
-                situation,
-                code=code,
-                code_segment=code_segment,
-                default_segment_id=segments.DEFAULT_SEGMENT_ID,
-            )
+                personal = await customer_base.find_invite(conn, code)
+                if personal is None:
+                    code_segment = await segments.find_by_code(conn, code)
+            if personal is not None:
+                decision = enrollment.decide_personal_start(
+                    situation, invite=personal, user_id=profile.user_id, now=now
+                )
+            else:
+                decision = enrollment.decide_start(
+                    situation,
+                    code=code,
+                    code_segment=code_segment,
+                    default_segment_id=segments.DEFAULT_SEGMENT_ID,
+                )
             await _apply(conn, decision, profile, now)
             if not any(isinstance(w, enrollment.OpenPending) for w in decision.writes):
                 return decision.outcome
@@ -144,7 +159,13 @@ async def _situation(
     names: dict[int, str] = {}
     if customer is not None:
         names[customer.segment_id] = (await segments.get(conn, customer.segment_id)).name
-    return Situation(customer, pending, names, telegram_language)
+    joined = await customer_base.find_for_user(conn, user_id)
+    invite = None
+    if pending is not None and pending.personal_invite_id is not None:
+        invite = await customer_base.get_invite(conn, pending.personal_invite_id)
+    return Situation(
+        customer, pending, names, telegram_language, joined.id if joined else None, invite
+    )
 
 
 async def _apply(
@@ -152,7 +173,9 @@ async def _apply(
 ) -> None:
     for write in decision.writes:
         match write:
-            case enrollment.OpenPending(segment_id=segment_id, language=language):
+            case enrollment.OpenPending(
+                segment_id=segment_id, language=language, personal_invite_id=invite_id
+            ):
                 await enrollments.open_pending(
                     conn,
                     user_id=profile.user_id,
@@ -160,7 +183,10 @@ async def _apply(
                     segment_id=segment_id,
                     language=language,
                     now=now,
+                    personal_invite_id=invite_id,
                 )
+            case enrollment.JoinBase(invite=invite):
+                await customer_base.use_invite(conn, invite, profile.user_id, now)
             case enrollment.Enroll(profile=who, segment_id=segment_id, language=language):
                 await customers.enroll(
                     conn, who, language=language, segment_id=segment_id, now=now

@@ -27,6 +27,7 @@ class AnswerRow:
     value: str | None
     skipped: bool
     hypothesis_id: int | None
+    external_id: str | None = None  # of the customer-base record the account is joined to
 
 
 async def page(conn: aiosqlite.Connection, after_id: int, limit: int = BATCH) -> list[AnswerRow]:
@@ -48,6 +49,7 @@ async def page(conn: aiosqlite.Connection, after_id: int, limit: int = BATCH) ->
             r[11],
             bool(r[12]),
             None if r[13] is None else int(r[13]),
+            r[14],
         )
         for r in await fetch_all(
             conn,
@@ -55,11 +57,13 @@ async def page(conn: aiosqlite.Connection, after_id: int, limit: int = BATCH) ->
             " c.first_name,"
             " c.last_name, c.username, i.language, a.question, a.value, a.skipped,"
             # Which hypothesis a probe's answers (and their why) are about.
-            " CASE WHEN a.question IN ('hypothesis', 'why') THEN i.hypothesis_id END"
+            " CASE WHEN a.question IN ('hypothesis', 'why') THEN i.hypothesis_id END,"
+            " b.external_id"
             " FROM answers a JOIN invitations i ON i.id = a.invitation_id"
             " JOIN rounds r ON r.id = i.round_id"
             " LEFT JOIN segments s ON s.id = i.segment_id"
             " LEFT JOIN customers c ON c.user_id = i.user_id"
+            " LEFT JOIN base_customers b ON b.user_id = i.user_id"
             " WHERE a.id > ? ORDER BY a.id LIMIT ?",
             (after_id, limit),
         )

@@ -17,9 +17,11 @@ class PendingEnrollment:
     segment_id: int
     language: str
     created_at: int
+    # Opened by a personal invite link: consent joins the account to that link's record.
+    personal_invite_id: int | None = None
 
 
-_COLUMNS = "id, user_id, chat_id, segment_id, language, created_at"
+_COLUMNS = "id, user_id, chat_id, segment_id, language, created_at, personal_invite_id"
 
 
 async def find_for_user(conn: aiosqlite.Connection, user_id: int) -> PendingEnrollment | None:
@@ -40,13 +42,14 @@ async def open_pending(
     segment_id: int,
     language: str,
     now: int,
+    personal_invite_id: int | None = None,
 ) -> PendingEnrollment:
     """Records a consent question, replacing any earlier one so only the newest counts."""
     await conn.execute("DELETE FROM pending_enrollments WHERE user_id = ?", (user_id,))
     await conn.execute(
-        "INSERT INTO pending_enrollments (user_id, chat_id, segment_id, language, created_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (user_id, chat_id, segment_id, language, now),
+        "INSERT INTO pending_enrollments (user_id, chat_id, segment_id, language, created_at,"
+        " personal_invite_id) VALUES (?, ?, ?, ?, ?, ?)",
+        (user_id, chat_id, segment_id, language, now, personal_invite_id),
     )
     pending = await find_for_user(conn, user_id)
     assert pending is not None

@@ -67,6 +67,8 @@ class Facts:
     still_open: bool
     probe_nl: str | None
     probe_en: str | None
+    # The customer-base record's id, so staff can open the account in their own system.
+    external_id: str | None = None
 
     @property
     def wants_contact(self) -> bool:
@@ -229,10 +231,11 @@ async def facts(conn: aiosqlite.Connection, followup: Followup) -> Facts:
         conn,
         "SELECT c.first_name, c.last_name, c.username, c.language, s.name AS segment,"
         " i.score, i.created_at, i.state,"
-        " h.text_nl AS probe_nl, h.text_en AS probe_en"
+        " h.text_nl AS probe_nl, h.text_en AS probe_en, b.external_id"
         " FROM invitations i JOIN customers c ON c.user_id = i.user_id"
         " JOIN segments s ON s.id = i.segment_id"
         " LEFT JOIN hypotheses h ON h.id = i.hypothesis_id"
+        " LEFT JOIN base_customers b ON b.user_id = i.user_id"
         " WHERE i.id = ?",
         (followup.invitation_id,),
     )
@@ -258,6 +261,7 @@ async def facts(conn: aiosqlite.Connection, followup: Followup) -> Facts:
         still_open=CheckinState(row["state"]) in OPEN_STATES,
         probe_nl=row["probe_nl"],
         probe_en=row["probe_en"],
+        external_id=row["external_id"],
     )
 
 

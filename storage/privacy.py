@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from storage import customers, enrollments, invitations
+from storage import customer_base, customers, enrollments, invitations
+from storage.customer_base import BaseCustomer
 from storage.customers import Customer
 from storage.db import fetch_all, fetch_one
 from storage.enrollments import PendingEnrollment
@@ -51,6 +52,8 @@ class CustomerData:
     refusals: tuple[int, ...]  # when they said no to consent
     checkins: tuple[CheckinRecord, ...]
     messages: tuple[ThreadMessage, ...]
+    # The company's record of them in the customer base, when their account is joined to one.
+    base: BaseCustomer | None = None
 
     @property
     def empty(self) -> bool:
@@ -132,6 +135,7 @@ async def gather(conn: aiosqlite.Connection, user_id: int) -> CustomerData:
         refusals,
         tuple(checkins),
         messages,
+        await customer_base.find_for_user(conn, user_id),
     )
 
 
@@ -140,8 +144,8 @@ async def erase(conn: aiosqlite.Connection, user_id: int, *, now: int) -> Erased
     anonymous record that nothing links back to them, so past figures do not change.
 
     Gone: the profile (name, handle, chat id), their free-text answers, pending consent
-    and refusals, follow-up threads, deliveries of team updates, and any handled inbox
-    update of their chat.
+    and refusals, follow-up threads, deliveries of team updates, any handled inbox update
+    of their chat, and the link between their account and a customer-base record.
     """
     await invitations.close_open_for_user(conn, user_id, CheckinState.STOPPED, now)
     row = await fetch_one(conn, "SELECT COUNT(*) FROM invitations WHERE user_id = ?", (user_id,))
@@ -165,6 +169,8 @@ async def erase(conn: aiosqlite.Connection, user_id: int, *, now: int) -> Erased
         await conn.execute("DELETE FROM tell_deliveries WHERE user_id = ?", (user_id,))
     await conn.execute("DELETE FROM pending_enrollments WHERE user_id = ?", (user_id,))
     await conn.execute("DELETE FROM consent_refusals WHERE user_id = ?", (user_id,))
+    # The company's record of them stays (it is the company's), joined to no account.
+    await customer_base.unlink_user(conn, user_id)
     # The update being handled (and any after it) is cleared as soon as it is handled.
     await conn.execute(
         "UPDATE inbox SET chat_id = NULL, payload = NULL"

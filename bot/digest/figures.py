@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from statistics import median
 from zoneinfo import ZoneInfo
 
 from bot import excerpts
@@ -17,7 +18,15 @@ from bot.digest.period import Period, week_bounds
 from bot.digest.statistics import NO_SCORES, Estimate, Scores, SegmentHistory
 from bot.digest.weighting import DEFAULT_INTERVAL, Interval, Stratum
 from bot.hypotheses import Evidence, evidence
-from storage import digest_data, hypotheses, runtime_settings, segment_stats, vectors
+from storage import (
+    customer_base,
+    digest_data,
+    hypotheses,
+    runtime_settings,
+    segment_stats,
+    vectors,
+)
+from storage.customer_base import SegmentCoverage
 from storage.db import Database
 from storage.digest_data import FollowUpRow, SegmentInfo, TextAnswer, WeekSegmentCounts
 from storage.hypotheses import Hypothesis, HypothesisStatus, Tally, Why
@@ -26,6 +35,10 @@ from storage.hypotheses import Hypothesis, HypothesisStatus, Tally, Why
 LOW_SCORE = 2
 # The free-text questions whose answers form themes.
 QUESTIONS = ("challenge", "improvement")
+# How far back "answered" reaches in the digest's comparison with the customer base.
+BASE_ANSWER_DAYS = 90
+# A segment whose enrolled share of its base is under this part of the median is flagged.
+THIN_ENROLMENT = 0.5
 
 
 @dataclass(frozen=True)
@@ -80,6 +93,20 @@ class LowResponseFigures:
     name: str
     rate: float
     rest_rate: float
+
+
+@dataclass(frozen=True)
+class BaseFigures:
+    """A segment against the customer base: its customers there, how many are enrolled, how
+    many answered in the last BASE_ANSWER_DAYS days; `thin` when its enrolled share is far
+    below a typical segment's (`median`)."""
+
+    name: str
+    base: int
+    enrolled: int
+    answered: int
+    thin: bool
+    median: float
 
 
 @dataclass(frozen=True)
@@ -163,6 +190,8 @@ class DigestFigures:
     missing: tuple[MissingFigures, ...] = ()
     # Whether the period's latest round split its sample by expected answers.
     by_answers: bool = False
+    # Only once a customer base is imported.
+    base: tuple[BaseFigures, ...] = ()
 
     def to_json(self) -> str:
         """The figures as stored beside the digest's text."""
@@ -204,6 +233,8 @@ class DigestInput:
     earlier_themes: dict[str, tuple[trends.Earlier, ...]] = field(default_factory=dict)
     # The response rates the period's latest round split its sample by (None: no round).
     rates: ResponseRates | None = None
+    # Each segment against the customer base; empty when none is imported.
+    coverage: tuple[SegmentCoverage, ...] = ()
 
 
 async def read_input(
@@ -241,6 +272,7 @@ async def read_input(
         to_end = await hypotheses.tallies(conn, None, end)
         to_start = await hypotheses.tallies(conn, None, start)
         whys = await hypotheses.whys(conn, start, end)
+        coverage = await customer_base.segment_coverage(conn, end - BASE_ANSWER_DAYS * 86400, end)
     return DigestInput(
         bounds,
         tuple(counts),
@@ -255,6 +287,7 @@ async def read_input(
         tuple(whys),
         earlier,
         rates,
+        tuple(coverage),
     )
 
 
@@ -337,6 +370,16 @@ def _hypotheses(data: DigestInput) -> tuple[HypothesisFigures, ...]:
     return tuple(shown)
 
 
+def frame_sizes(data: DigestInput) -> dict[int, int]:
+    """Each segment's size in the frame the pulse is weighted against: the imported customer
+    base where there is one (with the enrolled customers who have no record there), else
+    as the period's rounds recorded it, else its reachable customers now."""
+    if data.coverage:
+        # Not the enrolled alone: a segment few of whose customers enrolled keeps its weight.
+        return {c.segment_id: c.base for c in data.coverage}
+    return {s.id: data.populations.get(s.id, s.customers) for s in data.segments}
+
+
 def weighted(
     data: DigestInput, interval: Interval = DEFAULT_INTERVAL
 ) -> weighting.Weighted | None:
@@ -346,7 +389,7 @@ def weighted(
     by_segment: dict[int, dict[int, Scores]] = {}
     for row in data.counts:
         by_segment.setdefault(row.segment_id, {})[row.week] = row.scores
-    population = {s.id: data.populations.get(s.id, s.customers) for s in data.segments}
+    population = frame_sizes(data)
     for segment_id in by_segment:
         population.setdefault(segment_id, 0)
     strata = [
@@ -385,16 +428,16 @@ def build(data: DigestInput) -> DigestFigures:
 
     current, previous = weeks - 1, weeks - 2
     period_rows = by_week[current]
-    population = {s.id: data.populations.get(s.id, s.customers) for s in data.segments}
+    population = frame_sizes(data)
     base = sum(population.values())
     segment_figures = tuple(
         SegmentFigures(
             s.name,
-            population[s.id],
+            population.get(s.id, 0),
             period_rows[s.id].invited if s.id in period_rows else 0,
             period_rows[s.id].answered if s.id in period_rows else 0,
             statistics.mean(period_rows[s.id].scores) if s.id in period_rows else None,
-            population[s.id] / base if base else None,
+            population.get(s.id, 0) / base if base else None,
             data.rates.of(s.id) if data.rates is not None else None,
         )
         for s in data.segments
@@ -469,6 +512,26 @@ def build(data: DigestInput) -> DigestFigures:
             for m in pulse.missing
         ),
         by_answers=data.rates is not None,
+        base=_base(data.coverage, names),
+    )
+
+
+def _base(coverage: tuple[SegmentCoverage, ...], names: dict[int, str]) -> tuple[BaseFigures, ...]:
+    """Each segment against the base, flagged where its enrolled share is under
+    THIN_ENROLMENT of the median segment's."""
+    shares = [c.enrolled / c.base for c in coverage if c.base]
+    typical = median(shares) if len(shares) >= 2 else 0.0
+    return tuple(
+        BaseFigures(
+            names.get(c.segment_id, "?"),
+            c.base,
+            c.enrolled,
+            c.answered,
+            bool(c.base) and c.enrolled / c.base < THIN_ENROLMENT * typical,
+            typical,
+        )
+        for c in sorted(coverage, key=lambda c: names.get(c.segment_id, ""))
+        if c.base
     )
 
 

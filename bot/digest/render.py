@@ -209,6 +209,41 @@ def _allocation(w: _Writer, f: DigestFigures) -> str:
     return w.text("allocation", parts=Html("; ".join(parts)))
 
 
+def _base(w: _Writer, f: DigestFigures) -> list[str]:
+    """Each segment against the customer base, and the segments too few of whose customers
+    are enrolled for their answers to speak for them."""
+    if not f.base:
+        return []
+
+    def text(key: str, **params: object) -> Html:
+        return w.catalog.text(w.language, f"base.{key}", **params)
+
+    lines: list[str] = [text("coverage_title")]
+    for s in f.base:
+        lines.append(
+            text(
+                "coverage_line",
+                segment=w.segment(s.name),
+                enrolled=s.enrolled,
+                base=s.base,
+                enrolled_share=w.percent(s.enrolled / s.base),
+                answered=s.answered,
+                answered_share=w.percent(s.answered / s.base),
+            )
+        )
+    lines += [
+        text(
+            "coverage_thin",
+            segment=w.segment(s.name),
+            share=w.percent(s.enrolled / s.base),
+            median=w.percent(s.median),
+        )
+        for s in f.base
+        if s.thin
+    ]
+    return lines
+
+
 def _coverage(w: _Writer, f: DigestFigures) -> list[str]:
     warnings = [
         w.text(
@@ -334,6 +369,7 @@ def render(
         ],
         _pulse(w, figures),
         _segments(w, figures),
+        _base(w, figures),
         _coverage(w, figures),
         _themes(w, "challenges_title", figures.challenges, figures.challenge_answers),
         _themes(w, "improvements_title", figures.improvements, figures.improvement_answers),

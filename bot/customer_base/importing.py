@@ -1,0 +1,165 @@
+"""Importing the customer base: a file checked in full first, then upserted by external id in
+one audited transaction; records missing from the file are marked gone only when asked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiosqlite
+
+from bot.customer_base.rows import BadRow, read
+from storage import audit, customer_base, inbox
+from storage.customer_base import StagedRow
+from storage.db import Database
+
+# Rows per executemany: one thread hop each, and all the memory an import holds.
+CHUNK = 5000
+# Bad rows kept to show (every one is counted).
+SHOWN = 50
+
+
+class ImportAlreadyDecided(Exception):
+    """The previewed import was already applied or cancelled (a second press)."""
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import found in the file and did (or would do) to the base."""
+
+    valid: int
+    new: int
+    changed: int
+    unchanged: int
+    missing: int  # in the base, not in the file
+    bad: int
+    bad_rows: tuple[BadRow, ...]  # the first SHOWN, by line
+    new_segments: tuple[str, ...]
+    applied: bool
+    marked_gone: int
+
+    @property
+    def blocked(self) -> bool:
+        """Whether bad rows kept the import from writing anything."""
+        return self.bad > 0 and not self.applied
+
+    def summary(self) -> str:
+        """One line for the audit log."""
+        return (
+            f"{self.new} new, {self.changed} changed, {self.unchanged} unchanged,"
+            f" {self.marked_gone} marked gone, {self.bad} bad left out"
+        )
+
+
+async def _stage(conn: aiosqlite.Connection, path: Path) -> tuple[int, int, list[BadRow]]:
+    """Stages the file's valid rows; returns how many, how many are bad, and the first bad."""
+    await customer_base.begin_staging(conn)
+    valid = bad = 0
+    shown: list[BadRow] = []
+    chunk: list[StagedRow] = []
+    for row in read(path):
+        if isinstance(row, BadRow):
+            bad += 1
+            if len(shown) < SHOWN:
+                shown.append(row)
+            continue
+        valid += 1
+        chunk.append(row)
+        if len(chunk) >= CHUNK:
+            await customer_base.stage(conn, chunk)
+            chunk = []
+    if chunk:
+        await customer_base.stage(conn, chunk)
+    doubles, first = await customer_base.take_out_duplicates(conn, SHOWN)
+    shown += [
+        BadRow(d.line, "base.bad_duplicate", {"id": d.external_id, "first": d.first_line})
+        for d in first
+    ]
+    shown.sort(key=lambda r: r.line)
+    return valid - doubles, bad + doubles, shown[:SHOWN]
+
+
+async def preview(db: Database, path: Path) -> ImportReport:
+    """What importing the file would do, changing nothing; raises FileProblem."""
+    async with db.transaction() as conn:
+        try:
+            valid, bad, shown = await _stage(conn, path)
+            found = await customer_base.compare(conn)
+        finally:
+            await customer_base.end_staging(conn)
+    return ImportReport(
+        valid,
+        found.new,
+        found.changed,
+        found.unchanged,
+        found.missing,
+        bad,
+        tuple(shown),
+        found.new_segments,
+        applied=False,
+        marked_gone=0,
+    )
+
+
+async def run_import(
+    db: Database,
+    path: Path,
+    *,
+    skip_bad: bool,
+    mark_gone: bool,
+    actor_id: int | None,
+    now: int,
+    source: str,
+    pending_id: int | None = None,
+) -> ImportReport:
+    """Checks every row, then (when none is bad, or `skip_bad`) upserts the valid ones, all in
+    one transaction, audited; records missing from the file are marked gone if `mark_gone`.
+    Raises FileProblem, or ImportAlreadyDecided for a `pending_id` no longer pending."""
+    async with db.transaction() as conn:
+        try:
+            valid, bad, shown = await _stage(conn, path)
+            found = await customer_base.compare(conn)
+            applied = not bad or skip_bad
+            gone = 0
+            if applied:
+                if pending_id is not None and not (
+                    await inbox.claim_effect(conn, now)
+                    and await customer_base.decide_import(conn, pending_id, "applied", now)
+                ):
+                    raise ImportAlreadyDecided(pending_id)
+                for name in await customer_base.create_staged_segments(conn, now):
+                    await audit.record(
+                        conn,
+                        at=now,
+                        actor_id=actor_id,
+                        action="segment.create",
+                        subject=name,
+                        new_value=name,
+                    )
+                await customer_base.upsert_staged(conn, now)
+                if mark_gone:
+                    gone = await customer_base.mark_missing_gone(conn, now)
+            report = ImportReport(
+                valid,
+                found.new,
+                found.changed,
+                found.unchanged,
+                found.missing,
+                bad,
+                tuple(shown),
+                found.new_segments,
+                applied=applied,
+                marked_gone=gone,
+            )
+            if applied:
+                await audit.record(
+                    conn,
+                    at=now,
+                    actor_id=actor_id,
+                    action="base.import",
+                    subject=source,
+                    new_value=report.summary(),
+                )
+        finally:
+            await customer_base.end_staging(conn)
+    return report

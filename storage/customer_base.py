@@ -1,0 +1,493 @@
+"""The customer base: the company's own customer records by external id, their import from a
+staged file, their personal invite links, and how much of each segment is enrolled."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aiosqlite
+
+from storage.db import fetch_all, fetch_one
+from storage.invitations import CheckinState, close_open_for_user
+
+# Rows of the file being imported, on the writer's connection only (a TEMP table), so that
+# comparing and upserting 100,000 rows is a few set-wise statements, not 100,000 lookups.
+_STAGE = "base_import_rows"
+_CREATE_STAGE = (
+    f"CREATE TEMP TABLE {_STAGE} (line INTEGER PRIMARY KEY, external_id TEXT NOT NULL,"
+    " name TEXT NOT NULL, segment TEXT NOT NULL COLLATE NOCASE, language TEXT NOT NULL,"
+    " attributes TEXT NOT NULL)"
+)
+# The record a staged row's external id names, and the segment its name names.
+_MISSING = (
+    "gone_at IS NULL AND NOT EXISTS"
+    f" (SELECT 1 FROM {_STAGE} r WHERE r.external_id = base_customers.external_id)"
+)
+_DIFFERS = (
+    "b.name IS NOT r.name OR b.language IS NOT r.language OR b.attributes IS NOT r.attributes"
+    " OR b.gone_at IS NOT NULL OR b.segment_id IS NOT"
+    " (SELECT s.id FROM segments s WHERE s.name = r.segment)"
+)
+
+
+class BaseCustomerNotFound(LookupError):
+    """No customer of the base has that external id."""
+
+
+@dataclass(frozen=True)
+class BaseCustomer:
+    id: int
+    external_id: str
+    name: str
+    segment_id: int
+    language: str
+    attributes: str  # a JSON object
+    user_id: int | None
+    joined_at: int | None
+    gone_at: int | None
+
+
+_COLUMNS = "id, external_id, name, segment_id, language, attributes, user_id, joined_at, gone_at"
+
+
+@dataclass(frozen=True)
+class StagedRow:
+    """A valid row of the file: its line number and its values as they will be stored."""
+
+    line: int
+    external_id: str
+    name: str
+    segment: str
+    language: str
+    attributes: str
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    line: int
+    external_id: str
+    first_line: int
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What importing the staged rows would do to the base."""
+
+    new: int
+    changed: int
+    unchanged: int
+    missing: int  # in the base, not in the file: to be marked gone after a confirmation
+    new_segments: tuple[str, ...]
+
+
+# --- the import, on the writer's connection inside one transaction ----------------------
+
+
+async def begin_staging(conn: aiosqlite.Connection) -> None:
+    """An empty staging table for the rows of one file."""
+    await conn.execute(f"DROP TABLE IF EXISTS temp.{_STAGE}")
+    await conn.execute(_CREATE_STAGE)
+    await conn.execute(f"CREATE INDEX temp.{_STAGE}_id ON {_STAGE}(external_id)")
+
+
+async def stage(conn: aiosqlite.Connection, rows: Sequence[StagedRow]) -> None:
+    """Adds a chunk of valid rows (one thread hop for the chunk)."""
+    await conn.executemany(
+        f"INSERT INTO {_STAGE} (line, external_id, name, segment, language, attributes)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [(r.line, r.external_id, r.name, r.segment, r.language, r.attributes) for r in rows],
+    )
+
+
+async def take_out_duplicates(
+    conn: aiosqlite.Connection, limit: int
+) -> tuple[int, list[Duplicate]]:
+    """Removes every staged row whose external id an earlier line already has; returns how
+    many, and the first `limit` of them."""
+    later = (
+        f"FROM {_STAGE} r JOIN (SELECT external_id, min(line) AS first FROM {_STAGE}"
+        " GROUP BY external_id HAVING count(*) > 1) f ON f.external_id = r.external_id"
+        " WHERE r.line > f.first"
+    )
+    rows = await fetch_all(
+        conn, f"SELECT r.line, r.external_id, f.first {later} ORDER BY r.line LIMIT ?", (limit,)
+    )
+    cursor = await conn.execute(f"DELETE FROM {_STAGE} WHERE line IN (SELECT r.line {later})")
+    return cursor.rowcount, [Duplicate(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+
+async def compare(conn: aiosqlite.Connection) -> Comparison:
+    """Counts what an import of the staged rows would change, changing nothing."""
+    row = await fetch_one(
+        conn,
+        "SELECT count(b.id), count(*) - count(b.id),"
+        f" count(CASE WHEN b.id IS NOT NULL AND ({_DIFFERS}) THEN 1 END)"
+        f" FROM {_STAGE} r LEFT JOIN base_customers b ON b.external_id = r.external_id",
+    )
+    assert row is not None
+    known, new, changed = int(row[0]), int(row[1]), int(row[2])
+    missing = await fetch_one(conn, f"SELECT count(*) FROM base_customers WHERE {_MISSING}")
+    segments = await fetch_all(
+        conn,
+        f"SELECT min(segment) FROM {_STAGE} r"
+        " WHERE NOT EXISTS (SELECT 1 FROM segments s WHERE s.name = r.segment)"
+        " GROUP BY segment ORDER BY 1",
+    )
+    return Comparison(
+        new=new,
+        changed=changed,
+        unchanged=known - changed,
+        missing=int(missing[0]) if missing else 0,
+        new_segments=tuple(str(r[0]) for r in segments),
+    )
+
+
+async def create_staged_segments(conn: aiosqlite.Connection, now: int) -> list[str]:
+    """Creates the segments the staged rows name and the database does not have yet."""
+    names = (await compare(conn)).new_segments
+    await conn.executemany(
+        "INSERT INTO segments (name, created_at) VALUES (?, ?)", [(n, now) for n in names]
+    )
+    return list(names)
+
+
+async def upsert_staged(conn: aiosqlite.Connection, now: int) -> None:
+    """Inserts the new records and updates the changed ones (a record that was gone comes
+    back, and so does the account its going stopped); the unchanged are not touched. A joined
+    account follows its record into a new segment. The segments must exist."""
+    segment = "(SELECT s.id FROM segments s WHERE s.name = r.segment)"
+    await conn.execute(
+        f"UPDATE customers SET segment_id = {segment}, updated_at = :now"
+        f" FROM base_customers b JOIN {_STAGE} r ON r.external_id = b.external_id"
+        f" WHERE customers.user_id = b.user_id AND customers.segment_id IS NOT {segment}",
+        {"now": now},
+    )
+    await conn.execute(
+        "UPDATE customers SET status = 'active', stopped_at = NULL, updated_at = :now"
+        f" FROM base_customers b JOIN {_STAGE} r ON r.external_id = b.external_id"
+        " WHERE customers.user_id = b.user_id AND b.gone_at IS NOT NULL"
+        " AND customers.status = 'stopped' AND customers.stopped_at = b.stopped_account_at",
+        {"now": now},
+    )
+    # "WHERE true": SQLite's parser needs it between a SELECT and ON CONFLICT.
+    await conn.execute(
+        "INSERT INTO base_customers (external_id, name, segment_id, language, attributes,"
+        " imported_at, updated_at)"
+        f" SELECT r.external_id, r.name, {segment}, r.language, r.attributes, :now, :now"
+        f" FROM {_STAGE} r WHERE true"
+        " ON CONFLICT (external_id) DO UPDATE SET name = excluded.name,"
+        " segment_id = excluded.segment_id, language = excluded.language,"
+        " attributes = excluded.attributes, gone_at = NULL, stopped_account_at = NULL,"
+        " updated_at = excluded.updated_at"
+        " WHERE base_customers.name IS NOT excluded.name"
+        " OR base_customers.segment_id IS NOT excluded.segment_id"
+        " OR base_customers.language IS NOT excluded.language"
+        " OR base_customers.attributes IS NOT excluded.attributes"
+        " OR base_customers.gone_at IS NOT NULL",
+        {"now": now},
+    )
+
+
+async def mark_missing_gone(conn: aiosqlite.Connection, now: int) -> int:
+    """Marks every record not in the staged file gone from the base; their joined accounts
+    are stopped (no longer sampled or written to), their answers stay. Returns how many."""
+    accounts = [
+        int(r[0])
+        for r in await fetch_all(
+            conn,
+            "SELECT c.user_id FROM base_customers JOIN customers c"
+            f" ON c.user_id = base_customers.user_id WHERE {_MISSING}"
+            " AND c.status IN ('active', 'paused')",
+        )
+    ]
+    for user_id in accounts:
+        await close_open_for_user(conn, user_id, CheckinState.STOPPED, now)
+    await conn.executemany(
+        "UPDATE customers SET status = 'stopped', paused_until = NULL, stopped_at = ?,"
+        " updated_at = ? WHERE user_id = ?",
+        [(now, now, user_id) for user_id in accounts],
+    )
+    await conn.executemany(
+        "UPDATE base_customers SET stopped_account_at = ? WHERE user_id = ?",
+        [(now, user_id) for user_id in accounts],
+    )
+    cursor = await conn.execute(
+        f"UPDATE base_customers SET gone_at = ?, updated_at = ? WHERE {_MISSING}", (now, now)
+    )
+    return cursor.rowcount
+
+
+async def end_staging(conn: aiosqlite.Connection) -> None:
+    await conn.execute(f"DROP TABLE IF EXISTS temp.{_STAGE}")
+
+
+# --- records ------------------------------------------------------------------------------
+
+
+def _record(row: aiosqlite.Row) -> BaseCustomer:
+    return BaseCustomer(**dict(row))
+
+
+async def find_by_external_id(conn: aiosqlite.Connection, external_id: str) -> BaseCustomer | None:
+    """The record with this external id, or None."""
+    row = await fetch_one(
+        conn, f"SELECT {_COLUMNS} FROM base_customers WHERE external_id = ?", (external_id,)
+    )
+    return None if row is None else _record(row)
+
+
+async def find_for_user(conn: aiosqlite.Connection, user_id: int) -> BaseCustomer | None:
+    """The record this Telegram account is joined to, or None."""
+    row = await fetch_one(
+        conn, f"SELECT {_COLUMNS} FROM base_customers WHERE user_id = ?", (user_id,)
+    )
+    return None if row is None else _record(row)
+
+
+async def count(conn: aiosqlite.Connection) -> int:
+    """Records in the base that are not gone."""
+    row = await fetch_one(conn, "SELECT count(*) FROM base_customers WHERE gone_at IS NULL")
+    return int(row[0]) if row else 0
+
+
+async def page_in_segment(
+    conn: aiosqlite.Connection, segment_id: int | None, after_id: int, limit: int
+) -> list[BaseCustomer]:
+    """Up to `limit` records (not gone) after `after_id`, of one segment or all, by id."""
+    where = "gone_at IS NULL AND id > ?"
+    params: tuple[int, ...] = (after_id,)
+    if segment_id is not None:
+        where += " AND segment_id = ?"
+        params += (segment_id,)
+    return [
+        _record(r)
+        for r in await fetch_all(
+            conn,
+            f"SELECT {_COLUMNS} FROM base_customers WHERE {where} ORDER BY id LIMIT ?",
+            (*params, limit),
+        )
+    ]
+
+
+async def join(conn: aiosqlite.Connection, base_id: int, user_id: int, now: int) -> None:
+    """Joins a Telegram account to a record (and to no other record)."""
+    await conn.execute(
+        "UPDATE base_customers SET user_id = NULL, joined_at = NULL WHERE user_id = ? AND id != ?",
+        (user_id, base_id),
+    )
+    await conn.execute(
+        "UPDATE base_customers SET user_id = ?, joined_at = ? WHERE id = ?",
+        (user_id, now, base_id),
+    )
+
+
+async def unlink_user(conn: aiosqlite.Connection, user_id: int) -> None:
+    """Erases every link between a Telegram account and the base (/forget): the records
+    stay, joined to nobody; the links it used stay used, by nobody known."""
+    await conn.execute(
+        "UPDATE base_customers SET user_id = NULL, joined_at = NULL WHERE user_id = ?",
+        (user_id,),
+    )
+    await conn.execute("UPDATE personal_invites SET used_by = NULL WHERE used_by = ?", (user_id,))
+
+
+# --- personal invite links ------------------------------------------------------------------
+
+
+def new_token() -> str:
+    """An unguessable deep-link payload (Telegram's alphabet; 144 random bits)."""
+    return secrets.token_urlsafe(18)
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a token: its SHA-256 (a random token needs no salt or stretching)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class PersonalInvite:
+    """A personal link and the record it is for, as /start and consent need them."""
+
+    id: int
+    base_id: int
+    expires_at: int
+    used_at: int | None
+    used_by: int | None
+    joined_user_id: int | None  # the account the record is joined to now
+    gone: bool
+    segment_id: int
+    language: str
+
+
+async def create_invites(
+    conn: aiosqlite.Connection,
+    base_ids: Sequence[int],
+    *,
+    created_by: int | None,
+    now: int,
+    expires_at: int,
+) -> list[str]:
+    """A new personal link token for each record, in order; only their hashes are stored."""
+    tokens = [new_token() for _ in base_ids]
+    await conn.executemany(
+        "INSERT INTO personal_invites (token_hash, base_id, created_by, created_at, expires_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [
+            (token_hash(token), base_id, created_by, now, expires_at)
+            for token, base_id in zip(tokens, base_ids, strict=True)
+        ],
+    )
+    return tokens
+
+
+_INVITE = (
+    "SELECT p.id, p.base_id, p.expires_at, p.used_at, p.used_by, b.user_id,"
+    " b.gone_at IS NOT NULL, b.segment_id, b.language"
+    " FROM personal_invites p JOIN base_customers b ON b.id = p.base_id"
+)
+
+
+def _invite(row: aiosqlite.Row) -> PersonalInvite:
+    return PersonalInvite(
+        int(row[0]),
+        int(row[1]),
+        int(row[2]),
+        row[3],
+        row[4],
+        row[5],
+        bool(row[6]),
+        int(row[7]),
+        str(row[8]),
+    )
+
+
+async def find_invite(conn: aiosqlite.Connection, token: str) -> PersonalInvite | None:
+    """The personal link this token opens, or None."""
+    row = await fetch_one(conn, f"{_INVITE} WHERE p.token_hash = ?", (token_hash(token),))
+    return None if row is None else _invite(row)
+
+
+async def get_invite(conn: aiosqlite.Connection, invite_id: int) -> PersonalInvite | None:
+    """The personal link with this id, or None."""
+    row = await fetch_one(conn, f"{_INVITE} WHERE p.id = ?", (invite_id,))
+    return None if row is None else _invite(row)
+
+
+async def use_invite(
+    conn: aiosqlite.Connection, invite: PersonalInvite, user_id: int, now: int
+) -> None:
+    """Marks a link used by this account and joins the account to its record."""
+    await conn.execute(
+        "UPDATE personal_invites SET used_at = ?, used_by = ? WHERE id = ?",
+        (now, user_id, invite.id),
+    )
+    await join(conn, invite.base_id, user_id, now)
+
+
+# --- what the digest and exports read ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SegmentCoverage:
+    """A segment against the base: its customers (records not gone, plus enrolled accounts
+    without a record), how many of them are enrolled now, and how many answered a check-in
+    in the window."""
+
+    segment_id: int
+    base: int
+    enrolled: int
+    answered: int
+
+
+async def has_base(conn: aiosqlite.Connection) -> bool:
+    """Whether a customer base has been imported (any record not gone)."""
+    return (
+        await fetch_one(conn, "SELECT 1 FROM base_customers WHERE gone_at IS NULL LIMIT 1")
+        is not None
+    )
+
+
+async def segment_coverage(
+    conn: aiosqlite.Connection, since: int, until: int
+) -> list[SegmentCoverage]:
+    """Every segment's size in the base and how much of it is enrolled (an active or paused
+    account) and answered a check-in sent in [since, until), by segment id; empty when no
+    base is imported. An enrolled account without a record counts in its segment's base."""
+    if not await has_base(conn):
+        return []
+    rows = await fetch_all(
+        conn,
+        "WITH enrolled AS (SELECT user_id, segment_id FROM customers"
+        "  WHERE status IN ('active', 'paused') AND user_id > 0),"
+        " answered AS (SELECT DISTINCT user_id FROM invitations"
+        "  WHERE created_at >= :since AND created_at < :until AND answered_at IS NOT NULL"
+        "  AND answered_at < :until),"
+        " members AS ("
+        "  SELECT b.segment_id, e.user_id FROM base_customers b"
+        "   LEFT JOIN enrolled e ON e.user_id = b.user_id WHERE b.gone_at IS NULL"
+        "  UNION ALL SELECT e.segment_id, e.user_id FROM enrolled e"
+        "   WHERE NOT EXISTS (SELECT 1 FROM base_customers b WHERE b.user_id = e.user_id))"
+        " SELECT m.segment_id, count(*), count(m.user_id), count(a.user_id) FROM members m"
+        " LEFT JOIN answered a ON a.user_id = m.user_id GROUP BY m.segment_id ORDER BY 1",
+        {"since": since, "until": until},
+    )
+    return [SegmentCoverage(int(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+
+async def external_id_of(conn: aiosqlite.Connection, user_id: int) -> str | None:
+    """The external id of the record this account is joined to, or None."""
+    row = await fetch_one(
+        conn, "SELECT external_id FROM base_customers WHERE user_id = ?", (user_id,)
+    )
+    return None if row is None else str(row[0])
+
+
+# --- imports sent to the bot, waiting for a confirmation --------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingImport:
+    id: int
+    actor_id: int
+    file_name: str
+    path: str
+    sha256: str
+    status: str
+    created_at: int
+
+
+async def open_import(
+    conn: aiosqlite.Connection, *, actor_id: int, file_name: str, path: str, sha256: str, now: int
+) -> PendingImport:
+    """Records a previewed file that waits for its confirmation."""
+    cursor = await conn.execute(
+        "INSERT INTO base_imports (actor_id, file_name, path, sha256, status, created_at)"
+        " VALUES (?, ?, ?, ?, 'pending', ?)",
+        (actor_id, file_name, path, sha256, now),
+    )
+    assert cursor.lastrowid is not None
+    found = await find_import(conn, cursor.lastrowid)
+    assert found is not None
+    return found
+
+
+async def find_import(conn: aiosqlite.Connection, import_id: int) -> PendingImport | None:
+    row = await fetch_one(
+        conn,
+        "SELECT id, actor_id, file_name, path, sha256, status, created_at FROM base_imports"
+        " WHERE id = ?",
+        (import_id,),
+    )
+    return None if row is None else PendingImport(**dict(row))
+
+
+async def decide_import(conn: aiosqlite.Connection, import_id: int, status: str, now: int) -> bool:
+    """Marks a pending import applied or cancelled; False if it was no longer pending."""
+    cursor = await conn.execute(
+        "UPDATE base_imports SET status = ?, decided_at = ? WHERE id = ? AND status = 'pending'",
+        (status, now, import_id),
+    )
+    return cursor.rowcount == 1
