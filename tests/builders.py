@@ -115,3 +115,20 @@ def without_sender(bot: Bot, chat: dict[str, Any], text: str, *, key: str = "mes
     update = Update.de_json({"update_id": next(_update_ids), key: body}, bot)
     assert update is not None
     return update
+
+
+def document(bot: Bot, person: Person, file_id: str, file_name: str, size: int) -> Update:
+    """A file `person` sent (Telegram's document message), without a caption."""
+    return message(
+        bot,
+        person,
+        extra={
+            "document": {
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "file_name": file_name,
+                "mime_type": "text/csv",
+                "file_size": size,
+            }
+        },
+    )

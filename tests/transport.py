@@ -31,6 +31,12 @@ class FakeTelegram(BaseRequest):
         self.calls: list[Call] = []
         self._message_ids: dict[int, int] = {}
         self._failures: dict[str, list[tuple[int, str]]] = {}
+        # Files users sent, by file id: what getFile describes and a download returns.
+        self._files: dict[str, bytes] = {}
+
+    def add_file(self, file_id: str, content: bytes) -> None:
+        """Makes a file a user sent downloadable, as Telegram keeps it for the bot."""
+        self._files[file_id] = content
 
     def fail_next(self, method: str, status: int, description: str, times: int = 1) -> None:
         """Makes the next `times` calls of `method` fail as Telegram would."""
@@ -57,6 +63,11 @@ class FakeTelegram(BaseRequest):
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
+        if "/file/bot" in url:
+            # A download of a file getFile described: its bytes, not a JSON answer.
+            self.calls.append(Call("download", {"file_path": name}))
+            found = self._files.get(name.removesuffix(".csv"))
+            return (200, found) if found is not None else (404, b"Not Found")
         params = dict(request_data.parameters) if request_data else {}
         files: dict[str, tuple[str, bytes]] = {}
         if request_data is not None and request_data.contains_files:
@@ -98,6 +109,14 @@ class FakeTelegram(BaseRequest):
             if "reply_markup" in params:
                 message["reply_markup"] = params["reply_markup"]
             return message
+        if name == "getFile":
+            file_id = str(params["file_id"])
+            return {
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "file_size": len(self._files.get(file_id, b"")),
+                "file_path": f"documents/{file_id}.csv",
+            }
         if name in ("sendPhoto", "sendDocument"):
             chat_id = int(params["chat_id"])
             self._message_ids[chat_id] = self._message_ids.get(chat_id, 0) + 1

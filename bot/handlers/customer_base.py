@@ -4,6 +4,7 @@ it (marking the missing customers gone, or not) or cancel it."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
@@ -37,7 +38,9 @@ async def document_message(update: Update, context: PulseContext) -> None:
     language = await services.enrollment.language_of(profile.user_id, telegram_language)
     catalog = services.catalog
     name = document.file_name or "customers.csv"
-    if not name.lower().endswith(".csv") and document.mime_type not in _CSV_TYPES:
+    # By its name where it has an extension (a .pdf sent as text/plain is not a CSV).
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".csv", ".txt") and (suffix or document.mime_type not in _CSV_TYPES):
         await context.bot.send_message(
             profile.chat_id, catalog.text(language, "base.document_not_csv")
         )
