@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import aiosqlite
 
@@ -53,9 +54,9 @@ class BaseCustomer:
 _COLUMNS = "id, external_id, name, segment_id, language, attributes, user_id, joined_at, gone_at"
 
 
-@dataclass(frozen=True)
-class StagedRow:
-    """A valid row of the file: its line number and its values as they will be stored."""
+class StagedRow(NamedTuple):
+    """A valid row of the file: its line number and its values as they will be stored (a
+    tuple: an import makes one per row, and executemany takes it as it is)."""
 
     line: int
     external_id: str
@@ -98,7 +99,7 @@ async def stage(conn: aiosqlite.Connection, rows: Sequence[StagedRow]) -> None:
     await conn.executemany(
         f"INSERT INTO {_STAGE} (line, external_id, name, segment, language, attributes)"
         " VALUES (?, ?, ?, ?, ?, ?)",
-        [(r.line, r.external_id, r.name, r.segment, r.language, r.attributes) for r in rows],
+        rows,
     )
 
 
@@ -145,13 +146,12 @@ async def compare(conn: aiosqlite.Connection) -> Comparison:
     )
 
 
-async def create_staged_segments(conn: aiosqlite.Connection, now: int) -> list[str]:
-    """Creates the segments the staged rows name and the database does not have yet."""
-    names = (await compare(conn)).new_segments
+async def create_segments(conn: aiosqlite.Connection, names: Sequence[str], now: int) -> None:
+    """Creates the segments the staged rows name and the database lacks (`compare` names
+    them)."""
     await conn.executemany(
         "INSERT INTO segments (name, created_at) VALUES (?, ?)", [(n, now) for n in names]
     )
-    return list(names)
 
 
 async def upsert_staged(conn: aiosqlite.Connection, now: int) -> None:

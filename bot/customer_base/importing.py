@@ -3,6 +3,8 @@ one audited transaction; records missing from the file are marked gone only when
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,25 +53,38 @@ class ImportReport:
         )
 
 
+def _chunks(path: Path) -> Iterator[tuple[list[StagedRow], list[BadRow]]]:
+    """The file's rows, CHUNK at a time: the valid ones, and the bad ones among them."""
+    good: list[StagedRow] = []
+    bad: list[BadRow] = []
+    for row in read(path):
+        if isinstance(row, BadRow):
+            bad.append(row)
+        else:
+            good.append(row)
+        if len(good) + len(bad) >= CHUNK:
+            yield good, bad
+            good, bad = [], []
+    yield good, bad
+
+
 async def _stage(conn: aiosqlite.Connection, path: Path) -> tuple[int, int, list[BadRow]]:
-    """Stages the file's valid rows; returns how many, how many are bad, and the first bad."""
+    """Stages the file's valid rows; returns how many, how many are bad, and the first bad.
+
+    Each chunk is read on a thread of its own: reading and checking rows is most of an
+    import's time, and the bot's event loop goes on meanwhile.
+    """
     await customer_base.begin_staging(conn)
     valid = bad = 0
     shown: list[BadRow] = []
-    chunk: list[StagedRow] = []
-    for row in read(path):
-        if isinstance(row, BadRow):
-            bad += 1
-            if len(shown) < SHOWN:
-                shown.append(row)
-            continue
-        valid += 1
-        chunk.append(row)
-        if len(chunk) >= CHUNK:
-            await customer_base.stage(conn, chunk)
-            chunk = []
-    if chunk:
-        await customer_base.stage(conn, chunk)
+    chunks = _chunks(path)
+    while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
+        good, wrong = chunk
+        valid += len(good)
+        bad += len(wrong)
+        shown += wrong[: SHOWN - len(shown)]
+        if good:
+            await customer_base.stage(conn, good)
     doubles, first = await customer_base.take_out_duplicates(conn, SHOWN)
     shown += [
         BadRow(d.line, "base.bad_duplicate", {"id": d.external_id, "first": d.first_line})
@@ -127,7 +142,8 @@ async def run_import(
                     and await customer_base.decide_import(conn, pending_id, "applied", now)
                 ):
                     raise ImportAlreadyDecided(pending_id)
-                for name in await customer_base.create_staged_segments(conn, now):
+                await customer_base.create_segments(conn, found.new_segments, now)
+                for name in found.new_segments:
                     await audit.record(
                         conn,
                         at=now,
