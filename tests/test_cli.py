@@ -108,12 +108,13 @@ def test_export_writes_every_answer_as_spreadsheet_safe_csv(tmp_path: Path) -> N
     assert result.stdout.strip() == "exported 3 answers to answers.csv"
     lines = (tmp_path / "answers.csv").read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("answered_at,round,round_started_at,segment,customer_id")
+    # The last column, external_id, is empty: Zoë is not joined to a customer-base record.
     assert lines[1:] == [
-        "2026-11-23T09:01:00+00:00,1,2026-11-23T09:00:00+00:00,general,42,'@Zoë,,,nl,score,4,no,",
+        "2026-11-23T09:01:00+00:00,1,2026-11-23T09:00:00+00:00,general,42,'@Zoë,,,nl,score,4,no,,",
         "2026-11-23T09:01:00+00:00,1,2026-11-23T09:00:00+00:00,general,42,'@Zoë,,,nl,challenge,"
-        "'=1+1,no,",
+        "'=1+1,no,,",
         "2026-11-23T09:01:00+00:00,1,2026-11-23T09:00:00+00:00,general,42,'@Zoë,,,nl,improvement,"
-        ",yes,",
+        ",yes,,",
     ]
 
 
