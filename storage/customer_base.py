@@ -484,6 +484,22 @@ async def find_import(conn: aiosqlite.Connection, import_id: int) -> PendingImpo
     return None if row is None else PendingImport(**dict(row))
 
 
+async def cancel_pending_imports(conn: aiosqlite.Connection, actor_id: int, now: int) -> list[str]:
+    """Cancels this admin's imports still waiting (a newer file replaces them); returns
+    their files' paths, to delete."""
+    rows = await fetch_all(
+        conn,
+        "SELECT path FROM base_imports WHERE actor_id = ? AND status = 'pending'",
+        (actor_id,),
+    )
+    await conn.execute(
+        "UPDATE base_imports SET status = 'cancelled', decided_at = ?"
+        " WHERE actor_id = ? AND status = 'pending'",
+        (now, actor_id),
+    )
+    return [str(r[0]) for r in rows]
+
+
 async def decide_import(conn: aiosqlite.Connection, import_id: int, status: str, now: int) -> bool:
     """Marks a pending import applied or cancelled; False if it was no longer pending."""
     cursor = await conn.execute(

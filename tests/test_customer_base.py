@@ -167,6 +167,23 @@ async def test_cancel_writes_nothing_and_only_the_sender_can_decide(
     assert list(folder.iterdir()) == []  # the file is not kept
 
 
+async def test_a_newer_file_replaces_the_preview_still_waiting(
+    app: PulseApplication, telegram: FakeTelegram
+) -> None:
+    await send_file(app, telegram, ADMIN, BASE, "old.csv")
+    old_import = telegram.last_buttons(ADMIN.id)[0][1]
+    await send_file(app, telegram, ADMIN, BASE, "new.csv")
+    await press(app, ADMIN, old_import)
+    assert (
+        "already confirmed or cancelled" in telegram.of("answerCallbackQuery")[-1].params["text"]
+    )
+    assert await records(app) == {}
+    await press(app, ADMIN, telegram.last_buttons(ADMIN.id)[0][1])
+    assert sorted(await records(app)) == ["C-1", "C-2", "C-3"]
+    folder = services_of(app).settings.database_path.with_name("bot.db.imports")
+    assert list(folder.iterdir()) == []
+
+
 async def test_a_document_from_a_customer_or_a_non_csv_file_imports_nothing(
     app: PulseApplication, telegram: FakeTelegram
 ) -> None:

@@ -77,9 +77,13 @@ async def receive(
         return Previewed(None, report)
     digest = await asyncio.to_thread(_sha256, path)
     async with db.transaction() as conn:
+        # One preview per admin: a newer file replaces the one still waiting (and its file).
+        replaced = await customer_base.cancel_pending_imports(conn, actor_id, now)
         pending = await customer_base.open_import(
             conn, actor_id=actor_id, file_name=file_name, path=str(path), sha256=digest, now=now
         )
+    for old in replaced:
+        await asyncio.to_thread(Path(old).unlink, True)
     return Previewed(pending, report)
 
 
