@@ -136,7 +136,7 @@ async def test_a_file_with_bad_rows_is_reported_by_line_and_only_the_good_rows_o
     bad = BASE + "C-2,Again,retail,en,\n,No id,retail,nl,\nC-9,Otto,retail,de,\nC-8,,retail,nl,\n"
     await send_file(app, telegram, ADMIN, bad, "crm.csv")
     preview = telegram.last_text(ADMIN.id)
-    assert "4 bad row(s)" in preview
+    assert "4 bad rows" in preview
     assert "line 5: C-2 is already on line 3" in preview
     assert "line 6: no external id" in preview
     assert "line 7: the language “de” of C-9 is neither nl nor en" in preview
@@ -212,7 +212,7 @@ async def test_a_customer_missing_from_a_new_file_is_marked_gone_only_with_that_
     assert [label for label, _ in buttons] == ["Import", "Import, mark 1 gone", "Cancel"]
     await press(app, ADMIN, buttons[0][1])  # import only: Claire stays
     assert "C-3" in await records(app)
-    assert "stay as they were" in telegram.last_text(ADMIN.id)
+    assert "stays as before" in telegram.last_text(ADMIN.id)
 
     await send_file(app, telegram, ADMIN, without_claire, "crm.csv")
     await press(app, ADMIN, telegram.last_buttons(ADMIN.id)[1][1])

@@ -117,7 +117,7 @@ def test_a_removed_row_is_marked_gone_only_when_confirmed_and_never_deleted(
     confirmed = pulsebot(tmp_path, "customers", "import", "fewer.csv", "--mark-missing-gone")
 
     assert confirmed.returncode == 0
-    assert "1 customer(s) not in the file are marked gone" in confirmed.stdout
+    assert "1 customer not in the file is marked gone" in confirmed.stdout
     assert rows(tmp_path, "SELECT external_id FROM base_customers WHERE gone_at IS NOT NULL") == [
         ("C-3",)
     ]
