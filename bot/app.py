@@ -197,18 +197,14 @@ def build_application(
     app.add_handler(CallbackQueryHandler(controls.forget_button, controls.FORGET_DATA))
     app.add_handler(CallbackQueryHandler(tell.tell_button, tell.TELL_DATA))
     app.add_handler(CallbackQueryHandler(followups.followup_button, followups.FOLLOWUP_DATA))
-    app.add_handler(
-        CallbackQueryHandler(customer_base.import_button, customer_base.IMPORT_DATA)
-    )
+    app.add_handler(CallbackQueryHandler(customer_base.import_button, customer_base.IMPORT_DATA))
     app.add_handler(
         ChatMemberHandler(enrollment.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER)
     )
     app.add_handler(MessageHandler(filters.COMMAND & private, fallbacks.unknown_command))
     app.add_handler(MessageHandler(filters.TEXT & private, checkin.text_message))
     # An admin's CSV is a customer base to import; anyone else's file is answered as below.
-    app.add_handler(
-        MessageHandler(private & filters.Document.ALL, customer_base.document_message)
-    )
+    app.add_handler(MessageHandler(private & filters.Document.ALL, customer_base.document_message))
     app.add_handler(
         MessageHandler(
             private & ~filters.TEXT & ~filters.StatusUpdate.ALL, fallbacks.non_text_message

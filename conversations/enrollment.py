@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass, field
 
 from conversations.replies import Button, Outcome, Reply
-from storage.customer_base import PersonalInvite
 from storage.customers import Customer, CustomerStatus, Profile
 from storage.enrollments import PendingEnrollment
+from storage.personal_invites import PersonalInvite
 from storage.segments import Segment
 
 LANGUAGES = ("nl", "en")

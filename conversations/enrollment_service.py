@@ -15,6 +15,7 @@ from storage import (
     enrollments,
     inbox,
     invitations,
+    personal_invites,
     runtime_settings,
     segments,
 )
@@ -48,7 +49,7 @@ class EnrollmentService:
             situation = await _situation(conn, profile.user_id, telegram_language)
             code_segment = personal = None
             if code is not None and enrollment.CODE_PATTERN.match(code):
-                personal = await customer_base.find_invite(conn, code)
+                personal = await personal_invites.find_invite(conn, code)
                 if personal is None:
                     code_segment = await segments.find_by_code(conn, code)
             if personal is not None:
@@ -162,7 +163,7 @@ async def _situation(
     joined = await customer_base.find_for_user(conn, user_id)
     invite = None
     if pending is not None and pending.personal_invite_id is not None:
-        invite = await customer_base.get_invite(conn, pending.personal_invite_id)
+        invite = await personal_invites.get_invite(conn, pending.personal_invite_id)
     return Situation(
         customer, pending, names, telegram_language, joined.id if joined else None, invite
     )
@@ -186,7 +187,7 @@ async def _apply(
                     personal_invite_id=invite_id,
                 )
             case enrollment.JoinBase(invite=invite):
-                await customer_base.use_invite(conn, invite, profile.user_id, now)
+                await personal_invites.use_invite(conn, invite, profile.user_id, now)
             case enrollment.Enroll(profile=who, segment_id=segment_id, language=language):
                 await customers.enroll(
                     conn, who, language=language, segment_id=segment_id, now=now

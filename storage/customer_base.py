@@ -1,10 +1,8 @@
 """The customer base: the company's own customer records by external id, their import from a
-staged file, their personal invite links, and how much of each segment is enrolled."""
+staged file, and how much of each segment is enrolled (the links: storage.personal_invites)."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -32,10 +30,6 @@ _DIFFERS = (
     " OR b.gone_at IS NOT NULL OR b.segment_id IS NOT"
     " (SELECT s.id FROM segments s WHERE s.name = r.segment)"
 )
-
-
-class BaseCustomerNotFound(LookupError):
-    """No customer of the base has that external id."""
 
 
 @dataclass(frozen=True)
@@ -247,12 +241,6 @@ async def find_for_user(conn: aiosqlite.Connection, user_id: int) -> BaseCustome
     return None if row is None else _record(row)
 
 
-async def count(conn: aiosqlite.Connection) -> int:
-    """Records in the base that are not gone."""
-    row = await fetch_one(conn, "SELECT count(*) FROM base_customers WHERE gone_at IS NULL")
-    return int(row[0]) if row else 0
-
-
 async def page_in_segment(
     conn: aiosqlite.Connection, segment_id: int | None, after_id: int, limit: int
 ) -> list[BaseCustomer]:
@@ -292,99 +280,6 @@ async def unlink_user(conn: aiosqlite.Connection, user_id: int) -> None:
         (user_id,),
     )
     await conn.execute("UPDATE personal_invites SET used_by = NULL WHERE used_by = ?", (user_id,))
-
-
-# --- personal invite links ------------------------------------------------------------------
-
-
-def new_token() -> str:
-    """An unguessable deep-link payload (Telegram's alphabet; 144 random bits)."""
-    return secrets.token_urlsafe(18)
-
-
-def token_hash(token: str) -> str:
-    """What is stored of a token: its SHA-256 (a random token needs no salt or stretching)."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class PersonalInvite:
-    """A personal link and the record it is for, as /start and consent need them."""
-
-    id: int
-    base_id: int
-    expires_at: int
-    used_at: int | None
-    used_by: int | None
-    joined_user_id: int | None  # the account the record is joined to now
-    gone: bool
-    segment_id: int
-    language: str
-
-
-async def create_invites(
-    conn: aiosqlite.Connection,
-    base_ids: Sequence[int],
-    *,
-    created_by: int | None,
-    now: int,
-    expires_at: int,
-) -> list[str]:
-    """A new personal link token for each record, in order; only their hashes are stored."""
-    tokens = [new_token() for _ in base_ids]
-    await conn.executemany(
-        "INSERT INTO personal_invites (token_hash, base_id, created_by, created_at, expires_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        [
-            (token_hash(token), base_id, created_by, now, expires_at)
-            for token, base_id in zip(tokens, base_ids, strict=True)
-        ],
-    )
-    return tokens
-
-
-_INVITE = (
-    "SELECT p.id, p.base_id, p.expires_at, p.used_at, p.used_by, b.user_id,"
-    " b.gone_at IS NOT NULL, b.segment_id, b.language"
-    " FROM personal_invites p JOIN base_customers b ON b.id = p.base_id"
-)
-
-
-def _invite(row: aiosqlite.Row) -> PersonalInvite:
-    return PersonalInvite(
-        int(row[0]),
-        int(row[1]),
-        int(row[2]),
-        row[3],
-        row[4],
-        row[5],
-        bool(row[6]),
-        int(row[7]),
-        str(row[8]),
-    )
-
-
-async def find_invite(conn: aiosqlite.Connection, token: str) -> PersonalInvite | None:
-    """The personal link this token opens, or None."""
-    row = await fetch_one(conn, f"{_INVITE} WHERE p.token_hash = ?", (token_hash(token),))
-    return None if row is None else _invite(row)
-
-
-async def get_invite(conn: aiosqlite.Connection, invite_id: int) -> PersonalInvite | None:
-    """The personal link with this id, or None."""
-    row = await fetch_one(conn, f"{_INVITE} WHERE p.id = ?", (invite_id,))
-    return None if row is None else _invite(row)
-
-
-async def use_invite(
-    conn: aiosqlite.Connection, invite: PersonalInvite, user_id: int, now: int
-) -> None:
-    """Marks a link used by this account and joins the account to its record."""
-    await conn.execute(
-        "UPDATE personal_invites SET used_at = ?, used_by = ? WHERE id = ?",
-        (now, user_id, invite.id),
-    )
-    await join(conn, invite.base_id, user_id, now)
 
 
 # --- what the digest and exports read ---------------------------------------------------------
@@ -435,75 +330,3 @@ async def segment_coverage(
         {"since": since, "until": until},
     )
     return [SegmentCoverage(int(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
-
-
-async def external_id_of(conn: aiosqlite.Connection, user_id: int) -> str | None:
-    """The external id of the record this account is joined to, or None."""
-    row = await fetch_one(
-        conn, "SELECT external_id FROM base_customers WHERE user_id = ?", (user_id,)
-    )
-    return None if row is None else str(row[0])
-
-
-# --- imports sent to the bot, waiting for a confirmation --------------------------------------
-
-
-@dataclass(frozen=True)
-class PendingImport:
-    id: int
-    actor_id: int
-    file_name: str
-    path: str
-    sha256: str
-    status: str
-    created_at: int
-
-
-async def open_import(
-    conn: aiosqlite.Connection, *, actor_id: int, file_name: str, path: str, sha256: str, now: int
-) -> PendingImport:
-    """Records a previewed file that waits for its confirmation."""
-    cursor = await conn.execute(
-        "INSERT INTO base_imports (actor_id, file_name, path, sha256, status, created_at)"
-        " VALUES (?, ?, ?, ?, 'pending', ?)",
-        (actor_id, file_name, path, sha256, now),
-    )
-    assert cursor.lastrowid is not None
-    found = await find_import(conn, cursor.lastrowid)
-    assert found is not None
-    return found
-
-
-async def find_import(conn: aiosqlite.Connection, import_id: int) -> PendingImport | None:
-    row = await fetch_one(
-        conn,
-        "SELECT id, actor_id, file_name, path, sha256, status, created_at FROM base_imports"
-        " WHERE id = ?",
-        (import_id,),
-    )
-    return None if row is None else PendingImport(**dict(row))
-
-
-async def cancel_pending_imports(conn: aiosqlite.Connection, actor_id: int, now: int) -> list[str]:
-    """Cancels this admin's imports still waiting (a newer file replaces them); returns
-    their files' paths, to delete."""
-    rows = await fetch_all(
-        conn,
-        "SELECT path FROM base_imports WHERE actor_id = ? AND status = 'pending'",
-        (actor_id,),
-    )
-    await conn.execute(
-        "UPDATE base_imports SET status = 'cancelled', decided_at = ?"
-        " WHERE actor_id = ? AND status = 'pending'",
-        (now, actor_id),
-    )
-    return [str(r[0]) for r in rows]
-
-
-async def decide_import(conn: aiosqlite.Connection, import_id: int, status: str, now: int) -> bool:
-    """Marks a pending import applied or cancelled; False if it was no longer pending."""
-    cursor = await conn.execute(
-        "UPDATE base_imports SET status = ?, decided_at = ? WHERE id = ? AND status = 'pending'",
-        (status, now, import_id),
-    )
-    return cursor.rowcount == 1

@@ -6,7 +6,7 @@ import csv
 import sqlite3
 from pathlib import Path
 
-from storage.customer_base import token_hash
+from storage.personal_invites import token_hash
 from tests.test_cli import pulsebot
 
 GOOD = (

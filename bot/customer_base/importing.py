@@ -11,7 +11,7 @@ from pathlib import Path
 import aiosqlite
 
 from bot.customer_base.rows import BadRow, read
-from storage import audit, customer_base, inbox
+from storage import audit, base_imports, customer_base, inbox
 from storage.customer_base import StagedRow
 from storage.db import Database
 
@@ -139,7 +139,7 @@ async def run_import(
             if applied:
                 if pending_id is not None and not (
                     await inbox.claim_effect(conn, now)
-                    and await customer_base.decide_import(conn, pending_id, "applied", now)
+                    and await base_imports.decide_import(conn, pending_id, "applied", now)
                 ):
                     raise ImportAlreadyDecided(pending_id)
                 await customer_base.create_segments(conn, found.new_segments, now)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.export import safe_cell
-from storage import audit, customer_base, segments
+from storage import audit, customer_base, personal_invites, segments
 from storage.customer_base import BaseCustomer
 from storage.db import Database
 
@@ -54,7 +54,7 @@ async def invite_one(
         found = await customer_base.find_by_external_id(conn, external_id)
         if found is None or found.gone_at is not None:
             raise UnknownCustomer(external_id)
-        (token,) = await customer_base.create_invites(
+        (token,) = await personal_invites.create_invites(
             conn, [found.id], created_by=actor_id, now=now, expires_at=expires
         )
         await audit.record(
@@ -108,7 +108,7 @@ async def write_links(
                 last = page[-1].id
                 wanted = [c for c in page if c.user_id is None]
                 joined += len(page) - len(wanted)
-                tokens = await customer_base.create_invites(
+                tokens = await personal_invites.create_invites(
                     conn, [c.id for c in wanted], created_by=actor_id, now=now, expires_at=expires
                 )
                 for record, token in zip(wanted, tokens, strict=True):

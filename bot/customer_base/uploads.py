@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.customer_base.importing import ImportAlreadyDecided, ImportReport, preview, run_import
-from storage import customer_base
-from storage.customer_base import PendingImport
+from storage import base_imports
+from storage.base_imports import PendingImport
 from storage.db import Database
 
 # Telegram lets a bot download files up to 20 MB.
@@ -78,8 +78,8 @@ async def receive(
     digest = await asyncio.to_thread(_sha256, path)
     async with db.transaction() as conn:
         # One preview per admin: a newer file replaces the one still waiting (and its file).
-        replaced = await customer_base.cancel_pending_imports(conn, actor_id, now)
-        pending = await customer_base.open_import(
+        replaced = await base_imports.cancel_pending_imports(conn, actor_id, now)
+        pending = await base_imports.open_import(
             conn, actor_id=actor_id, file_name=file_name, path=str(path), sha256=digest, now=now
         )
     for old in replaced:
@@ -89,7 +89,7 @@ async def receive(
 
 async def _pending(db: Database, import_id: int, actor_id: int) -> PendingImport:
     async with db.read() as conn:
-        found = await customer_base.find_import(conn, import_id)
+        found = await base_imports.find_import(conn, import_id)
     if found is None:
         raise UnknownImport(import_id)
     if found.actor_id != actor_id:
@@ -126,6 +126,6 @@ async def cancel(db: Database, import_id: int, *, actor_id: int, now: int) -> No
     """Drops a previewed file; raises UnknownImport, NotYours or ImportAlreadyDecided."""
     found = await _pending(db, import_id, actor_id)
     async with db.transaction() as conn:
-        if not await customer_base.decide_import(conn, import_id, "cancelled", now):
+        if not await base_imports.decide_import(conn, import_id, "cancelled", now):
             raise ImportAlreadyDecided(import_id)
     await asyncio.to_thread(Path(found.path).unlink, True)
