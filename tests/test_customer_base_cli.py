@@ -142,7 +142,7 @@ def test_links_writes_a_personal_link_per_customer_and_stores_only_hashes(tmp_pa
     )
 
     assert result.returncode == 0, result.stderr
-    assert "wrote 2 personal link(s) to links.csv" in result.stdout
+    assert "wrote 2 personal links to links.csv, valid for 30 days" in result.stdout
     with (tmp_path / "links.csv").open(encoding="utf-8") as handle:
         written = list(csv.DictReader(handle))
     assert [(r["external_id"], r["name"]) for r in written] == [

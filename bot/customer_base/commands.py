@@ -141,12 +141,15 @@ async def _links(target: Path, segment: str | None, username: str, days: int) ->
         raise StorageError(f"cannot write {target}: {exc.strerror}") from None
     finally:
         await db.close()
+    joined = _counted(written.joined, "customer")
     print(
-        f"wrote {written.written} personal link(s) to {target}, valid for {days} days"
-        + (
-            f"; {written.joined} customer(s) already take part and need none"
-            if written.joined
-            else ""
-        )
+        f"wrote {_counted(written.written, 'personal link')} to {target},"
+        f" valid for {_counted(days, 'day')}"
+        + (f"; {joined} already take part and need none" if written.joined else "")
     )
     return 0
+
+
+def _counted(number: int, noun: str) -> str:
+    """ "1 link", "2 links": the operator's lines are English only."""
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
