@@ -176,6 +176,9 @@ def _needles(data: CustomerData) -> set[str]:
         found.add(" ".join(n for n in names if n))
         if customer.username:
             found.update({customer.username, f"@{customer.username}"})
+    if data.base is not None:
+        # The digest's follow-ups name the company's id; the record itself stays.
+        found.add(data.base.external_id)
     for checkin in data.checkins:
         for answer in checkin.answers:
             if answer.value and answer.question in privacy.FREE_TEXT_QUESTIONS:

@@ -65,6 +65,8 @@ class FollowUpRow:
     challenge: str | None
     improvement: str | None
     answered_at: int
+    # The company's own id of the customer (the imported base), to open the account there.
+    external_id: str | None = None
 
 
 async def week_segment_counts(
@@ -207,12 +209,15 @@ async def follow_ups(
             r[7],
             r[8],
             int(r[9]),
+            r[10],
         )
         for r in await fetch_all(
             conn,
             "SELECT * FROM (SELECT i.user_id, i.segment_id, c.first_name, c.last_name, c.username,"
             f" i.score, {_CONTACT_YES} AS contact, {answer('challenge')}, {answer('improvement')},"
-            " i.answered_at FROM invitations i LEFT JOIN customers c ON c.user_id = i.user_id"
+            " i.answered_at, b.external_id"
+            " FROM invitations i LEFT JOIN customers c ON c.user_id = i.user_id"
+            " LEFT JOIN base_customers b ON b.user_id = i.user_id"
             " WHERE i.created_at >= :start AND i.created_at < :end"
             # Negative ids are the anonymous records /forget leaves: nobody to contact.
             " AND i.user_id > 0"

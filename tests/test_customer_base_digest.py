@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot import privacy
 from bot.catalog import Catalog
 from bot.clock import epoch
 from bot.customer_base.importing import run_import
@@ -145,3 +146,28 @@ async def test_gone_customers_leave_the_frame(db: Database, tmp_path: Path) -> N
     async with db.read() as conn:
         coverage = await customer_base.segment_coverage(conn, 0, epoch(END))
     assert [(c.base, c.enrolled) for c in coverage] == [(WHOLESALE, 0)]
+
+
+async def test_follow_ups_show_the_external_id_and_forget_takes_it_out_of_stored_digests(
+    db: Database, tmp_path: Path
+) -> None:
+    await import_base(db, base_file(tmp_path))
+    await enrol_and_answer(db, join=True)
+    found = await figures.collect(db, PERIOD, ZONE)
+    text = "\n".join(render(Catalog.load(), "en", found, ZONE))
+    # Wholesale's first customer (user 110, record W-1) scored 1: a follow-up.
+    assert "• <b>C</b> · id W-1 · wholesale" in text
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO digests (period_start, period_end, language, figures, text, created_at)"
+            " VALUES (?, ?, 'en', '{}', ?, 0)",
+            (epoch(PERIOD.start), epoch(PERIOD.end), text),
+        )
+
+    await privacy.forget(db, 110, now=epoch(END))
+
+    async with db.read() as conn:
+        rows = await conn.execute_fetchall("SELECT text FROM digests")
+    stored = str(next(iter(rows))[0])
+    assert "W-1 " not in stored
+    assert "W-2 " in stored  # the others stay

@@ -141,6 +141,7 @@ class FollowUp:
     contact: bool
     challenge: str | None
     improvement: str | None
+    external_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -494,6 +495,7 @@ def build(data: DigestInput) -> DigestFigures:
                 row.contact,
                 row.challenge,
                 row.improvement,
+                row.external_id,
             )
             for row in data.follow_ups
         ),

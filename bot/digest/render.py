@@ -6,6 +6,7 @@ Every customer word goes through the catalog's escaping; a part never passes Tel
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -292,7 +293,11 @@ def _follow_up(w: _Writer, person: FollowUp) -> list[str]:
         what = w.text("followup_contact")
     else:
         what = w.text("followup_score", score=person.score)
-    handle = f" @{person.username}" if person.username else ""
+    handle = Html(html.escape(f" @{person.username}" if person.username else "", quote=False))
+    if person.external_id is not None:
+        # The company's own id, so staff can open the account in their system.
+        number = w.catalog.text(w.language, "base.external_id", id=person.external_id)
+        handle = Html(handle + number)
     segment = w.segment(person.segment)
     lines: list[str] = [
         w.text("followup_line", name=person.name, handle=handle, segment=segment, what=what)
