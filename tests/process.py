@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -14,8 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from bot.sandbox import Sandbox
+from bot.settings import Settings
 
 
 @dataclass
@@ -48,6 +51,25 @@ def clock_at(moment: datetime) -> dict[str, str]:
         "FAKETIME_DONT_FAKE_MONOTONIC": "1",
         "TZ": "UTC",  # the time above is read in the process's zone
     }
+
+
+def free_port() -> int:
+    """A loopback port free now, for a server a test starts and must know in advance."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def sandbox_settings(sandbox: Sandbox, database: Path, admin_id: int) -> Settings:
+    """Settings of a Pulse run in the test's own process against `sandbox`."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=SecretStr(sandbox.token),
+        admin_ids=(admin_id,),
+        database_path=database,
+        telegram_base_url=sandbox.base_url,
+        log_level="WARNING",
+    )
 
 
 def bot_env(sandbox: Sandbox, database: Path, admin_ids: str) -> dict[str, str]:

@@ -45,6 +45,26 @@ async def existing_customers(sandbox: Sandbox, database: Path, number: int) -> l
     return people
 
 
+def assert_answers_as_given(database: Path, people: list[SimUser]) -> None:
+    """Each stored answer is the one the customer gave for that question (score 1 + i % 5,
+    "challenge of <name>", "improvement of <name>"): an update handled a second time would
+    have stored the challenge as the improvement, and so on."""
+    answers = rows(
+        database,
+        "SELECT c.first_name, a.question, a.value FROM answers a"
+        " JOIN invitations i ON i.id = a.invitation_id JOIN customers c ON c.user_id = i.user_id",
+    )
+    by_person: dict[str, dict[str, str]] = {}
+    for name, question, value in answers:
+        by_person.setdefault(str(name), {})[str(question)] = str(value)
+    for i, person in enumerate(people):
+        assert by_person[person.name] == {
+            "score": str(1 + i % 5),
+            "challenge": f"challenge of {person.name}",
+            "improvement": f"improvement of {person.name}",
+        }, person.name
+
+
 def received(person: SimUser, *phrases: str) -> int:
     """How many of the bot's messages to this person contain one of `phrases`."""
     return sum(1 for m in person.messages if any(s in m.text for s in phrases))
@@ -109,22 +129,7 @@ async def test_a_kill_with_a_backlog_of_answers_loses_none_and_applies_none_twic
         assert second.process.returncode == 0, second.output()
 
     assert stored_at_kill < 3 * number, "the kill came too late to test anything"
-    # Each answer is the one the customer gave for that question: an update handled a
-    # second time would have stored the challenge as the improvement, and so on.
-    answers = rows(
-        database,
-        "SELECT c.first_name, a.question, a.value FROM answers a"
-        " JOIN invitations i ON i.id = a.invitation_id JOIN customers c ON c.user_id = i.user_id",
-    )
-    by_person: dict[str, dict[str, str]] = {}
-    for name, question, value in answers:
-        by_person.setdefault(str(name), {})[str(question)] = str(value)
-    for i, person in enumerate(people):
-        assert by_person[person.name] == {
-            "score": str(1 + i % 5),
-            "challenge": f"challenge of {person.name}",
-            "improvement": f"improvement of {person.name}",
-        }, person.name
+    assert_answers_as_given(database, people)
     assert count(database, "SELECT COUNT(*) FROM inbox WHERE done_at IS NULL") == 0
     # Each question reached each customer once; a question sent in the instant before the
     # kill but not yet recorded as sent is asked again after it (the replies' unavoidable

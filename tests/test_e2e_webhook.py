@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 from pathlib import Path
 
 from bot.sandbox import Sandbox
-from tests.process import bot_process
-from tests.test_e2e_crash import INVITED, existing_customers, invitations_received, start_round
-from tests.test_e2e_rounds import ADMIN_ID, WAIT, configure, count, rows
+from tests.process import bot_process, free_port
+from tests.test_e2e_crash import (
+    INVITED,
+    assert_answers_as_given,
+    existing_customers,
+    invitations_received,
+    start_round,
+)
+from tests.test_e2e_rounds import ADMIN_ID, WAIT, configure, count
 
 SECRET = "e2e-webhook-secret-0123456789abcdef"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def test_a_kill_mid_stream_by_webhook_loses_nothing_and_handles_each_update_once(
@@ -103,21 +102,8 @@ async def test_a_kill_mid_stream_by_webhook_loses_nothing_and_handles_each_updat
 
     assert stored_at_kill < 3 * number, "the kill came too late to test anything"
     assert pending_at_kill > 0, "nothing was left for the restart"
-    answers = rows(
-        database,
-        "SELECT c.first_name, a.question, a.value FROM answers a"
-        " JOIN invitations i ON i.id = a.invitation_id JOIN customers c ON c.user_id = i.user_id",
-    )
-    by_person: dict[str, dict[str, str]] = {}
-    for name, question, value in answers:
-        by_person.setdefault(str(name), {})[str(question)] = str(value)
-    for i, person in enumerate(people):
-        assert by_person[person.name] == {
-            "score": str(1 + i % 5),
-            "challenge": f"challenge of {person.name}",
-            "improvement": f"improvement of {person.name}",
-        }, person.name
-        assert invitations_received(person) == 1, person.name
+    assert_answers_as_given(database, people)
+    assert all(invitations_received(person) == 1 for person in people)
     assert count(database, "SELECT COUNT(*) FROM inbox WHERE done_at IS NULL") == 0
     # Every update the customers and the admin made is recorded once (ids are unique).
     assert count(database, "SELECT COUNT(*) FROM inbox") == 3 * number + 2

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -15,15 +14,13 @@ from typing import Any
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
-from pydantic import SecretStr
 
 from bot.app import build_application, running
 from bot.context import PulseApplication
 from bot.monitoring import API_STALE_SECONDS, Monitor, monitoring_app
 from bot.sandbox import Fault, Sandbox
 from bot.service import listening
-from bot.settings import Settings
-from tests.process import bot_process
+from tests.process import bot_process, free_port, sandbox_settings
 
 ADMIN_ID = 900
 WAIT = 20.0
@@ -34,14 +31,7 @@ async def monitored(
     sandbox: Sandbox, database: Path
 ) -> AsyncIterator[tuple[PulseApplication, Monitor, str]]:
     """Pulse polling the sandbox over its real transport, with its monitoring served."""
-    config = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        bot_token=SecretStr(sandbox.token),
-        admin_ids=(ADMIN_ID,),
-        database_path=database,
-        telegram_base_url=sandbox.base_url,
-        log_level="WARNING",
-    )
+    config = sandbox_settings(sandbox, database, ADMIN_ID)
     app: PulseApplication = build_application(config)
     async with running(app, poll_timeout=1) as pipeline:
         monitor = Monitor(app, pipeline, "polling")
@@ -122,12 +112,6 @@ async def test_telegram_failing_for_minutes_makes_the_bot_unhealthy(tmp_path: Pa
         status, health = await get(f"{base}/healthz")
         assert status == 200, health
         assert health["checks"]["bot_api"]["last_answer_age_seconds"] == 0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def test_pulsebot_run_serves_health_and_metrics_on_its_port(tmp_path: Path) -> None:

@@ -17,7 +17,6 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import SecretStr
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
@@ -25,7 +24,7 @@ from bot.app import build_application, running
 from bot.context import PulseContext
 from bot.inbox import UpdatePipeline
 from bot.sandbox import Sandbox
-from bot.settings import Settings
+from tests.process import sandbox_settings
 
 Handler = Callable[[Update], Coroutine[Any, Any, None]]
 
@@ -35,14 +34,7 @@ async def pipeline_on(
     sandbox: Sandbox, database: Path, handler: Handler, **pipeline: Any
 ) -> AsyncIterator[UpdatePipeline]:
     """Pulse running against the sandbox with `handler` seeing every update first."""
-    config = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        bot_token=SecretStr(sandbox.token),
-        admin_ids=(1,),
-        database_path=database,
-        telegram_base_url=sandbox.base_url,
-        log_level="WARNING",
-    )
+    config = sandbox_settings(sandbox, database, 1)
     app = build_application(config)
 
     async def record(update: Update, context: PulseContext) -> None:

@@ -17,15 +17,14 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from pydantic import SecretStr
 
 from bot.app import ALLOWED_UPDATES, build_application, running
 from bot.context import PulseApplication
 from bot.inbox import UpdatePipeline
 from bot.sandbox import Sandbox
 from bot.service import listening
-from bot.settings import Settings
 from bot.webhook import MAX_BODY_BYTES, SECRET_HEADER, WebhookRefused, set_webhook, webhook_app
+from tests.process import sandbox_settings
 
 SECRET = "a-webhook-secret-of-32-characters"
 ADMIN_ID = 900
@@ -38,14 +37,7 @@ async def webhook_bot(
 ) -> AsyncIterator[tuple[PulseApplication, str, UpdatePipeline]]:
     """Pulse taking updates by webhook on a free loopback port; yields it, its URL and its
     pipeline."""
-    config = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        bot_token=SecretStr(sandbox.token),
-        admin_ids=(ADMIN_ID,),
-        database_path=database,
-        telegram_base_url=sandbox.base_url,
-        log_level="WARNING",
-    )
+    config = sandbox_settings(sandbox, database, ADMIN_ID)
     app = build_application(config)
     async with running(app, poll=False) as pipeline:
         server = webhook_app(pipeline, app, SECRET, "/telegram")
