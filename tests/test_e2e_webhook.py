@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.sandbox import Sandbox
 from tests.process import bot_process, free_port
+from tests.test_cli import pulsebot
 from tests.test_e2e_crash import (
     INVITED,
     assert_answers_as_given,
@@ -111,4 +112,41 @@ async def test_a_kill_mid_stream_by_webhook_loses_nothing_and_handles_each_updat
         f"webhook kill: {stored_at_kill} of {3 * number} answers stored at the kill,"
         f" {open_at_kill} recorded and not yet handled, {pending_at_kill} waiting at"
         f" Telegram, {failed_posts} posts unanswered while the bot was down"
+    )
+
+
+async def test_run_webhook_without_its_settings_or_refused_by_telegram_ends_in_one_line(
+    tmp_path: Path,
+) -> None:
+    async with Sandbox() as sandbox:
+        env = {
+            "PULSE_BOT_TOKEN": sandbox.token,
+            "PULSE_ADMIN_IDS": str(ADMIN_ID),
+            "PULSE_TELEGRAM_BASE_URL": sandbox.base_url,
+            "PULSE_HEALTH_PORT": "0",
+        }
+        missing = await asyncio.to_thread(pulsebot, tmp_path, "run", "--webhook", **env)
+        assert missing.returncode == 2
+        assert missing.stderr.strip() == (
+            "pulsebot: PULSE_WEBHOOK_URL is missing: set PULSE_WEBHOOK_URL to the public"
+            " https:// URL Telegram posts updates to."
+        )
+        refused = await asyncio.to_thread(
+            pulsebot,
+            tmp_path,
+            "run",
+            "--webhook",
+            # Telegram takes only HTTPS (the sandbox, like it, refuses this).
+            PULSE_WEBHOOK_URL="http://pulse.example.com/telegram",
+            PULSE_WEBHOOK_SECRET=SECRET,
+            PULSE_WEBHOOK_PORT=str(free_port()),
+            **env,
+        )
+        assert sandbox.webhook.webhook is None
+    assert refused.returncode == 1
+    # The log goes to stderr too; its last line is the one that says why.
+    assert "Traceback" not in refused.stderr
+    assert refused.stderr.strip().splitlines()[-1] == (
+        "pulsebot: Telegram refused the webhook http://pulse.example.com/telegram:"
+        " Bad webhook: an https url must be provided for webhook"
     )
