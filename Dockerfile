@@ -17,6 +17,7 @@ COPY pyproject.toml constraints.txt README.md ./
 COPY bot ./bot
 COPY conversations ./conversations
 COPY storage ./storage
+COPY sandbox ./sandbox
 # README "Deploying", step 1.
 RUN python3 -m venv /opt/pulse/venv \
     && /opt/pulse/venv/bin/pip install --no-cache-dir -c constraints.txt .

@@ -41,7 +41,7 @@ from bench.common import (
     pulse,
     write_results,
 )
-from bot.sandbox import Sandbox, SimUser
+from sandbox import Sandbox, SimUser
 from tests.process import bot_env
 
 CONTACT = ("May someone from our team", "Mag iemand van ons team")

@@ -19,7 +19,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.sandbox import Sandbox, SimUser
+from sandbox import Sandbox, SimUser
 from storage import customers, runtime_settings, segments
 from storage.customers import Profile
 from storage.db import Database

@@ -39,7 +39,7 @@ from bench.common import (
     pulse,
     write_results,
 )
-from bot.sandbox import ChatMessage, RecordedRequest, Sandbox, SimUser
+from sandbox import ChatMessage, RecordedRequest, Sandbox, SimUser
 
 ROUND_TRIP = 0.05
 LIMIT_PER_SECOND = 30

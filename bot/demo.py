@@ -20,8 +20,8 @@ from bot.delivery import Sender
 from bot.demo_history import FIRST_ID, answer_past_weeks, enroll_background, state_hypothesis
 from bot.digest.sending import run_due_digest
 from bot.logs import TokenRedactingFilter
-from bot.sandbox import DEFAULT_TOKEN, ChatMessage, Sandbox, SimUser
 from bot.settings import Settings
+from sandbox import DEFAULT_TOKEN, ChatMessage, Sandbox, SimUser
 from storage import customers, digests, enrollments, invitations, runtime_settings, segments
 from storage.db import Database
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.sandbox import Sandbox
 from bot.settings import Settings
+from sandbox import Sandbox
 
 
 @dataclass

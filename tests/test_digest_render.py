@@ -17,7 +17,7 @@ from bot.digest.figures import (
 )
 from bot.digest.render import FOLLOW_UPS_SHOWN, THEMES_SHOWN, distribution_bar, render
 from bot.digest.statistics import Estimate
-from bot.sandbox.entities import check_length, parse_html
+from sandbox.entities import check_length, parse_html
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 CATALOG = Catalog.load()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import ChatMessage, Sandbox, SimUser
+from sandbox import ChatMessage, Sandbox, SimUser
 from tests.process import BotProcess, bot_process
 
 ADMIN_ID = 700

@@ -13,7 +13,7 @@ import asyncio
 import signal
 from pathlib import Path
 
-from bot.sandbox import Sandbox, SimUser
+from sandbox import Sandbox, SimUser
 from storage import customers, segments
 from storage.customers import Profile
 from storage.db import Database

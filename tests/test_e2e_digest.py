@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.sandbox import ChatMessage, Sandbox, SimUser
+from sandbox import ChatMessage, Sandbox, SimUser
 from tests.process import BotProcess, bot_process, clock_at
 from tests.test_e2e_rounds import (
     ADMIN_ID,

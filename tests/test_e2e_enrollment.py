@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import ChatMessage, Sandbox, SimUser
+from sandbox import ChatMessage, Sandbox, SimUser
 from tests.process import bot_process
 
 ADMIN_ID = 700

@@ -13,8 +13,8 @@ import asyncio
 from pathlib import Path
 
 from bot.retries import STARTUP
-from bot.sandbox import Fault, Sandbox, SimUser
-from bot.sandbox.server import RecordedRequest
+from sandbox import Fault, Sandbox, SimUser
+from sandbox.server import RecordedRequest
 from tests.process import BotProcess, bot_process, start_bot, stop_bot
 
 ADMIN_ID = 700

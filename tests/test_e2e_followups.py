@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import Sandbox
+from sandbox import Sandbox
 from tests.process import bot_process
 from tests.test_e2e_rounds import ADMIN_ID, WAIT, configure, count, enroll_all, next_message
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import ChatMessage, Fault, Sandbox, SimUser
+from sandbox import ChatMessage, Fault, Sandbox, SimUser
 from storage import runtime_settings
 from storage.db import Database
 from tests.process import bot_process

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import Fault, Sandbox
+from sandbox import Fault, Sandbox
 from tests.process import BotProcess, bot_process, start_bot, stop_bot
 from tests.test_e2e_faults import ADMIN_ID, WAIT, asks_help, calls, exits
 

@@ -12,7 +12,7 @@ import asyncio
 import signal
 from pathlib import Path
 
-from bot.sandbox import Sandbox
+from sandbox import Sandbox
 from tests.process import bot_process, free_port
 from tests.test_cli import pulsebot
 from tests.test_e2e_crash import (

@@ -17,7 +17,7 @@ from telegram import Update
 from bot.clock import ManualClock
 from bot.context import PulseApplication
 from bot.logs import configure_logging
-from bot.sandbox import Sandbox
+from sandbox import Sandbox
 from storage import inbox
 from tests import builders
 from tests.conftest import TOKEN, handle

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import Sandbox
+from sandbox import Sandbox
 from storage.db import Database
 from storage.migrate import MIGRATIONS_DIR, load_migrations
 from tests.process import bot_process

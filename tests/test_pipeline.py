@@ -23,7 +23,7 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 from bot.app import build_application, running
 from bot.context import PulseContext
 from bot.inbox import UpdatePipeline
-from bot.sandbox import Sandbox
+from sandbox import Sandbox
 from tests.process import sandbox_settings
 
 Handler = Callable[[Update], Coroutine[Any, Any, None]]

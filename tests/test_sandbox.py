@@ -19,7 +19,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, EndPointNotFound, Forbidden, InvalidToken
 
-from bot.sandbox import Sandbox, SimUser
+from sandbox import Sandbox, SimUser
 
 TOKEN = "123456:SANDBOX-TOKEN"
 

@@ -1,4 +1,4 @@
-"""`python -m bot.sandbox`, tried by hand: its prompt acts as an admin and a customer against
+"""`python -m sandbox`, tried by hand: its prompt acts as an admin and a customer against
 the real `pulsebot run`, pointed at it as the prompt says, and shows what the bot answered."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from bot.sandbox import Sandbox
-from bot.sandbox.console import Console
+from sandbox import Sandbox
+from sandbox.console import Console
 
 WAIT = 30.0
 
@@ -100,7 +100,7 @@ async def test_the_sandbox_prompt_plays_an_admin_and_a_customer_against_pulsebot
     tmp_path: Path,
 ) -> None:
     async with started(
-        "-m", "bot.sandbox", "--port", "0", "--prompt", cwd=tmp_path, env=environment()
+        "-m", "sandbox", "--port", "0", "--prompt", cwd=tmp_path, env=environment()
     ) as sandbox_process:
         terminal = Terminal(sandbox_process)
         intro = await terminal.expect("Type /start to begin")

@@ -9,7 +9,7 @@ import pytest
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.sandbox import Fault, Sandbox, SimUser
+from sandbox import Fault, Sandbox, SimUser
 
 TOKEN = "123456:SANDBOX-TOKEN"
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.sandbox.entities import command_entities, parse_html
-from bot.sandbox.errors import ApiError
+from sandbox.entities import command_entities, parse_html
+from sandbox.errors import ApiError
 
 
 def test_tags_become_entities_with_utf16_offsets() -> None:

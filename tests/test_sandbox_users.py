@@ -20,7 +20,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.sandbox import NoMatchingMessage, NoSuchButton, Sandbox, SimulationError, SimUser
+from sandbox import NoMatchingMessage, NoSuchButton, Sandbox, SimulationError, SimUser
 
 TOKEN = "123456:SANDBOX-TOKEN"
 REPO = Path(__file__).resolve().parent.parent
@@ -263,7 +263,7 @@ async def test_a_real_application_serves_a_simulated_user(sandbox: Sandbox) -> N
 
 async def test_the_sandbox_runs_as_a_standalone_server() -> None:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.sandbox", "--port", "0", "--token", TOKEN, "--no-prompt",
+        sys.executable, "-m", "sandbox", "--port", "0", "--token", TOKEN, "--no-prompt",
         cwd=REPO, stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:

@@ -21,9 +21,9 @@ import pytest
 from bot.app import ALLOWED_UPDATES, build_application, running
 from bot.context import PulseApplication
 from bot.inbox import UpdatePipeline
-from bot.sandbox import Sandbox
 from bot.service import listening
 from bot.webhook import MAX_BODY_BYTES, SECRET_HEADER, WebhookRefused, set_webhook, webhook_app
+from sandbox import Sandbox
 from tests.process import sandbox_settings
 
 SECRET = "a-webhook-secret-of-32-characters"

@@ -12,11 +12,11 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox.errors import ApiError
-from bot.sandbox.faults import FaultPlan, RateLimiter, SandboxStats
-from bot.sandbox.methods import MESSAGE_METHODS, BotApi, Handler
-from bot.sandbox.params import MAX_BODY_BYTES, Params, read_params
-from bot.sandbox.waiting import Signal
+from sandbox.errors import ApiError
+from sandbox.faults import FaultPlan, RateLimiter, SandboxStats
+from sandbox.methods import MESSAGE_METHODS, BotApi, Handler
+from sandbox.params import MAX_BODY_BYTES, Params, read_params
+from sandbox.waiting import Signal
 
 _ROUTE = re.compile(r"/bot(?P<token>[^/]+)/(?P<method>[A-Za-z0-9_]+)")
 

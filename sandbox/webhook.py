@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from bot.sandbox.errors import bad_request
-from bot.sandbox.updates import UpdateQueue
-from bot.sandbox.waiting import Signal
+from sandbox.errors import bad_request
+from sandbox.updates import UpdateQueue
+from sandbox.waiting import Signal
 
 log = logging.getLogger(__name__)
 

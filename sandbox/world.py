@@ -11,13 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.sandbox.commands import CommandMenus
-from bot.sandbox.entities import ParsedText
-from bot.sandbox.errors import CHAT_NOT_FOUND, bad_request
-from bot.sandbox.transcript import TranscriptEvent
-from bot.sandbox.updates import UpdateQueue
-from bot.sandbox.waiting import Signal
-from bot.sandbox.webhook import WebhookDelivery
+from sandbox.commands import CommandMenus
+from sandbox.entities import ParsedText
+from sandbox.errors import CHAT_NOT_FOUND, bad_request
+from sandbox.transcript import TranscriptEvent
+from sandbox.updates import UpdateQueue
+from sandbox.waiting import Signal
+from sandbox.webhook import WebhookDelivery
 
 JSON = dict[str, Any]
 

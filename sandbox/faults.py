@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.sandbox.errors import BLOCKED, ApiError, forbidden, too_many_requests
+from sandbox.errors import BLOCKED, ApiError, forbidden, too_many_requests
 
 _REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
 # What a proxy in front of a Bot API server may answer: not JSON, and the request's path

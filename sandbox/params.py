@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox.errors import bad_request
+from sandbox.errors import bad_request
 
 MAX_BODY_BYTES = 50 * 1024 * 1024  # Telegram's upload limit for bots
 

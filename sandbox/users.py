@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.sandbox.entities import ParsedText, command_entities
-from bot.sandbox.markup import find_inline_button, reply_keyboard_labels
-from bot.sandbox.transcript import TranscriptEvent
-from bot.sandbox.world import Chat, ChatMessage, Person, World
+from sandbox.entities import ParsedText, command_entities
+from sandbox.markup import find_inline_button, reply_keyboard_labels
+from sandbox.transcript import TranscriptEvent
+from sandbox.world import Chat, ChatMessage, Person, World
 
 # The sandbox never decodes images, so any bytes make a photo.
 DEFAULT_PHOTO = b"\xff\xd8\xff\xe0sandbox-photo\xff\xd9"

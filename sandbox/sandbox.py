@@ -10,14 +10,14 @@ from types import TracebackType
 
 from aiohttp import web
 
-from bot.sandbox.commands import CommandScope
-from bot.sandbox.faults import Fault, Injection, SandboxStats
-from bot.sandbox.methods import BotApi
-from bot.sandbox.server import ApiServer, RecordedRequest
-from bot.sandbox.transcript import TranscriptEvent, format_transcript
-from bot.sandbox.users import SimChat, SimUser
-from bot.sandbox.webhook import WebhookDelivery
-from bot.sandbox.world import Chat, Person, World
+from sandbox.commands import CommandScope
+from sandbox.faults import Fault, Injection, SandboxStats
+from sandbox.methods import BotApi
+from sandbox.server import ApiServer, RecordedRequest
+from sandbox.transcript import TranscriptEvent, format_transcript
+from sandbox.users import SimChat, SimUser
+from sandbox.webhook import WebhookDelivery
+from sandbox.world import Chat, Person, World
 
 DEFAULT_TOKEN = "123456:SANDBOX-TOKEN"  # noqa: S105 - made up; the sandbox checks only this
 # Long polls end as soon as the sandbox stops, so only injected delays can hold shutdown up.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from bot.sandbox.waiting import Signal
+from sandbox.waiting import Signal
 
 # Telegram leaves these out unless the bot asks for them by name in allowed_updates.
 _OPT_IN_TYPES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})

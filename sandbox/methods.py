@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.sandbox.commands import CommandScope
-from bot.sandbox.entities import ParsedText, check_length, parse_text
-from bot.sandbox.errors import (
+from sandbox.commands import CommandScope
+from sandbox.entities import ParsedText, check_length, parse_text
+from sandbox.errors import (
     BLOCKED,
     CHAT_NOT_FOUND,
     NOT_STARTED,
@@ -15,11 +15,11 @@ from bot.sandbox.errors import (
     bad_request,
     forbidden,
 )
-from bot.sandbox.markup import check_inline_markup, check_reply_markup
-from bot.sandbox.params import Params, UploadedFile
-from bot.sandbox.transcript import BUTTONS_REMOVED, TranscriptEvent
-from bot.sandbox.webhook import check_webhook
-from bot.sandbox.world import Chat, ChatMessage, StoredFile, World
+from sandbox.markup import check_inline_markup, check_reply_markup
+from sandbox.params import Params, UploadedFile
+from sandbox.transcript import BUTTONS_REMOVED, TranscriptEvent
+from sandbox.webhook import check_webhook
+from sandbox.world import Chat, ChatMessage, StoredFile, World
 
 Handler = Callable[[Params], Awaitable[Any]]
 

@@ -3,12 +3,12 @@
 See `Sandbox`; faults are described by `Fault` and injected with `Sandbox.inject`.
 """
 
-from bot.sandbox.faults import Fault, Injection, SandboxStats
-from bot.sandbox.sandbox import DEFAULT_TOKEN, Sandbox, SandboxNotRunning
-from bot.sandbox.server import RecordedRequest
-from bot.sandbox.transcript import TranscriptEvent
-from bot.sandbox.users import NoMatchingMessage, NoSuchButton, SimChat, SimulationError, SimUser
-from bot.sandbox.world import ChatMessage, Person, StoredFile
+from sandbox.faults import Fault, Injection, SandboxStats
+from sandbox.sandbox import DEFAULT_TOKEN, Sandbox, SandboxNotRunning
+from sandbox.server import RecordedRequest
+from sandbox.transcript import TranscriptEvent
+from sandbox.users import NoMatchingMessage, NoSuchButton, SimChat, SimulationError, SimUser
+from sandbox.world import ChatMessage, Person, StoredFile
 
 __all__ = [
     "DEFAULT_TOKEN",

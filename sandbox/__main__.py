@@ -1,6 +1,6 @@
-"""Runs the sandbox on its own: `python -m bot.sandbox [--port 8081] [--round-trip-ms 50]`.
+"""Runs the sandbox on its own: `python -m sandbox [--port 8081] [--round-trip-ms 50]`.
 
-In a terminal it also gives a prompt (bot.sandbox.console) to be a customer or an admin:
+In a terminal it also gives a prompt (sandbox.console) to be a customer or an admin:
 point `pulsebot run` at the address it prints, and type what they would send.
 """
 
@@ -13,13 +13,13 @@ import sys
 import threading
 from collections.abc import AsyncIterator
 
-from bot.sandbox.console import Console, introduction
-from bot.sandbox.sandbox import DEFAULT_TOKEN, Sandbox
+from sandbox.console import Console, introduction
+from sandbox.sandbox import DEFAULT_TOKEN, Sandbox
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Reads the command line."""
-    parser = argparse.ArgumentParser(prog="python -m bot.sandbox", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081, help="0 picks a free port")
     parser.add_argument("--token", default=DEFAULT_TOKEN)

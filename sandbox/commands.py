@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.sandbox.errors import CHAT_NOT_FOUND, bad_request
+from sandbox.errors import CHAT_NOT_FOUND, bad_request
 
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 _SCOPE_TYPES = {

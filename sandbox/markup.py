@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox.errors import bad_request
+from sandbox.errors import bad_request
 
 JSON = dict[str, Any]
 

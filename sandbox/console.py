@@ -1,5 +1,5 @@
 """A terminal prompt on the sandbox: be a simulated customer or admin, send what they would
-send, press their buttons, and read what the bot answered (`python -m bot.sandbox`)."""
+send, press their buttons, and read what the bot answered (`python -m sandbox`)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import dataclasses
 import shlex
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from bot.sandbox.sandbox import Sandbox
-from bot.sandbox.transcript import BUTTONS_REMOVED, TranscriptEvent
-from bot.sandbox.users import SimulationError
+from sandbox.sandbox import Sandbox
+from sandbox.transcript import BUTTONS_REMOVED, TranscriptEvent
+from sandbox.users import SimulationError
 
 # Who you are at first: the admin the README's command line configures (PULSE_ADMIN_IDS).
 FIRST_USER = (500, "Anne", "en")
