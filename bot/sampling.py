@@ -20,7 +20,7 @@ from types import MappingProxyType
 import aiosqlite
 
 from bot.allocation import ResponseRates, allocate_by_answers
-from storage import customers
+from storage import base_shares, customers
 from storage.customers import Eligibility, Pool, SegmentCounts
 
 MAX_COUNT = 100_000
@@ -151,10 +151,20 @@ def allocate(eligible: Mapping[int, int], size: int) -> dict[int, int]:
 async def base_sizes(conn: aiosqlite.Connection, pool: Pool) -> dict[int, int]:
     """Each segment's size in the customer base, by segment id: the one source of segment
     shares, for the sample's split and, through the sizes a round records, the digest's
-    weights. Today the enrolled customers Pulse may reach (active and paused), as `pool`
-    has counted them (a second count would cost a pass over a million customers); an
-    imported customer base is to be read here, from `conn`, instead."""
-    return {s.segment_id: s.population for s in pool.segments}
+    weights. With an imported base, its records that are not gone plus the enrolled
+    customers without a record, as the digest counts them
+    (`customer_base.segment_coverage`); without one, the enrolled customers Pulse may reach
+    (active and paused), as `pool` has counted them (a second count would cost a pass over
+    a million customers, and the enrolled without a record are `pool`'s less the joined)."""
+    enrolled = {s.segment_id: s.population for s in pool.segments}
+    base = await base_shares.segment_records(conn)
+    if not base:
+        return enrolled
+    sizes = {s.segment_id: s.records for s in base}
+    joined = {s.segment_id: s.joined_enrolled for s in base}
+    for segment_id, n in enrolled.items():
+        sizes[segment_id] = sizes.get(segment_id, 0) + n - joined.get(segment_id, 0)
+    return sizes
 
 
 async def draw_sample(
