@@ -7,7 +7,7 @@ the cool-down rules stay absolute (a segment is never asked beyond its due custo
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -121,12 +121,38 @@ def allocate_by_answers(
         low = {s: min(n, 1) for s, n in eligible.items()}
         if sum(low.values()) > size:
             low = dict.fromkeys(eligible, 0)
-    exact = _fill(weights, low, dict(eligible), size)
-    seats = {s: min(eligible[s], math.floor(x + 1e-9)) for s, x in exact.items()}
+    return _whole_seats(_fill(weights, low, dict(eligible), size), weights, eligible, size)
+
+
+def _whole_seats(
+    exact: Mapping[int, float], weights: Mapping[int, float], caps: Mapping[int, int], size: int
+) -> dict[int, int]:
+    """Exact shares as whole seats, by largest remainder (ties: the larger weight, then the
+    smaller key), none above its cap."""
+    seats = {s: min(caps[s], math.floor(x + 1e-9)) for s, x in exact.items()}
     order = sorted(
-        (s for s in eligible if seats[s] < eligible[s]),
+        (s for s in caps if seats[s] < caps[s]),
         key=lambda s: (-(exact[s] - seats[s]), -weights[s], s),
     )
-    for segment in order[: max(0, size - sum(seats.values()))]:
-        seats[segment] += 1
+    for key in order[: max(0, size - sum(seats.values()))]:
+        seats[key] += 1
     return seats
+
+
+def split_in_proportion(weights: Sequence[int], caps: Sequence[int], size: int) -> list[int]:
+    """Splits `size` over positions in proportion to `weights` (their counts in the base),
+    none above its cap (its due customers): the seats a capped one cannot use go to the
+    others in the same proportion. Whole seats by largest remainder (ties: the larger
+    weight, then the earlier position). No minimum: a small stratum may get none."""
+    if any(n < 0 for n in caps):
+        raise ValueError(f"negative cap in {list(caps)}")
+    size = max(0, min(size, sum(caps)))
+    if size == 0:
+        return [0] * len(caps)
+    # As in the segments' split: customers who are due belong to the base they are drawn from.
+    pairs = enumerate(zip(weights, caps, strict=True))
+    weight = {k: float(max(w, n)) if n else 0.0 for k, (w, n) in pairs}
+    cap = dict(enumerate(caps))
+    exact = _fill(weight, dict.fromkeys(cap, 0), cap, size)
+    seats = _whole_seats(exact, weight, cap, size)
+    return [seats[k] for k in range(len(caps))]

@@ -101,6 +101,7 @@ async def start_round(
             segment_id=segment_id,
             notnow_seconds=config.notnow_days * 86400,
             rates=estimate_rates(history) if by_answers else None,
+            stratify_by=config.sample_by,
         )
         recorded = await rounds.create(
             conn,

@@ -19,9 +19,10 @@ from types import MappingProxyType
 
 import aiosqlite
 
-from bot.allocation import ResponseRates, allocate_by_answers
+from bot.allocation import ResponseRates, allocate_by_answers, split_in_proportion
 from storage import base_shares, customers
-from storage.customers import Eligibility, Pool, SegmentCounts
+from storage.base_shares import SegmentRecords
+from storage.customers import AttributeValue, Eligibility, Pool
 
 MAX_COUNT = 100_000
 
@@ -87,14 +88,17 @@ def parse_sample_size(text: str) -> SampleSize:
 
 @dataclass(frozen=True)
 class Stratum:
-    """One segment's share of a round, set against its population for the digest, and the
-    response rate its invitations were split by (None: split by due customers alone)."""
+    """One segment's share of a round, set against its population for the digest, the
+    response rate its invitations were split by (None: split by due customers alone), and
+    their split by an attribute's values when the round was stratified by one."""
 
     segment_id: int
     population: int
     eligible: int
     invited: int
     rate: float | None = None
+    # Stratified by an attribute: the invitations by its value (None: unknown), in order.
+    by_value: tuple[tuple[str | None, int], ...] = ()
 
     @property
     def expected_answers(self) -> float | None:
@@ -110,6 +114,8 @@ class Sample:
     strata: tuple[Stratum, ...]
     skipped: Mapping[SkipReason, int]
     target: int
+    # The base attribute the invitations were split by within each segment, if any.
+    stratified_by: str | None = None
 
 
 def allocate(eligible: Mapping[int, int], size: int) -> dict[int, int]:
@@ -151,17 +157,21 @@ def allocate(eligible: Mapping[int, int], size: int) -> dict[int, int]:
 async def base_sizes(conn: aiosqlite.Connection, pool: Pool) -> dict[int, int]:
     """Each segment's size in the customer base, by segment id: the one source of segment
     shares, for the sample's split and, through the sizes a round records, the digest's
-    weights. With an imported base, its records that are not gone plus the enrolled
-    customers without a record, as the digest counts them
-    (`customer_base.segment_coverage`); without one, the enrolled customers Pulse may reach
-    (active and paused), as `pool` has counted them (a second count would cost a pass over
-    a million customers, and the enrolled without a record are `pool`'s less the joined)."""
+    weights (`base_sizes_of` says how it is counted)."""
+    return base_sizes_of(pool, await base_shares.segment_records(conn))
+
+
+def base_sizes_of(pool: Pool, records: Sequence[SegmentRecords]) -> dict[int, int]:
+    """With an imported base (`records`), its records that are not gone plus the enrolled
+    customers without a record, as the digest counts them (`customer_base.segment_coverage`);
+    without one, the enrolled customers Pulse may reach (active and paused), as `pool` has
+    counted them (a second count would cost a pass over a million customers, and the
+    enrolled without a record are `pool`'s less the joined)."""
     enrolled = {s.segment_id: s.population for s in pool.segments}
-    base = await base_shares.segment_records(conn)
-    if not base:
+    if not records:
         return enrolled
-    sizes = {s.segment_id: s.records for s in base}
-    joined = {s.segment_id: s.joined_enrolled for s in base}
+    sizes = {s.segment_id: s.records for s in records}
+    joined = {s.segment_id: s.joined_enrolled for s in records}
     for segment_id, n in enrolled.items():
         sizes[segment_id] = sizes.get(segment_id, 0) + n - joined.get(segment_id, 0)
     return sizes
@@ -177,6 +187,7 @@ async def draw_sample(
     segment_id: int | None = None,
     notnow_seconds: int | None = None,
     rates: ResponseRates | None = None,
+    stratify_by: str | None = None,
 ) -> Sample:
     """Chooses a round's customers: due ones, split over segments, longest-unasked first.
 
@@ -188,26 +199,51 @@ async def draw_sample(
     global one unless they chose a longer one or said "Not now" to their last check-in,
     `notnow_seconds`).
 
-    Within a segment the never-asked come first, then by last_asked_at ascending; equal ones
-    are ordered by a draw seeded with (`seed`, segment), made over the customers in user-id
-    order, so the stored order of the rows does not matter.
+    With `stratify_by` (an attribute of the base) and an imported base, each segment's
+    invitations are split over the attribute's values in proportion to the segment's counts
+    in the base (`_by_value`); without a base it is ignored.
+
+    Within a segment (a stratum) the never-asked come first, then by last_asked_at
+    ascending; equal ones are ordered by a draw seeded with (`seed`, segment, and the value),
+    made over the customers in user-id order, so the stored order of the rows does not matter.
     """
     rules = Eligibility(now, cooldown_seconds, notnow_seconds)
     pool = await customers.sampling_pool(conn, rules, segment_id)
     target = size.target(sum(s.population for s in pool.segments))
     eligible = {s.segment_id: s.never_asked + s.asked for s in pool.segments}
-    base = await base_sizes(conn, pool)
+    records = await base_shares.segment_records(conn)
+    base = base_sizes_of(pool, records)
     population = {s.segment_id: base.get(s.segment_id, s.population) for s in pool.segments}
     if rates is None:
         invited = allocate(eligible, target)
     else:
         invited = allocate_by_answers(population, eligible, rates, target)
+    stratified_by = stratify_by if records else None
+    counted = (
+        {} if stratified_by is None else await base_shares.attribute_counts(conn, stratified_by)
+    )
     chosen: list[int] = []
+    by_value: dict[int, tuple[tuple[str | None, int], ...]] = {}
     for counts in pool.segments:
-        if wanted := invited[counts.segment_id]:
-            held = pool.held.get(counts.segment_id, ())
-            rng = random.Random(f"{seed}:{counts.segment_id}")
-            chosen += await _first(conn, rules, counts, held, wanted, rng)
+        segment = counts.segment_id
+        if not (wanted := invited[segment]):
+            continue
+        held = pool.held.get(segment, ())
+        if stratified_by is None:
+            rng = random.Random(f"{seed}:{segment}")
+            chosen += await _first(conn, rules, segment, counts.never_asked, held, wanted, rng)
+            continue
+        due = await customers.due_by_value(conn, rules, segment, stratified_by, held)
+        # The enrolled without a record are in the base with no value: the unknown stratum.
+        unrecorded = base[segment] - sum(n for (s, _), n in counted.items() if s == segment)
+        values = sorted(v for v in due if v is not None) + ([None] if None in due else [])
+        weights = [counted.get((segment, v), 0) + (unrecorded if v is None else 0) for v in values]
+        seats = split_in_proportion(weights, [sum(due[v]) for v in values], wanted)
+        by_value[segment] = tuple((v, n) for v, n in zip(values, seats, strict=True) if n)
+        for value, n in by_value[segment]:
+            rng = random.Random(f"{seed}:{segment}:{value}")
+            stratum = AttributeValue(stratified_by, value)
+            chosen += await _first(conn, rules, segment, due[value][0], held, n, rng, stratum)
     return Sample(
         user_ids=tuple(chosen),
         strata=tuple(
@@ -217,6 +253,7 @@ async def draw_sample(
                 eligible[s.segment_id],
                 invited[s.segment_id],
                 None if rates is None else rates.of(s.segment_id),
+                by_value.get(s.segment_id, ()),
             )
             for s in pool.segments
         ),
@@ -228,29 +265,32 @@ async def draw_sample(
             }
         ),
         target=target,
+        stratified_by=stratified_by,
     )
 
 
 async def _first(
     conn: aiosqlite.Connection,
     rules: Eligibility,
-    counts: SegmentCounts,
+    segment: int,
+    never_asked: int,
     held: Sequence[int],
     wanted: int,
     rng: random.Random,
+    stratum: AttributeValue | None = None,
 ) -> list[int]:
-    """The first `wanted` user ids of a segment in priority order, reading only what it needs."""
-    segment = counts.segment_id
-    if wanted <= counts.never_asked:
+    """The first `wanted` user ids of a segment (of its `stratum`, whose due never-asked
+    number `never_asked`) in priority order, reading only what it needs."""
+    if wanted <= never_asked:
         # Which places the draw picks depends only on how many there are: read the never-asked
         # up to the last place picked, not all of them.
-        places = rng.sample(range(counts.never_asked), wanted)
-        never = await customers.never_asked(conn, rules, segment, max(places) + 1, held)
+        places = rng.sample(range(never_asked), wanted)
+        never = await customers.never_asked(conn, rules, segment, max(places) + 1, held, stratum)
         return [never[place] for place in places]
-    never = await customers.never_asked(conn, rules, segment, counts.never_asked, held)
+    never = await customers.never_asked(conn, rules, segment, never_asked, held, stratum)
     rng.shuffle(never)
     return never + _longest_unasked(
-        await customers.longest_unasked(conn, rules, segment, wanted - len(never), held),
+        await customers.longest_unasked(conn, rules, segment, wanted - len(never), held, stratum),
         wanted - len(never),
         rng,
     )

@@ -40,3 +40,23 @@ async def segment_records(conn: aiosqlite.Connection) -> list[SegmentRecords]:
     )
     found = [SegmentRecords(int(r[0]), int(r[1]), int(r[2])) for r in rows]
     return found if any(s.records for s in found) else []
+
+
+def attribute_path(attribute: str) -> str:
+    """The JSON path of an attribute in a record's `attributes` (the name quoted, so a dot
+    or a dash in it is part of the name; names with a quote are never stored settings)."""
+    return f'$."{attribute}"'
+
+
+async def attribute_counts(
+    conn: aiosqlite.Connection, attribute: str
+) -> dict[tuple[int, str | None], int]:
+    """How many records that are not gone each (segment id, value of `attribute`) has; None
+    is the value of the records without the attribute."""
+    rows = await fetch_all(
+        conn,
+        "SELECT segment_id, json_extract(attributes, :path), count(*) FROM base_customers"
+        " WHERE gone_at IS NULL GROUP BY 1, 2",
+        {"path": attribute_path(attribute)},
+    )
+    return {(int(r[0]), None if r[1] is None else str(r[1])): int(r[2]) for r in rows}

@@ -7,9 +7,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
+from typing import NamedTuple
 
 import aiosqlite
 
+from storage.base_shares import attribute_path
 from storage.db import fetch_all, fetch_one
 from storage.invitations import OPEN_STATES
 
@@ -269,11 +271,36 @@ _COOLING = (
 _HAS_OPEN = f"user_id IN (SELECT user_id FROM invitations WHERE state IN {_OPEN_SQL})"
 
 
-def _due_in(held: Sequence[int]) -> str:
-    """Due by the rules alone (not paused) in segment :segment, less the `held` (:held)."""
+# A customer's value of one attribute (:path) in the base record joined to their account;
+# NULL without a record or without the attribute.
+_VALUE = (
+    "(SELECT json_extract(b.attributes, :path) FROM base_customers b"
+    " WHERE b.user_id = customers.user_id)"
+)
+
+
+class AttributeValue(NamedTuple):
+    """Customers whose base record has this value of an attribute (None: no value, or no
+    record): one stratum of a segment when a round is stratified by the attribute."""
+
+    attribute: str
+    value: str | None
+
+
+def _due_in(held: Sequence[int], stratum: AttributeValue | None = None) -> str:
+    """Due by the rules alone (not paused) in segment :segment, less the `held` (:held),
+    and in `stratum` (:path, :value) when one is given."""
     due = f"segment_id = :segment AND {_REACHABLE} AND NOT {_PAUSED}"
+    if stratum is not None:
+        due += f" AND {_VALUE} IS :value"
     # Usually nobody is held, and the test costs a fifth of a walk through a segment.
     return due + " AND user_id NOT IN (SELECT value FROM json_each(:held))" if held else due
+
+
+def _stratum_params(stratum: AttributeValue | None) -> dict[str, str | None]:
+    if stratum is None:
+        return {}
+    return {"path": attribute_path(stratum.attribute), "value": stratum.value}
 
 
 async def sampling_pool(
@@ -336,18 +363,25 @@ async def never_asked(
     segment_id: int,
     limit: int,
     held: Sequence[int] = (),
+    stratum: AttributeValue | None = None,
 ) -> list[int]:
-    """The first `limit` due customers of a segment who were never asked, by user id; `held`
-    (an invitation open) left out.
+    """The first `limit` due customers of a segment (of its `stratum`) who were never asked,
+    by user id; `held` (an invitation open) left out.
 
     Read in order from customers_sampling, and as one JSON array: a round may need tens of
     thousands, and one value costs a fraction of as many rows.
     """
     rows = await conn.execute_fetchall(
         "SELECT json_group_array(user_id) FROM (SELECT user_id FROM customers"
-        f" INDEXED BY customers_sampling WHERE last_asked_at IS NULL AND {_due_in(held)}"
+        f" INDEXED BY customers_sampling WHERE last_asked_at IS NULL AND {_due_in(held, stratum)}"
         " ORDER BY user_id LIMIT :limit)",
-        {**rules.params(), "segment": segment_id, "held": json.dumps(held), "limit": limit},
+        {
+            **rules.params(),
+            **_stratum_params(stratum),
+            "segment": segment_id,
+            "held": json.dumps(held),
+            "limit": limit,
+        },
     )
     # An aggregate has its one row. Sorted here too: SQL does not promise that an aggregate
     # sees the rows in the inner query's order.
@@ -361,20 +395,51 @@ async def longest_unasked(
     segment_id: int,
     wanted: int,
     held: Sequence[int] = (),
+    stratum: AttributeValue | None = None,
 ) -> list[tuple[int, int]]:
-    """The `wanted` due customers of a segment asked longest ago, with everyone else asked at
-    the same moment as the last of them, as (last_asked_at, user_id) in that order; `held`
-    left out. Empty when fewer than `wanted` are due."""
-    due = f"last_asked_at IS NOT NULL AND {_due_in(held)} AND NOT {_COOLING}"
+    """The `wanted` due customers of a segment (of its `stratum`) asked longest ago, with
+    everyone else asked at the same moment as the last of them, as (last_asked_at, user_id)
+    in that order; `held` left out. Empty when fewer than `wanted` are due."""
+    due = f"last_asked_at IS NOT NULL AND {_due_in(held, stratum)} AND NOT {_COOLING}"
     rows = await conn.execute_fetchall(
         "SELECT last_asked_at, user_id FROM customers INDEXED BY customers_sampling"
         f" WHERE {due} AND last_asked_at <= ("
         "  SELECT last_asked_at FROM customers INDEXED BY customers_sampling"
         f"  WHERE {due} ORDER BY last_asked_at LIMIT 1 OFFSET :wanted - 1"
         ") ORDER BY last_asked_at, user_id",
-        {**rules.params(), "segment": segment_id, "held": json.dumps(held), "wanted": wanted},
+        {
+            **rules.params(),
+            **_stratum_params(stratum),
+            "segment": segment_id,
+            "held": json.dumps(held),
+            "wanted": wanted,
+        },
     )
     return [(last, user_id) for last, user_id in rows]
+
+
+async def due_by_value(
+    conn: aiosqlite.Connection,
+    rules: Eligibility,
+    segment_id: int,
+    attribute: str,
+    held: Sequence[int] = (),
+) -> dict[str | None, tuple[int, int]]:
+    """A segment's due customers by their value of `attribute` (None: none, or no base
+    record), as (never asked, asked before and out of their cool-down); `held` left out."""
+    rows = await fetch_all(
+        conn,
+        f"SELECT {_VALUE} AS v, count(CASE WHEN last_asked_at IS NULL THEN 1 END),"
+        f" count(CASE WHEN last_asked_at IS NOT NULL AND NOT {_COOLING} THEN 1 END)"
+        f" FROM customers INDEXED BY customers_sampling WHERE {_due_in(held)} GROUP BY v",
+        {
+            **rules.params(),
+            "path": attribute_path(attribute),
+            "segment": segment_id,
+            "held": json.dumps(held),
+        },
+    )
+    return {None if r[0] is None else str(r[0]): (int(r[1]), int(r[2])) for r in rows}
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,9 @@ class RuntimeSettings:
     checkin_days: tuple[str, ...] = ("tue",)
     checkin_time: str = "10:00"
     sample_size: str = "20"
+    # An attribute of the imported base each segment's invitations are split by, in
+    # proportion to its values there (None: not split within segments).
+    sample_by: str | None = None
     cooldown_days: int = 30
     reminder_hours: int | None = 24
     expiry_hours: int = 72

@@ -16,6 +16,7 @@ from bot.allocation import (
     ResponseRates,
     allocate_by_answers,
     estimate_rates,
+    split_in_proportion,
 )
 from bot.clock import epoch
 from bot.rounds import start_round
@@ -79,6 +80,26 @@ def test_any_split_asks_the_size_or_everyone_due_and_nobody_beyond_their_segment
     split = allocate_by_answers(population, eligible, expected, size)
     assert sum(split.values()) == min(size, sum(eligible.values()))
     assert all(0 <= split[k] <= eligible[k] for k in eligible)
+
+
+def test_strata_share_seats_in_proportion_by_largest_remainder_without_a_minimum() -> None:
+    assert split_in_proportion([300, 100], [40, 40], 20) == [15, 5]
+    assert split_in_proportion([300, 100], [10, 40], 20) == [10, 10]
+    # 1 % of 10 seats is 0.1: no seat, as the issue wants the split proportional.
+    assert split_in_proportion([990, 10], [50, 50], 10) == [10, 0]
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 500), st.integers(0, 60)), max_size=6),
+    st.integers(0, 150),
+)
+def test_any_stratum_split_asks_the_size_or_everyone_due_and_nobody_beyond_a_stratum(
+    strata: list[tuple[int, int]], size: int
+) -> None:
+    caps = [n for _, n in strata]
+    split = split_in_proportion([w for w, _ in strata], caps, size)
+    assert sum(split) == min(size, sum(caps))
+    assert all(0 <= k <= n for k, n in zip(split, caps, strict=True))
 
 
 def test_rates_start_at_the_overall_rate_and_move_to_a_segments_own() -> None:

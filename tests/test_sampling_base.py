@@ -40,10 +40,11 @@ async def enrol(
     user_ids: range,
     *,
     joined_to: str | None = None,
+    first: int = 1,
     last_asked_at: int | None = None,
 ) -> None:
-    """Enrolled, active customers of `segment`; joined to the records `<joined_to>-1`, ... in
-    order when `joined_to` is given."""
+    """Enrolled, active customers of `segment`; joined to the records `<joined_to>-<first>`,
+    and on in order, when `joined_to` is given."""
     async with db.transaction() as conn:
         await conn.execute(
             "INSERT INTO segments (name, created_at) VALUES (?, 0) ON CONFLICT DO NOTHING",
@@ -51,7 +52,7 @@ async def enrol(
         )
         rows = await conn.execute_fetchall("SELECT id FROM segments WHERE name = ?", (segment,))
         segment_id = int(next(iter(rows))[0])
-        for k, user_id in enumerate(user_ids, start=1):
+        for k, user_id in enumerate(user_ids, start=first):
             await conn.execute(
                 "INSERT INTO customers (user_id, chat_id, first_name, language, segment_id,"
                 " status, consented_at, enrolled_at, updated_at, last_asked_at)"
@@ -70,7 +71,7 @@ async def segment_ids(db: Database) -> dict[str, int]:
     return {str(r[0]): int(r[1]) for r in rows}
 
 
-async def drawn(db: Database, size: str = "20") -> Sample:
+async def drawn(db: Database, size: str = "20", *, stratify_by: str | None = None) -> Sample:
     async with db.read() as conn:
         return await draw_sample(
             conn,
@@ -79,6 +80,7 @@ async def drawn(db: Database, size: str = "20") -> Sample:
             cooldown_seconds=COOLDOWN,
             seed=7,
             rates=ResponseRates(),
+            stratify_by=stratify_by,
         )
 
 
@@ -135,3 +137,79 @@ async def test_the_draws_base_sizes_are_the_digests(db: Database, tmp_path: Path
     assert {c.segment_id: c.base for c in coverage} == sizes
     ids = await segment_ids(db)
     assert sizes == {ids["retail"]: 48, ids["wholesale"]: 20, ids["other"]: 4}
+
+
+# --- stratified by one attribute within segments ----------------------------------------------
+
+
+def by_value(sample: Sample) -> dict[str | None, int]:
+    (stratum,) = sample.strata
+    return dict(stratum.by_value)
+
+
+async def test_a_segment_is_split_by_the_attributes_shares_in_the_base(
+    db: Database, tmp_path: Path
+) -> None:
+    # Three in four of the base are on basic; as many of each plan enrolled.
+    rows = records("B", "retail", 300, "basic") + records("P", "retail", 100, "pro")
+    await import_rows(db, tmp_path, rows)
+    await enrol(db, "retail", range(1, 41), joined_to="B")
+    await enrol(db, "retail", range(101, 141), joined_to="P")
+    sample = await drawn(db, stratify_by="plan")
+    assert sample.stratified_by == "plan"
+    assert by_value(sample) == {"basic": 15, "pro": 5}
+    chosen = set(sample.user_ids)
+    assert len(chosen & set(range(1, 41))) == 15
+    assert len(chosen & set(range(101, 141))) == 5
+
+
+async def test_rotation_still_asks_the_longest_unasked_first_within_a_stratum(
+    db: Database, tmp_path: Path
+) -> None:
+    rows = records("B", "retail", 300, "basic") + records("P", "retail", 100, "pro")
+    await import_rows(db, tmp_path, rows)
+    await enrol(db, "retail", range(1, 21), joined_to="B", last_asked_at=NOW - 100 * DAY)
+    await enrol(db, "retail", range(21, 41), joined_to="B", first=21, last_asked_at=NOW - 40 * DAY)
+    await enrol(db, "retail", range(101, 141), joined_to="P")
+    plain = await drawn(db)
+    # Unstratified, the never-asked (all on pro) come first and fill the sample.
+    assert set(plain.user_ids) <= set(range(101, 141))
+    sample = await drawn(db, stratify_by="plan")
+    chosen = set(sample.user_ids)
+    # Basic's 15 are those asked longest ago; pro's 5 come from its never-asked.
+    assert by_value(sample) == {"basic": 15, "pro": 5}
+    assert len(chosen & set(range(1, 21))) == 15
+    assert not chosen & set(range(21, 41))
+
+
+async def test_customers_without_the_attribute_or_a_record_form_the_unknown_stratum(
+    db: Database, tmp_path: Path
+) -> None:
+    rows = records("B", "retail", 60, "basic") + records("N", "retail", 20)
+    await import_rows(db, tmp_path, rows)
+    await enrol(db, "retail", range(1, 31), joined_to="B")
+    await enrol(db, "retail", range(31, 41), joined_to="N")
+    await enrol(db, "retail", range(41, 61))
+    # The base: 60 on basic; 20 records without a plan and 20 enrolled without a record.
+    sample = await drawn(db, "10", stratify_by="plan")
+    assert by_value(sample) == {"basic": 6, None: 4}
+    assert len(set(sample.user_ids) & set(range(1, 31))) == 6
+
+
+async def test_a_stratum_short_of_due_customers_leaves_its_seats_to_the_others(
+    db: Database, tmp_path: Path
+) -> None:
+    rows = records("B", "retail", 300, "basic") + records("P", "retail", 100, "pro")
+    await import_rows(db, tmp_path, rows)
+    await enrol(db, "retail", range(1, 11), joined_to="B")  # 10 due on basic
+    await enrol(db, "retail", range(101, 141), joined_to="P")
+    sample = await drawn(db, stratify_by="plan")
+    assert by_value(sample) == {"basic": 10, "pro": 10}
+
+
+async def test_without_a_base_the_attribute_is_ignored(db: Database) -> None:
+    await enrol_few_retail_many_wholesale(db, joined=False)
+    sample = await drawn(db, stratify_by="plan")
+    assert sample.stratified_by is None
+    assert all(s.by_value == () for s in sample.strata)
+    assert sample.user_ids == (await drawn(db)).user_ids
