@@ -17,6 +17,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "checkin_schedule": ("checkin_days", "checkin_time"),
     "checkins": ("checkins_paused",),
     "sample": ("sample_size",),
+    "sample_by": ("sample_by",),
     "cooldown": ("cooldown_days",),
     "notnow": ("notnow_days",),
     "retention": ("retention_days",),
@@ -73,6 +74,10 @@ def value_text(
         if size.endswith("%"):
             return text(language, "admin.value.sample_percent", percent=size)
         return text(language, "admin.value.sample_count", count=int(size))
+    if group == "sample_by":
+        if config.sample_by is None:
+            return text(language, "admin.value.off")
+        return text(language, "admin.value.sample_by", attribute=config.sample_by)
     if group == "cooldown":
         return Html(_count(catalog, language, "days", config.cooldown_days))
     if group == "notnow":

@@ -13,6 +13,7 @@ from functools import cache
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.customer_base.rows import REQUIRED
 from bot.excerpts import echo
 from bot.sampling import InvalidSampleSize, parse_sample_size
 
@@ -32,6 +33,10 @@ _DAY_OF = {alias: day for day, aliases in _DAY_ALIASES.items() for alias in alia
 _TIME = re.compile(r"^([0-9]{1,2})[:.]([0-9]{2})$")
 _HANDLE = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
 OFF_WORDS = frozenset({"off", "uit", "none", "geen"})
+# An attribute a round is stratified by: a base file's column as stored (no quote, so it is
+# safe in a JSON path), and not one of the columns every record has.
+_ATTRIBUTE = re.compile(r"[\w.\-]{1,64}")
+BASE_COLUMNS = frozenset(REQUIRED)
 
 MAX_COOLDOWN_DAYS = 365
 # Free text is kept at least a month: the digests that quote it must have been sent.
@@ -132,6 +137,22 @@ def parse_sample(args: list[str]) -> str:
         return str(parse_sample_size(text))
     except InvalidSampleSize:
         raise InvalidArgument("sample", value=text) from None
+
+
+def parse_sample_by(args: list[str]) -> str | None:
+    """`by <attribute>` (a column of the base file, named as an import stores it: lower
+    case, spaces as `_`), or `by off` for None."""
+    if len(args) < 2 or args[0].lower() != "by":
+        raise WrongUsage(args)
+    text = " ".join(args[1:])
+    if len(args) == 2 and text.lower() in OFF_WORDS:
+        return None
+    name = "_".join(part.lower() for part in args[1:])
+    if not _ATTRIBUTE.fullmatch(name):
+        raise InvalidArgument("sample_by", value=text)
+    if name in BASE_COLUMNS:
+        raise InvalidArgument("sample_by_column", value=text)
+    return name
 
 
 def parse_whole(args: list[str], *, low: int, high: int) -> int:

@@ -4,7 +4,7 @@ the next times they run."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -16,9 +16,11 @@ from bot.catalog import Html
 from bot.context import PulseContext
 from bot.handlers.admin_replies import AdminChat, admin_chat
 from bot.steering import SettingsChange, apply_change, change_settings
-from storage import runtime_settings
+from storage import customer_base, runtime_settings
 
 Parse = Callable[[list[str]], dict[str, Any]]
+# A line added to a confirmation, read after the change (None: nothing to add).
+Note = Callable[[AdminChat, SettingsChange], Awaitable[Html | None]]
 
 
 async def settings_command(update: Update, context: PulseContext) -> None:
@@ -62,9 +64,15 @@ def confirmation(chat: AdminChat, group: str, change: SettingsChange) -> Html:
 
 
 async def _change(
-    update: Update, context: PulseContext, command: str, group: str, parse: Parse
+    update: Update,
+    context: PulseContext,
+    command: str,
+    group: str,
+    parse: Parse,
+    note: Note | None = None,
 ) -> None:
-    """Parses, checks and stores a change, reschedules what it moves, and confirms it."""
+    """Parses, checks and stores a change, reschedules what it moves, and confirms it (with
+    the line `note` adds, if any)."""
     chat = await admin_chat(update, context)
     services = context.services
     try:
@@ -86,7 +94,10 @@ async def _change(
         await chat.say("admin.already_done")
         return
     await apply_change(context, change)
-    await chat.send(confirmation(chat, group, change))
+    text = confirmation(chat, group, change)
+    if note is not None and (extra := await note(chat, change)):
+        text = Html(f"{text}\n{extra}")
+    await chat.send(text)
 
 
 def _schedule_values(args: list[str]) -> dict[str, Any]:
@@ -105,10 +116,32 @@ async def schedule_command(update: Update, context: PulseContext) -> None:
 
 
 async def sample_command(update: Update, context: PulseContext) -> None:
-    """Sets how many customers a round asks: a number, or a percentage."""
+    """Sets how many customers a round asks (a number, or a percentage), or with `by` the
+    base attribute each segment's invitations are split by."""
+    args = context.args or []
+    if args and args[0].lower() == "by":
+        await _change(
+            update,
+            context,
+            "sample",
+            "sample_by",
+            lambda a: {"sample_by": parsing.parse_sample_by(a)},
+            _without_base,
+        )
+        return
     await _change(
         update, context, "sample", "sample", lambda a: {"sample_size": parsing.parse_sample(a)}
     )
+
+
+async def _without_base(chat: AdminChat, change: SettingsChange) -> Html | None:
+    """That the attribute waits for an imported base, when there is none yet."""
+    if change.new.sample_by is None:
+        return None
+    async with chat.services.db.read() as conn:
+        if await customer_base.has_base(conn):
+            return None
+    return chat.text("admin.sample_by_no_base", attribute=change.new.sample_by)
 
 
 async def cooldown_command(update: Update, context: PulseContext) -> None:

@@ -109,6 +109,8 @@ def report(context: PulseContext, language: str, started: RoundStarted, segment_
                 **params,
             )
         )
+    if sample.stratified_by is not None:
+        lines.append(stratified_line(context, language, started))
     return catalog.text(
         language,
         "rounds.started",
@@ -116,4 +118,38 @@ def report(context: PulseContext, language: str, started: RoundStarted, segment_
         segment=segment_note,
         per_segment=Html("\n".join(lines)),
         **skipped,
+    )
+
+
+def stratified_line(context: PulseContext, language: str, started: RoundStarted) -> Html:
+    """How each segment's invitations were split by the attribute the round was stratified by."""
+    catalog = context.services.catalog
+    unknown = catalog.text(language, "rounds.unknown_value")
+    parts = [
+        catalog.text(
+            language,
+            "rounds.stratified_segment",
+            segment=segment_names.shown(
+                catalog, language, started.segment_names.get(s.segment_id, str(s.segment_id))
+            ),
+            values=Html(
+                ", ".join(
+                    catalog.text(
+                        language,
+                        "rounds.stratified_value",
+                        value=unknown if value is None else value,
+                        invited=n,
+                    )
+                    for value, n in s.by_value
+                )
+            ),
+        )
+        for s in started.sample.strata
+        if s.by_value
+    ]
+    return catalog.text(
+        language,
+        "rounds.stratified",
+        attribute=started.sample.stratified_by,
+        parts=Html("; ".join(parts)),
     )
