@@ -26,14 +26,17 @@ async def segment_records(conn: aiosqlite.Connection) -> list[SegmentRecords]:
     base is imported (no record that is not gone).
 
     Two grouped reads of base_customers (its segment index, and its joined accounts by
-    their key), never a pass over the customers: the round has counted those already."""
+    their key), never a pass over the customers: the round has counted those already. The
+    CROSS JOIN keeps the joined accounts outside, read in user-id order, so each account is
+    looked up in the order customers are stored (measured at 900,000 joined: 0.65 s, against
+    2.1 s when SQLite walks the customers and looks each up in the base)."""
     rows = await fetch_all(
         conn,
         "SELECT segment_id, sum(records), sum(joined) FROM ("
         " SELECT segment_id, count(*) AS records, 0 AS joined FROM base_customers"
         "  WHERE gone_at IS NULL GROUP BY segment_id"
         " UNION ALL SELECT c.segment_id, 0, count(*) FROM base_customers b"
-        "  JOIN customers c ON c.user_id = b.user_id"
+        "  CROSS JOIN customers c ON c.user_id = b.user_id"
         "  WHERE b.user_id IS NOT NULL AND c.status IN ('active', 'paused')"
         "  GROUP BY c.segment_id)"
         " GROUP BY segment_id ORDER BY segment_id",
