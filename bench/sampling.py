@@ -16,6 +16,10 @@ asked longer ago, with many on the same day (ties for the seeded draw to break);
 previous round of 10,000 still open. They are written with one `executemany`, as fast
 set-up; enrolling a million one by one would take longer than everything measured. The
 rounds measured stay open too, so each later one finds more invitations open.
+
+Then a customer base of as many records is added (most joined to their accounts, most with
+a `plan`), and `start_round` is timed again: with the shares read from the base, and with
+the sample stratified by plan within each segment (`/sample by plan`).
 """
 
 from __future__ import annotations
@@ -181,7 +185,54 @@ async def measure_on(db: Database, number: int, repeats: int) -> list[str]:
 
             seconds.append(await timed(round_start))
         row("a round: `start_round` (count, pick, record)", size, seconds, "≤ 1 s")
+    await add_base(db, number)
+    lines += [
+        "",
+        f"Then with a customer base of {number} records imported (one per customer, 9 in 10"
+        " joined to its account, a `plan` of basic, plus or pro on 95 in 100), the shares come"
+        " from the base (`base_sizes`), and with `/sample by plan` each segment is split by plan:",
+        "",
+        "| what | sample | seconds | target |",
+        "|---|---|---|---|",
+    ]
+    for sample_by in (None, "plan"):
+        async with db.transaction() as conn:
+            await runtime_settings.change(conn, "sample_size", "20", actor_id=None, now=0)
+            await runtime_settings.change(conn, "sample_by", sample_by, actor_id=None, now=0)
+        seconds = []
+        for i in range(repeats):
+
+            async def base_round(schedule: str = f"bench base {sample_by}:{i}") -> None:
+                await start_round(
+                    db, schedule=schedule, scheduled_for=now, now=NOW, zone_name=ZONE
+                )
+
+            seconds.append(await timed(base_round))
+        what = "a round with the base: `start_round`"
+        if sample_by is not None:
+            what += f", stratified by {sample_by}"
+        row(what, "20", seconds, "≤ 1 s")
     return lines
+
+
+async def add_base(db: Database, number: int) -> None:
+    """A base record for every customer, most joined to their account, most with a plan."""
+    rng = random.Random(5)
+    async with db.read() as conn:
+        people = await conn.execute_fetchall("SELECT user_id, segment_id FROM customers")
+    rows = []
+    for k, (user_id, segment_id) in enumerate(people):
+        plan = rng.choices(("basic", "plus", "pro", None), (60, 25, 10, 5))[0]
+        attributes = "{}" if plan is None else f'{{"plan":"{plan}"}}'
+        joined = user_id if rng.random() < 0.9 else None
+        rows.append((f"X-{k}", f"C{k}", segment_id, "en", attributes, joined))
+    async with db.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO base_customers (external_id, name, segment_id, language, attributes,"
+            " user_id, imported_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, 0)",
+            rows,
+        )
+    assert len(rows) == number
 
 
 def main() -> None:
