@@ -201,7 +201,8 @@ async def draw_sample(
 
     With `stratify_by` (an attribute of the base) and an imported base, each segment's
     invitations are split over the attribute's values in proportion to the segment's counts
-    in the base (`_by_value`); without a base it is ignored.
+    in the base (`_by_value`, customers without a value or a record as one more, "unknown");
+    without a base it is ignored.
 
     Within a segment (a stratum) the never-asked come first, then by last_asked_at
     ascending; equal ones are ordered by a draw seeded with (`seed`, segment, and the value),
@@ -233,17 +234,13 @@ async def draw_sample(
             rng = random.Random(f"{seed}:{segment}")
             chosen += await _first(conn, rules, segment, counts.never_asked, held, wanted, rng)
             continue
-        due = await customers.due_by_value(conn, rules, segment, stratified_by, held)
         # The enrolled without a record are in the base with no value: the unknown stratum.
-        unrecorded = base[segment] - sum(n for (s, _), n in counted.items() if s == segment)
-        values = sorted(v for v in due if v is not None) + ([None] if None in due else [])
-        weights = [counted.get((segment, v), 0) + (unrecorded if v is None else 0) for v in values]
-        seats = split_in_proportion(weights, [sum(due[v]) for v in values], wanted)
-        by_value[segment] = tuple((v, n) for v, n in zip(values, seats, strict=True) if n)
-        for value, n in by_value[segment]:
-            rng = random.Random(f"{seed}:{segment}:{value}")
-            stratum = AttributeValue(stratified_by, value)
-            chosen += await _first(conn, rules, segment, due[value][0], held, n, rng, stratum)
+        in_base = {v: n for (s, v), n in counted.items() if s == segment}
+        in_base[None] = in_base.get(None, 0) + base[segment] - sum(in_base.values())
+        picked, by_value[segment] = await _by_value(
+            conn, rules, AttributeValue(stratified_by, None), segment, in_base, held, wanted, seed
+        )
+        chosen += picked
     return Sample(
         user_ids=tuple(chosen),
         strata=tuple(
@@ -267,6 +264,33 @@ async def draw_sample(
         target=target,
         stratified_by=stratified_by,
     )
+
+
+async def _by_value(
+    conn: aiosqlite.Connection,
+    rules: Eligibility,
+    attribute: AttributeValue,
+    segment: int,
+    in_base: Mapping[str | None, int],
+    held: Sequence[int],
+    wanted: int,
+    seed: int,
+) -> tuple[list[int], tuple[tuple[str | None, int], ...]]:
+    """A segment's `wanted` customers split over `attribute`'s values in proportion to their
+    counts `in_base` (never beyond a value's due customers), each value's in priority order;
+    and how many each value got (the values with any, in order, None last)."""
+    due = await customers.due_by_value(conn, rules, segment, attribute.attribute, held)
+    values = sorted(v for v in due if v is not None) + ([None] if None in due else [])
+    seats = split_in_proportion(
+        [in_base.get(v, 0) for v in values], [sum(due[v]) for v in values], wanted
+    )
+    split = tuple((v, n) for v, n in zip(values, seats, strict=True) if n)
+    chosen: list[int] = []
+    for value, n in split:
+        rng = random.Random(f"{seed}:{segment}:{value}")
+        stratum = attribute._replace(value=value)
+        chosen += await _first(conn, rules, segment, due[value][0], held, n, rng, stratum)
+    return chosen, split
 
 
 async def _first(
