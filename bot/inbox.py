@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections import deque
 from collections.abc import Sequence
 from functools import partial
@@ -82,6 +83,8 @@ class UpdatePipeline:
         self._flusher: asyncio.Task[None] | None = None
         self.received = 0  # updates recorded in the inbox (a second delivery not counted)
         self.handled = 0
+        # When getUpdates last answered (time.monotonic), for /healthz; None by webhook.
+        self.last_poll: float | None = None
 
     async def start(self, *, poll: bool = True) -> None:
         """Handles what a previous run left open, then polls in the background.
@@ -164,6 +167,7 @@ class UpdatePipeline:
                 await asyncio.sleep(delay)
                 continue
             failures = 0
+            self.last_poll = time.monotonic()
             if not updates:
                 continue
             received = [

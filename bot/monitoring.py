@@ -9,10 +9,12 @@ counters the pipeline and the outbound pacing keep and from the database.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -34,6 +36,12 @@ DATABASE_SECONDS = 5.0
 # Calls to Telegram failing, with no answer for this long, make the bot unhealthy (a
 # passing 5xx or a dropped connection is tried again and does not).
 API_STALE_SECONDS = 120.0
+# While calls fail, /healthz asks getMe itself (an idle webhook bot makes no calls that
+# would show Telegram is back), waiting this long for it.
+PROBE_SECONDS = 5.0
+# Polling that has not had an answer from getUpdates for this long takes no updates (a
+# Conflict with another instance is retried for ever, loudly).
+POLL_STALE_SECONDS = 90.0
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,7 @@ class Monitor:
         """Whether the bot is healthy, and each check's detail."""
         checks = {
             "database": await self._database(),
-            "bot_api": self._bot_api(),
+            "bot_api": await self._bot_api(),
             "updates": self._updates(),
             "scheduler": self._scheduler(),
         }
@@ -95,41 +103,53 @@ class Monitor:
             return Check(False, {"error": "not open"})
         started = time.monotonic()
         try:
-            # BEGIN IMMEDIATE takes the write lock: a read-only or locked file fails here.
-            await asyncio.wait_for(db.run(_nothing), DATABASE_SECONDS)
+            # A real write: a full disk, a read-only file or a lock held too long fails here.
+            touch = partial(service_status.touch, now=int(time.time()))
+            await asyncio.wait_for(db.run(touch), DATABASE_SECONDS)
         except TimeoutError:
             return Check(False, {"error": f"no write lock in {DATABASE_SECONDS:.0f} s"})
         except Exception as exc:  # noqa: BLE001 - any failure is the answer
             return Check(False, {"error": type(exc).__name__})
         return Check(True, {"writable": True, "seconds": round(time.monotonic() - started, 4)})
 
-    def _bot_api(self) -> Check:
+    async def _bot_api(self) -> Check:
         contact = self.contact
         if contact is None:
             return Check(True, {"last_answer_age_seconds": None})
+        if contact.failing_since is not None:
+            # Is Telegram back? The answer (or its failure) is noted in `contact`.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._app.bot.get_me(), PROBE_SECONDS)
         now = contact.now()
         age = None if contact.last_answer is None else round(now - contact.last_answer, 1)
-        failing = contact.last_failure is not None and (
-            contact.last_answer is None or contact.last_failure > contact.last_answer
-        )
-        ok = not (failing and (age is None or age > API_STALE_SECONDS))
-        return Check(ok, {"last_answer_age_seconds": age, "last_call_failed": failing})
+        failing = contact.failing_since
+        ok = failing is None or now - failing <= API_STALE_SECONDS
+        detail: dict[str, Any] = {
+            "last_answer_age_seconds": age,
+            "last_call_failed": failing is not None,
+        }
+        if failing is not None:
+            detail["failing_for_seconds"] = round(now - failing, 1)
+        return Check(ok, detail)
 
     def _updates(self) -> Check:
         failed = self.pipeline.failed
         detail: dict[str, Any] = {"in_hand": self.pipeline.held}
         if failed is not None:
             detail["error"] = f"polling stopped: {type(failed).__name__}"
-        return Check(failed is None, detail)
+            return Check(False, detail)
+        if self._mode == "polling" and self.pipeline.last_poll is not None:
+            quiet = time.monotonic() - self.pipeline.last_poll
+            detail["last_poll_age_seconds"] = round(quiet, 1)
+            if quiet > POLL_STALE_SECONDS:
+                detail["error"] = "getUpdates has not answered (another instance polling?)"
+                return Check(False, detail)
+        return Check(True, detail)
 
     def _scheduler(self) -> Check:
         queue = self._app.job_queue
         running = queue is not None and queue.scheduler.running
         return Check(running, {"running": running})
-
-
-def _nothing(raw: Any) -> None:
-    raw.execute("SELECT 1")
 
 
 class _Collector(Collector):

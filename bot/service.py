@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING
 
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -107,7 +107,13 @@ async def serve(settings: Settings, *, webhook: bool = False) -> int:
             try:
                 await set_webhook(app, settings.webhook_url, secret, ALLOWED_UPDATES)
             except WebhookRefused as exc:
-                raise StartupError(excerpt(redact(str(exc), token))) from None
+                # A setting to fix (exit status 2): restarting would be refused again.
+                raise ConfigError(excerpt(redact(str(exc), token))) from None
+            except TelegramError as exc:
+                said = excerpt(redact(exc.message, token))
+                raise StartupError(
+                    f"the Bot API failed while setting the webhook: {said}"
+                ) from None
             log.info("Telegram posts updates to %s", settings.webhook_url)
         stopped = asyncio.create_task(stop.wait())
         while not stop.is_set() and pipeline.failed is None:

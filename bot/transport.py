@@ -34,23 +34,28 @@ class ApiContact:
     """When the Bot API last answered, and when a call last failed to get an answer, on
     the process's monotonic clock: what /healthz tells of the way to Telegram.
 
-    Any HTTP answer below 500 counts as contact (a 400 is Telegram answering); a 5xx, a
-    timeout or a failed connection as a failure."""
+    Any HTTP answer below 500 counts as contact (a 400 is Telegram answering) but a
+    refused token; a 5xx, a timeout or a failed connection is a failure."""
 
     now: Callable[[], float] = field(default=time.monotonic, repr=False)
     last_answer: float | None = None
     last_failure: float | None = None
+    # The first failure since the last answer: how long calls have been failing.
+    failing_since: float | None = None
 
     def answered(self, status: int) -> None:
-        """Notes an HTTP answer."""
-        if status < 500:
+        """Notes an HTTP answer; a refused token (401, 404) or a server error is a failure."""
+        if status < 500 and status not in (401, 404):
             self.last_answer = self.now()
+            self.failing_since = None
         else:
-            self.last_failure = self.now()
+            self.failed()
 
     def failed(self) -> None:
         """Notes a call that got no answer."""
         self.last_failure = self.now()
+        if self.failing_since is None:
+            self.failing_since = self.last_failure
 
 
 class AiohttpRequest(BaseRequest):

@@ -12,12 +12,13 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import sqlite3
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest
 
 from bot import retries
 from bot.context import PulseApplication
@@ -30,8 +31,6 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header's nam
 # Telegram's updates are a few KB (a message is at most 4,096 characters, with entities);
 # anything far larger is not one.
 MAX_BODY_BYTES = 1024 * 1024
-# What PTB raises building an Update from JSON that is not one.
-_NOT_AN_UPDATE = (TypeError, ValueError, KeyError, AttributeError)
 
 
 class WebhookRefused(Exception):
@@ -62,7 +61,8 @@ class _Receiver:
     async def handle(self, request: web.Request) -> web.Response:
         if request.method != "POST":
             return _status(405, allow="POST")
-        given = request.headers.get(SECRET_HEADER, "").encode()
+        # Headers may hold any bytes (aiohttp keeps them surrogate-escaped).
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
         if not hmac.compare_digest(given, self._secret):
             # Not read at all: whoever sent it learns nothing and changes nothing.
             log.warning("webhook: a request without the right secret token was refused")
@@ -78,7 +78,7 @@ class _Receiver:
             return _status(400)
         try:
             await self._pipeline.receive(update)
-        except StorageError:
+        except (StorageError, sqlite3.Error):
             # Not committed: Telegram sends it again, which is what we need.
             log.exception("webhook: update %s could not be recorded", update.update_id)
             return _status(500)
@@ -87,13 +87,13 @@ class _Receiver:
     def _parse(self, body: bytes) -> Update | None:
         try:
             data: Any = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         if not isinstance(data, dict) or type(data.get("update_id")) is not int:
             return None
         try:
             return Update.de_json(data, self._app.bot)
-        except _NOT_AN_UPDATE:
+        except Exception:  # noqa: BLE001 - whatever PTB cannot build is not an update
             return None
 
 
@@ -104,7 +104,8 @@ def _status(status: int, **headers: str) -> web.Response:
 async def set_webhook(
     app: PulseApplication, url: str, secret: str, allowed_updates: list[str]
 ) -> None:
-    """Tells Telegram where to send updates; raises `WebhookRefused` with its reason.
+    """Tells Telegram where to send updates; raises `WebhookRefused` with its reason when
+    Telegram refuses the URL, and the last `TelegramError` when it could not be asked.
 
     Pending updates are kept (`drop_pending_updates` off): they are customers' answers.
     Passing failures are tried again as at start-up; a refusal is not.
@@ -120,7 +121,8 @@ async def set_webhook(
 
     try:
         await retries.with_retries(call, retries.STARTUP, what="setWebhook")
-    except TelegramError as exc:
+    except BadRequest as exc:
+        # Not a passing failure: the URL (or its certificate) is to be fixed.
         raise WebhookRefused(f"Telegram refused the webhook {url}: {exc.message}") from None
 
 

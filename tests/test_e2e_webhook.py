@@ -12,6 +12,8 @@ import asyncio
 import signal
 from pathlib import Path
 
+import aiohttp
+
 from sandbox import Sandbox
 from tests.process import bot_process, free_port
 from tests.test_cli import pulsebot
@@ -41,10 +43,12 @@ async def test_a_kill_mid_stream_by_webhook_loses_nothing_and_handles_each_updat
         alert_score=None,  # as in test_e2e_crash: no minute of paced alerts to wait out
     )
     port = free_port()
+    health = free_port()
     webhook = {
         "PULSE_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
         "PULSE_WEBHOOK_SECRET": SECRET,
         "PULSE_WEBHOOK_PORT": str(port),
+        "PULSE_HEALTH_PORT": str(health),
     }
     async with Sandbox() as sandbox:
         people = await existing_customers(sandbox, database, number)
@@ -53,6 +57,12 @@ async def test_a_kill_mid_stream_by_webhook_loses_nothing_and_handles_each_updat
         async with bot_process(
             sandbox, tmp_path, str(ADMIN_ID), name="first", args=args, env=webhook
         ) as first:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"http://127.0.0.1:{health}/healthz") as response,
+            ):
+                assert response.status == 200
+                assert (await response.json())["mode"] == "webhook"
             await start_round(sandbox, people)
             await asyncio.gather(
                 *(p.wait_for(lambda m: any(x in m.text for x in INVITED), WAIT) for p in people)
@@ -143,7 +153,7 @@ async def test_run_webhook_without_its_settings_or_refused_by_telegram_ends_in_o
             **env,
         )
         assert sandbox.webhook.webhook is None
-    assert refused.returncode == 1
+    assert refused.returncode == 2  # a setting to fix: a supervisor should not restart it
     # The log goes to stderr too; its last line is the one that says why.
     assert "Traceback" not in refused.stderr
     assert refused.stderr.strip().splitlines()[-1] == (

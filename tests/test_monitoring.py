@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -86,14 +88,15 @@ async def test_a_running_bot_is_healthy_and_counts_what_it_did(tmp_path: Path) -
 async def test_telegram_failing_for_minutes_makes_the_bot_unhealthy(tmp_path: Path) -> None:
     async with (
         Sandbox() as sandbox,
-        monitored(sandbox, tmp_path / "pulse.db") as (app, monitor, base),
+        monitored(sandbox, tmp_path / "pulse.db") as (_app, monitor, base),
     ):
         contact = monitor.contact
         assert contact is not None
         failures = sandbox.stats.faults_injected
-        sandbox.inject("getUpdates", Fault.server_error(502), times=None)
+        # Every call fails, the probe's getMe too.
+        sandbox.inject("*", Fault.server_error(502), times=None)
         await sandbox.wait_until(lambda: sandbox.stats.faults_injected > failures, WAIT)
-        await sandbox.wait_until(lambda: contact.last_failure is not None, WAIT)
+        await sandbox.wait_until(lambda: contact.failing_since is not None, WAIT)
         # A passing failure is not unhealthy...
         status, health = await get(f"{base}/healthz")
         assert status == 200, health
@@ -106,12 +109,22 @@ async def test_telegram_failing_for_minutes_makes_the_bot_unhealthy(tmp_path: Pa
         assert health["status"] == "failing"
         assert health["checks"]["bot_api"]["ok"] is False
         assert health["checks"]["database"]["ok"] is True
-        # The next answer from Telegram makes it healthy again.
+        # Telegram is back: /healthz's own getMe sees it, with no other call made.
         sandbox.clear_faults()
-        await app.bot.get_me()
         status, health = await get(f"{base}/healthz")
         assert status == 200, health
         assert health["checks"]["bot_api"]["last_answer_age_seconds"] == 0
+
+
+async def test_the_database_check_is_a_real_write(tmp_path: Path) -> None:
+    database = tmp_path / "pulse.db"
+    async with Sandbox() as sandbox, monitored(sandbox, database) as (_, _m, base):
+        status, health = await get(f"{base}/healthz")
+        assert status == 200, health
+        with sqlite3.connect(database) as conn:
+            written = conn.execute("SELECT checked_at FROM health").fetchall()
+        assert len(written) == 1
+        assert abs(written[0][0] - time.time()) < 60
 
 
 async def test_pulsebot_run_serves_health_and_metrics_on_its_port(tmp_path: Path) -> None:

@@ -103,6 +103,17 @@ async def test_an_update_posted_twice_is_handled_once(tmp_path: Path) -> None:
             json.dumps({"update_id": 8, "x": "a" * MAX_BODY_BYTES}).encode(),
             400,
         ),
+        (
+            {SECRET_HEADER: SECRET},
+            b'{"update_id": 9, "message": {"message_id": 1, "date": 1e20,'
+            b' "chat": {"id": 1, "type": "private"}}}',
+            400,
+        ),
+        (
+            {SECRET_HEADER: SECRET},
+            b'{"update_id": 10, "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            400,
+        ),
     ],
     ids=[
         "no-secret",
@@ -113,6 +124,8 @@ async def test_an_update_posted_twice_is_handled_once(tmp_path: Path) -> None:
         "update-id-not-a-number",
         "not-an-update",
         "oversized",
+        "date-out-of-range",
+        "nested-too-deep",
     ],
 )
 async def test_a_refused_request_changes_nothing(
