@@ -65,6 +65,20 @@ def assert_answers_as_given(database: Path, people: list[SimUser]) -> None:
         }, person.name
 
 
+async def configure_for_answers(database: Path, number: int) -> None:
+    """Rounds by /checkin_now only, to `number` customers, at any hour, without alerts."""
+    await configure(
+        database,
+        checkins_paused=True,
+        sample_size=str(number),
+        quiet_start=None,
+        quiet_end=None,
+        # Off: dozens of low scores would alert the admin, a minute and more of paced sends
+        # to one chat for the test to wait out. Alerts have their own end-to-end test.
+        alert_score=None,
+    )
+
+
 def received(person: SimUser, *phrases: str) -> int:
     """How many of the bot's messages to this person contain one of `phrases`."""
     return sum(1 for m in person.messages if any(s in m.text for s in phrases))
@@ -85,16 +99,7 @@ async def test_a_kill_with_a_backlog_of_answers_loses_none_and_applies_none_twic
 ) -> None:
     database = tmp_path / "pulse.db"
     number = 120
-    await configure(
-        database,
-        checkins_paused=True,
-        sample_size=str(number),
-        quiet_start=None,
-        quiet_end=None,
-        # Off: 48 low scores would alert the admin, a minute and more of paced sends to one
-        # chat for the test to wait out. Alerts have their own end-to-end test.
-        alert_score=None,
-    )
+    await configure_for_answers(database, number)
     async with Sandbox() as sandbox:
         people = await existing_customers(sandbox, database, number)
         sandbox.user(ADMIN_ID, "Anne", language_code="en", started=True)

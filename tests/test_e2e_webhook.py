@@ -20,11 +20,12 @@ from tests.test_cli import pulsebot
 from tests.test_e2e_crash import (
     INVITED,
     assert_answers_as_given,
+    configure_for_answers,
     existing_customers,
     invitations_received,
     start_round,
 )
-from tests.test_e2e_rounds import ADMIN_ID, WAIT, configure, count
+from tests.test_e2e_rounds import ADMIN_ID, WAIT, count
 
 SECRET = "e2e-webhook-secret-0123456789abcdef"
 
@@ -34,14 +35,7 @@ async def test_a_kill_mid_stream_by_webhook_loses_nothing_and_handles_each_updat
 ) -> None:
     database = tmp_path / "pulse.db"
     number = 60
-    await configure(
-        database,
-        checkins_paused=True,
-        sample_size=str(number),
-        quiet_start=None,
-        quiet_end=None,
-        alert_score=None,  # as in test_e2e_crash: no minute of paced alerts to wait out
-    )
+    await configure_for_answers(database, number)
     port = free_port()
     health = free_port()
     webhook = {

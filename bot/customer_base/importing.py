@@ -4,7 +4,7 @@ one audited transaction; records missing from the file are marked gone only when
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,6 +102,18 @@ async def preview(db: Database, path: Path) -> ImportReport:
             found = await customer_base.compare(conn)
         finally:
             await customer_base.end_staging(conn)
+    return _report(valid, found, bad, shown, applied=False, marked_gone=0)
+
+
+def _report(
+    valid: int,
+    found: customer_base.Comparison,
+    bad: int,
+    shown: Sequence[BadRow],
+    *,
+    applied: bool,
+    marked_gone: int,
+) -> ImportReport:
     return ImportReport(
         valid,
         found.new,
@@ -111,8 +123,8 @@ async def preview(db: Database, path: Path) -> ImportReport:
         bad,
         tuple(shown),
         found.new_segments,
-        applied=False,
-        marked_gone=0,
+        applied=applied,
+        marked_gone=marked_gone,
     )
 
 
@@ -155,18 +167,7 @@ async def run_import(
                 await customer_base.upsert_staged(conn, now)
                 if mark_gone:
                     gone = await customer_base.mark_missing_gone(conn, now)
-            report = ImportReport(
-                valid,
-                found.new,
-                found.changed,
-                found.unchanged,
-                found.missing,
-                bad,
-                tuple(shown),
-                found.new_segments,
-                applied=applied,
-                marked_gone=gone,
-            )
+            report = _report(valid, found, bad, shown, applied=applied, marked_gone=gone)
             if applied:
                 await audit.record(
                     conn,
