@@ -26,7 +26,7 @@ from storage.db import Database
 
 async def _measure(path: Path, kind: str, folder: Path) -> dict[str, float]:
     """Runs in a fresh process: one export for Telegram, timed, and the peak memory."""
-    from bot.export import export_for_telegram
+    from bot.digest.export import export_for_telegram
 
     db = await Database.open(path)
     try:

@@ -5,7 +5,7 @@
 Three segments (true means 4.3, 3.1 and 2.2; 50, 30 and 20 % of the customers; response
 rates 60, 30 and 10 %), first at the default settings (300 customers, a sample of 20),
 then with 3,000 customers and a 10 % sample. Each week a round is started through the real
-`bot.rounds.start_round` (the real draw: cool-down, rotation, the split over segments) on
+`bot.checkins.rounds.start_round` (the real draw: cool-down, rotation, the split over segments) on
 a real migrated SQLite file; its invitations are marked sent, each invited customer gives
 their score with their segment's response rate, and the rest let it expire. Then the week's
 digest figures are read and computed by the real digest code (`bot.digest.figures`) and set
@@ -38,11 +38,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bench.common import write_results
+from bot.checkins.rounds import start_round
 from bot.digest import figures
 from bot.digest.period import Period
 from bot.digest.statistics import Estimate
 from bot.digest.weighting import DEFAULT_INTERVAL, Interval
-from bot.rounds import start_round
 from storage import invitations, runtime_settings, segments
 from storage.db import Database
 

@@ -2,10 +2,10 @@
 
 `python -m bench.sampling [--customers N] [--repeats N]`
 
-A round (`bot.rounds.start_round`) counts every segment's reachable customers by the
+A round (`bot.checkins.rounds.start_round`) counts every segment's reachable customers by the
 eligibility rules in SQL (`storage.customers.sampling_pool`: one pass over an index, and
 the few with an invitation open read on their own), splits the sample over the segments,
-reads only the customers it picks (`bot.sampling.draw_sample`) and records the round and
+reads only the customers it picks (`bot.checkins.sampling.draw_sample`) and records the round and
 its invitations, all in one transaction. So the figure that counts is `start_round` on a
 real migrated SQLite file holding the customers; the count on its own and `draw_sample`
 (count and pick, no recording) are timed next to it, to show where the time goes.
@@ -36,8 +36,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bench.common import write_results
-from bot.rounds import start_round
-from bot.sampling import draw_sample, parse_sample_size
+from bot.checkins.rounds import start_round
+from bot.checkins.sampling import draw_sample, parse_sample_size
 from storage import customers, invitations, runtime_settings, segments
 from storage.customers import Eligibility
 from storage.db import Database

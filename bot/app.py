@@ -22,44 +22,42 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import alerts, menus, retries, wording
+from bot.admin import audit_commands as admin_audit
+from bot.admin import settings_commands as admin_settings
 from bot.catalog import Catalog
+from bot.checkins import enrollment, wording
+from bot.checkins import handlers as checkin
+from bot.checkins import question_commands as admin_questions
+from bot.checkins import round_commands as rounds
+from bot.checkins.replying import buttons_closed
 from bot.clock import Clock, SystemClock
 from bot.context import BotData, PulseApplication, PulseContext, Services
-from bot.delivery import CONCURRENCY as SENDER_CONCURRENCY
-from bot.delivery import Sender, apply_send_limits
+from bot.customer_base import handlers as customer_base
+from bot.digest import commands as digest
 from bot.digest import embedding
 from bot.digest.answer_vectors import AnswerVectors
 from bot.digest.embedding import Embedder
 from bot.digest.sending import run_due_digest
-from bot.handlers import (
-    admin_audit,
-    admin_questions,
-    admin_segments,
-    admin_settings,
-    admin_team,
-    checkin,
-    controls,
-    customer_base,
-    digest,
-    enrollment,
-    fallbacks,
-    followups,
-    gatekeeping,
-    help,
-    hypotheses,
-    invite,
-    rounds,
-    tell,
-)
-from bot.handlers.errors import error_handler
-from bot.inbox import CONCURRENCY, UpdatePipeline
-from bot.outbound import OutboundLimiter
-from bot.replying import buttons_closed
-from bot.scheduling import ask_again, run_due_round, schedule_jobs
+from bot.followups import alerts
+from bot.followups import handlers as followups
+from bot.followups import tell_commands as tell
+from bot.followups.tell import TellSender
+from bot.hypotheses import commands as hypotheses
+from bot.privacy import commands as controls
+from bot.running import fallbacks
+from bot.running.errors import error_handler
+from bot.running.inbox import CONCURRENCY, UpdatePipeline
+from bot.running.scheduling import ask_again, run_due_round, schedule_jobs
+from bot.segments import commands as admin_segments
+from bot.segments import invite_commands as invite
+from bot.sending import retries
+from bot.sending.delivery import CONCURRENCY as SENDER_CONCURRENCY
+from bot.sending.delivery import Sender, apply_send_limits
+from bot.sending.outbound import OutboundLimiter
+from bot.sending.transport import AiohttpRequest, ApiContact
 from bot.settings import Settings
-from bot.tell import TellSender
-from bot.transport import AiohttpRequest, ApiContact
+from bot.team import commands as admin_team
+from bot.team import gatekeeping, help, menus
 from conversations.checkin import PRESS_DATA
 from conversations.checkin_service import CheckinService
 from conversations.enrollment import CONSENT_DATA, LANGUAGE_DATA, STOP_DATA
@@ -106,7 +104,7 @@ def build_application(
         )
         builder = builder.get_updates_request(AiohttpRequest(1, contact=contact))
     app: PulseApplication = (
-        # No PTB Updater: bot.inbox polls, records each update before confirming it.
+        # No PTB Updater: bot.running.inbox polls, records each update before confirming it.
         builder.updater(None)
         .rate_limiter(outbound or OutboundLimiter())
         .token(settings.bot_token.get_secret_value())

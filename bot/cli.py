@@ -13,16 +13,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot import instance
 from bot.customer_base import commands as customer_commands
-from bot.service import UNREADABLE, StartupError, excerpt, serve, unreadable
+from bot.running import instance
+from bot.running.service import UNREADABLE, StartupError, excerpt, serve, unreadable
 from bot.settings import ConfigError, Settings, load_settings, load_storage_settings
 from storage import migrate as schema
 from storage.db import Database, StorageError
 from storage.migrate import MigrationError
 
 if TYPE_CHECKING:
-    from bot.retries import Policy
+    from bot.sending.retries import Policy
 
 EXIT_CONFIG = 2
 
@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _run(webhook=args.webhook)
         if args.command == "demo":
-            from bot.demo import run_demo
+            from bot.demo.offline import run_demo
 
             return asyncio.run(run_demo(args.out))
         if args.command == "check":
@@ -122,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(*, webhook: bool = False) -> int:
-    from bot.logs import configure_logging, redact
+    from bot.running.logs import configure_logging, redact
 
     settings = load_settings()
     token = settings.bot_token.get_secret_value()
@@ -153,7 +153,7 @@ async def _preflight(settings: Settings) -> None:
     Without it a wrong token, an unreachable server or an answer PTB cannot read ends in
     PTB's own traceback; with it, in one line that says what to fix.
     """
-    from bot import retries
+    from bot.sending import retries
 
     db = await Database.open(settings.database_path)
     await db.close()
@@ -168,8 +168,8 @@ async def _get_me(settings: Settings, policy: Policy) -> str:
     from telegram import Bot
     from telegram.error import InvalidToken, TelegramError
 
-    from bot import retries
-    from bot.logs import redact
+    from bot.running.logs import redact
+    from bot.sending import retries
 
     token = settings.bot_token.get_secret_value()
     bot = Bot(token, base_url=settings.api_base_url)
@@ -217,7 +217,7 @@ async def _check() -> int:
     known = schema.status(settings.database_path)
     known.refuse_newer()
     print(_schema_line(settings.database_path, known))
-    from bot import retries
+    from bot.sending import retries
 
     # Once: a check reports, it does not wait.
     print(f"token ok: the bot is {await _get_me(settings, retries.ONCE)}")
@@ -315,7 +315,7 @@ async def _export(target: Path, kind: str) -> int:
     """Every answer as `kind` (csv or xlsx), of any size; the times in the schedules' time
     zone."""
 
-    from bot.export import TooManyForXlsx, write_file
+    from bot.digest.export import TooManyForXlsx, write_file
     from storage import runtime_settings
 
     settings = load_storage_settings()

@@ -13,10 +13,10 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.catalog import Catalog
 from bot.clock import Clock, epoch
-from bot.delivery import Sender
 from bot.digest.answer_vectors import AnswerVectors
+from bot.followups.tell import TellSender
+from bot.sending.delivery import Sender
 from bot.settings import Settings
-from bot.tell import TellSender
 from conversations.checkin_service import CheckinService
 from conversations.enrollment_service import EnrollmentService
 from storage import runtime_settings

@@ -12,10 +12,10 @@ from pydantic import SecretStr
 from telegram import Update
 
 from bot.app import build_application
+from bot.checkins.replying import buttons_closed
 from bot.clock import ManualClock
 from bot.context import PulseApplication, Services
 from bot.digest.embedding import Embedder
-from bot.replying import buttons_closed
 from bot.settings import Settings
 from storage.db import Database
 from tests.builders import Person

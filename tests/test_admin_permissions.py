@@ -7,7 +7,7 @@ import pytest
 from telegram.ext import CommandHandler
 
 from bot.context import PulseApplication
-from bot.roles import ADMIN_COMMANDS, CUSTOMER_COMMANDS, SHARED_COMMANDS, STAFF_COMMANDS
+from bot.team.roles import ADMIN_COMMANDS, CUSTOMER_COMMANDS, SHARED_COMMANDS, STAFF_COMMANDS
 from storage import customers
 from storage.customers import CustomerStatus
 from storage.team import Role

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.admin.questions import TEXTS, default_wording
 from bot.app import build_application
 from bot.catalog import LANGUAGES, Catalog
+from bot.checkins.questions import TEXTS, default_wording
 from bot.clock import ManualClock
 from bot.context import PulseApplication
 from bot.settings import Settings

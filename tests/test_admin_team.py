@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.clock import ManualClock
 from bot.context import PulseApplication
-from bot.roles import ADMIN_COMMANDS, STAFF_COMMANDS, role_of
+from bot.team.roles import ADMIN_COMMANDS, STAFF_COMMANDS, role_of
 from storage import audit, team_invites
 from storage.team import Role
 from tests.builders import Person

@@ -11,7 +11,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.context import PulseApplication
 from bot.digest.sending import run_due_digest
-from bot.scheduling import run_due_round
+from bot.running.scheduling import run_due_round
 from bot.settings import Settings
 from storage import team
 from storage.team import Role, TeamMember

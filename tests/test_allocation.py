@@ -11,16 +11,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.allocation import (
+from bot.checkins.allocation import (
     MIN_EXPECTED_ANSWERS,
     ResponseRates,
     allocate_by_answers,
     estimate_rates,
     split_in_proportion,
 )
+from bot.checkins.rounds import start_round
+from bot.checkins.sampling import parse_sample_size
 from bot.clock import epoch
-from bot.rounds import start_round
-from bot.sampling import parse_sample_size
 from storage import segment_stats
 from storage.db import Database
 from storage.segment_stats import ResponseCounts

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.checkins.rounds import RoundStarted, start_round
 from bot.clock import ManualClock, epoch
 from bot.context import PulseApplication
-from bot.rounds import RoundStarted, start_round
-from bot.scheduling import run_due_round
+from bot.running.scheduling import run_due_round
 from storage import customers, invitations, runtime_settings
 from storage.customers import CustomerStatus, Profile
 from storage.invitations import CheckinState, Delivery

@@ -13,8 +13,8 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.context import PulseApplication
+from bot.digest.export import write_csv
 from bot.digest.sending import run_due_digest
-from bot.export import write_csv
 from conversations.checkin import parse_press, question_reply, step
 from storage import hypotheses, invitations
 from storage.hypotheses import HypothesisStatus

@@ -16,11 +16,11 @@ import pytest
 from telegram import Update
 from telegram.request import RequestData
 
+from bot.checkins.rounds import start_round
 from bot.clock import ManualClock, epoch
 from bot.context import PulseApplication
-from bot.retries import SEND
-from bot.rounds import start_round
-from bot.scheduling import UPKEEP_JOB
+from bot.running.scheduling import UPKEEP_JOB
+from bot.sending.retries import SEND
 from bot.settings import Settings
 from storage import inbox, invitations
 from storage.invitations import CheckinState, Delivery

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.retries import STARTUP
+from bot.sending.retries import STARTUP
 
 TOKEN = "123456:CLI-TEST-token"
 

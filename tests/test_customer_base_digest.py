@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import privacy
 from bot.catalog import Catalog
 from bot.clock import epoch
 from bot.customer_base.importing import run_import
 from bot.digest import figures
 from bot.digest.period import Period
 from bot.digest.render import render
+from bot.privacy import controls as privacy
 from storage import customer_base
 from storage.db import Database
 

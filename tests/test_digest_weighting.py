@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.checkins.rounds import start_round
 from bot.clock import epoch
 from bot.digest import figures
 from bot.digest.period import Period
 from bot.digest.render import render
-from bot.rounds import start_round
 from storage import invitations, runtime_settings
 from storage.db import Database
 from tests.test_digest_render import CATALOG, text_of

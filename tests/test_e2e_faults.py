@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.retries import STARTUP
+from bot.sending.retries import STARTUP
 from sandbox import Fault, Sandbox, SimUser
 from sandbox.server import RecordedRequest
 from tests.process import BotProcess, bot_process, start_bot, stop_bot

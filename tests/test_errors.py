@@ -19,9 +19,9 @@ async def test_a_failing_handler_is_logged_and_the_user_gets_an_apology(
     app: PulseApplication, telegram: FakeTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:
     telegram.fail_next("sendMessage", 400, "Bad Request: something odd")
-    with caplog.at_level(logging.ERROR, logger="bot.handlers.errors"):
+    with caplog.at_level(logging.ERROR, logger="bot.running.errors"):
         await app.process_update(builders.message(app.bot, CLAIRE, "/help"))
-    records = [r for r in caplog.records if r.name == "bot.handlers.errors"]
+    records = [r for r in caplog.records if r.name == "bot.running.errors"]
     assert len(records) == 1
     assert records[0].exc_info is not None
     assert "something odd" in caplog.text.lower()

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import ManualClock
 from bot.context import PulseApplication
-from bot.export import COLUMNS, export_for_telegram
+from bot.digest.export import COLUMNS, export_for_telegram
 from tests import builders
 from tests.conftest import ADMIN, handle, services_of
 from tests.test_cli import pulsebot

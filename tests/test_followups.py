@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot import alerts
 from bot.clock import ManualClock
 from bot.context import PulseApplication
+from bot.followups import alerts
 from storage import customers, runtime_settings
 from storage.customers import CustomerStatus
 from storage.team import Role
@@ -303,9 +303,7 @@ async def test_cancel_stops_a_reply_before_anything_is_sent(
     await checked_in(app, clock)
     await score(app, CUSTOMER, 2)
     await press(app, STAFF, "fu:1:reply")
-    assert await reply(app, telegram, STAFF, "/cancel") == (
-        "Cancelled: nothing was sent to Bram."
-    )
+    assert await reply(app, telegram, STAFF, "/cancel") == ("Cancelled: nothing was sent to Bram.")
     sent_before = len(telegram.sent(CUSTOMER.id))
     await handle(app, builders.message(app.bot, STAFF, "not for the customer"))
     assert len(telegram.sent(CUSTOMER.id)) == sent_before
@@ -392,9 +390,10 @@ async def test_alert_settings_are_validated_audited_and_shown(
     assert "Staff quiet hours: 22:00–08:00" in settings
     shown = await reply(app, telegram, ADMIN, "/alerts")
     assert "Staff quiet hours: 22:00–08:00" in shown
-    assert await rows(
-        app, "SELECT subject, old_value, new_value FROM audit_log ORDER BY id"
-    ) == [("alert_score", "2", "3"), ("alert_quiet", "null", '"22:00-08:00"')]
+    assert await rows(app, "SELECT subject, old_value, new_value FROM audit_log ORDER BY id") == [
+        ("alert_score", "2", "3"),
+        ("alert_quiet", "null", '"22:00-08:00"'),
+    ]
     async with services_of(app).db.read() as conn:
         config = await runtime_settings.load(conn)
     assert (config.alert_score, config.alert_quiet) == (3, "22:00-08:00")

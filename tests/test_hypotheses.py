@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.context import PulseApplication
-from bot.hypotheses import Candidate, Status, evidence, rotate, split_segment, wilson
+from bot.hypotheses.evidence import Candidate, Status, evidence, rotate, split_segment, wilson
 from storage import hypotheses
 from storage.hypotheses import HypothesisStatus, Tally
 from storage.team import Role

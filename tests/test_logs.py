@@ -16,7 +16,7 @@ from telegram import Update
 
 from bot.clock import ManualClock
 from bot.context import PulseApplication
-from bot.logs import configure_logging
+from bot.running.logs import configure_logging
 from sandbox import Sandbox
 from storage import inbox
 from tests import builders
@@ -85,7 +85,7 @@ async def test_json_lines_carry_time_level_logger_message_update_chat_and_except
         assert {"time", "level", "logger", "message"} <= line.keys()
         assert datetime.fromisoformat(line["time"]).utcoffset() is not None
         assert line["time"].endswith("+00:00")
-    (failure,) = [line for line in lines if line["logger"] == "bot.handlers.errors"]
+    (failure,) = [line for line in lines if line["logger"] == "bot.running.errors"]
     assert failure["level"] == "ERROR"
     assert failure["update_id"] == answer.update_id
     assert failure["chat_id"] == person.id
@@ -99,11 +99,11 @@ async def test_json_lines_carry_time_level_logger_message_update_chat_and_except
 
 
 async def test_lines_outside_an_update_have_no_update_or_chat(json_log: io.StringIO) -> None:
-    logging.getLogger("bot.scheduling").info("check-in round %s: %d invited", 3, 20)
-    (line,) = [line for line in entries(json_log) if line["logger"] == "bot.scheduling"]
+    logging.getLogger("bot.running.scheduling").info("check-in round %s: %d invited", 3, 20)
+    (line,) = [line for line in entries(json_log) if line["logger"] == "bot.running.scheduling"]
     assert line["message"] == "check-in round 3: 20 invited"
     assert line["level"] == "INFO"
-    assert line["logger"] == "bot.scheduling"
+    assert line["logger"] == "bot.running.scheduling"
     assert "update_id" not in line
     assert "chat_id" not in line
     assert "exception" not in line

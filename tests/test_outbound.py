@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from telegram.error import NetworkError, RetryAfter
 
-from bot.outbound import BULK, MAX_RETRIES, OutboundLimiter, Priority
+from bot.sending.outbound import BULK, MAX_RETRIES, OutboundLimiter, Priority
 
 
 class Recorder:

@@ -22,7 +22,7 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.app import build_application, running
 from bot.context import PulseContext
-from bot.inbox import UpdatePipeline
+from bot.running.inbox import UpdatePipeline
 from sandbox import Sandbox
 from tests.process import sandbox_settings
 

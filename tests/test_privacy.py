@@ -16,7 +16,7 @@ from bot.context import PulseApplication
 from bot.digest.figures import DigestFigures, collect
 from bot.digest.period import Period
 from bot.digest.sending import run_due_digest
-from bot.privacy import apply_retention
+from bot.privacy.controls import apply_retention
 from storage import customers, runtime_settings
 from storage.customers import Profile
 from storage.db import Database
@@ -93,7 +93,9 @@ async def everything_stored(db: Database) -> list[tuple[str, str, Any]]:
 async def vector_count(db: Database, where: str = "1") -> int:
     """Stored answer vectors, of the answers matching `where` (a literal condition)."""
     # The tests' own literal conditions, never input.
-    sql = f"SELECT COUNT(*) FROM answer_vectors v JOIN answers a ON a.id = v.answer_id WHERE {where}"  # noqa: S608, E501
+    sql = (
+        f"SELECT COUNT(*) FROM answer_vectors v JOIN answers a ON a.id = v.answer_id WHERE {where}"  # noqa: S608
+    )
     rows = await db.fetch_all(sql)
     return int(rows[0][0])
 

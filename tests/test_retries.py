@@ -17,10 +17,10 @@ from telegram.error import (
     TimedOut,
 )
 
+from bot.checkins.replying import split_message
 from bot.context import PulseApplication
-from bot.excerpts import ECHO_CHARS, echo
-from bot.replying import split_message
-from bot.retries import BULK, MENUS, POLL, SEND, STARTUP, Policy
+from bot.digest.excerpts import ECHO_CHARS, echo
+from bot.sending.retries import BULK, MENUS, POLL, SEND, STARTUP, Policy
 from tests import builders
 from tests.conftest import ADMIN, handle
 from tests.transport import FakeTelegram

@@ -23,8 +23,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.allocation import ResponseRates
-from bot.sampling import (
+from bot.checkins.allocation import ResponseRates
+from bot.checkins.sampling import (
     MAX_COUNT,
     InvalidSampleSize,
     Sample,
@@ -828,7 +828,7 @@ def test_the_same_seed_draws_the_same_sample_in_another_process() -> None:
     """A round is reproduced later from its recorded seed, not in the process that drew it."""
     script = (
         "import asyncio, json\n"
-        "from bot.sampling import SampleSize\n"
+        "from bot.checkins.sampling import SampleSize\n"
         "from tests.test_sampling import Candidate, draw_stored\n"
         "people = [Candidate(u, u % 3 + 1, 'active', None, (u % 4) * 86400 or None, False)\n"
         "          for u in range(1, 301)]\n"

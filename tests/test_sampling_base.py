@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.allocation import ResponseRates
+from bot.checkins.allocation import ResponseRates
+from bot.checkins.sampling import Sample, base_sizes, draw_sample, parse_sample_size
 from bot.customer_base.importing import run_import
-from bot.sampling import Sample, base_sizes, draw_sample, parse_sample_size
 from storage import customer_base, customers
 from storage.customers import Eligibility
 from storage.db import Database

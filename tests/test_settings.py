@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.logs import TokenRedactingFilter, configure_logging, redact
+from bot.running.logs import TokenRedactingFilter, configure_logging, redact
 from bot.settings import ConfigError, Settings, env_name, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,9 +20,15 @@ import pytest
 
 from bot.app import ALLOWED_UPDATES, build_application, running
 from bot.context import PulseApplication
-from bot.inbox import UpdatePipeline
-from bot.service import listening
-from bot.webhook import MAX_BODY_BYTES, SECRET_HEADER, WebhookRefused, set_webhook, webhook_app
+from bot.running.inbox import UpdatePipeline
+from bot.running.service import listening
+from bot.running.webhook import (
+    MAX_BODY_BYTES,
+    SECRET_HEADER,
+    WebhookRefused,
+    set_webhook,
+    webhook_app,
+)
 from sandbox import Sandbox
 from tests.process import sandbox_settings
 

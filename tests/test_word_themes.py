@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.digest.excerpts import trim_quote
 from bot.digest.word_themes import ELLIPSIS, QUOTE_LENGTH, Answer, Theme, find_themes
-from bot.excerpts import trim_quote
 
 CORPUS = tomllib.loads((Path(__file__).parent / "fixtures" / "themes.toml").read_text("utf-8"))
 

@@ -13,9 +13,9 @@ from functools import cache
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.checkins.sampling import InvalidSampleSize, parse_sample_size
 from bot.customer_base.rows import REQUIRED
-from bot.excerpts import echo
-from bot.sampling import InvalidSampleSize, parse_sample_size
+from bot.digest.excerpts import echo
 
 # Canonical weekday names, Monday first: what the settings store and cron triggers read.
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -108,7 +108,7 @@ async def _bot_username() -> str:
     from telegram import Bot
     from telegram.error import TelegramError
 
-    from bot import retries
+    from bot.sending import retries
 
     settings = load_settings()
     bot = Bot(settings.bot_token.get_secret_value(), base_url=settings.api_base_url)

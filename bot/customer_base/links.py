@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.export import safe_cell
+from bot.digest.export import safe_cell
 from storage import audit, customer_base, personal_invites, segments
 from storage.customer_base import BaseCustomer
 from storage.db import Database

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.invites import InvalidSegmentName, clean_segment_name
+from bot.segments.invites import InvalidSegmentName, clean_segment_name
 from storage.customer_base import StagedRow
 
 REQUIRED = ("external_id", "name", "segment", "language")

@@ -9,15 +9,14 @@ from datetime import datetime
 from statistics import median
 from zoneinfo import ZoneInfo
 
-from bot import excerpts
-from bot.allocation import RESPONSE_DAYS, ResponseRates, estimate_rates, settled_hours
+from bot.checkins.allocation import RESPONSE_DAYS, ResponseRates, estimate_rates, settled_hours
 from bot.clock import epoch
-from bot.digest import embedding, statistics, themes, trends, weighting
+from bot.digest import embedding, excerpts, statistics, themes, trends, weighting
 from bot.digest.answer_vectors import AnswerVectors
 from bot.digest.period import Period, week_bounds
 from bot.digest.statistics import NO_SCORES, Estimate, Scores, SegmentHistory
 from bot.digest.weighting import DEFAULT_INTERVAL, Interval, Stratum
-from bot.hypotheses import Evidence, evidence
+from bot.hypotheses.evidence import Evidence, evidence
 from storage import (
     customer_base,
     digest_data,

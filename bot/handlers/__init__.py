@@ -1,1 +1,0 @@
-"""Telegram handlers, one feature per module; `bot.app.build_application` wires them."""

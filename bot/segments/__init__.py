@@ -1,0 +1,1 @@
+"""Segments: their figures, names, invite links, and the admin commands for them."""
