@@ -37,7 +37,8 @@ from pathlib import Path
 
 from bench.common import write_results
 from bot.checkins.rounds import start_round
-from bot.checkins.sampling import draw_sample, parse_sample_size
+from bot.checkins.sampling import draw_sample
+from bot.common.sample_size import parse_sample_size
 from storage import customers, invitations, runtime_settings, segments
 from storage.customers import Eligibility
 from storage.db import Database

@@ -1,4 +1,5 @@
-"""The Pulse bot: settings, wiring, handlers, catalogs, command line, demo and sandbox."""
+"""The Pulse bot: one package per feature on `bot.common`, wired in `bot.app`; settings,
+catalogs, the command line and the demo."""
 
 import os
 

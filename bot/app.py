@@ -29,9 +29,10 @@ from bot.checkins import enrollment, wording
 from bot.checkins import handlers as checkin
 from bot.checkins import question_commands as admin_questions
 from bot.checkins import round_commands as rounds
-from bot.checkins.replying import buttons_closed
 from bot.clock import Clock, SystemClock
-from bot.context import BotData, PulseApplication, PulseContext, Services
+from bot.common import fallbacks
+from bot.common.context import BotData, PulseApplication, PulseContext, Services
+from bot.common.replying import buttons_closed
 from bot.customer_base import handlers as customer_base
 from bot.digest import commands as digest
 from bot.digest import embedding
@@ -40,11 +41,8 @@ from bot.digest.embedding import Embedder
 from bot.digest.sending import run_due_digest
 from bot.followups import alerts
 from bot.followups import handlers as followups
-from bot.followups import tell_commands as tell
-from bot.followups.tell import TellSender
 from bot.hypotheses import commands as hypotheses
 from bot.privacy import commands as controls
-from bot.running import fallbacks
 from bot.running.errors import error_handler
 from bot.running.inbox import CONCURRENCY, UpdatePipeline
 from bot.running.scheduling import ask_again, run_due_round, schedule_jobs
@@ -58,6 +56,8 @@ from bot.sending.transport import AiohttpRequest, ApiContact
 from bot.settings import Settings
 from bot.team import commands as admin_team
 from bot.team import gatekeeping, help, menus
+from bot.tell import commands as tell
+from bot.tell.updates import TellSender
 from conversations.checkin import PRESS_DATA
 from conversations.checkin_service import CheckinService
 from conversations.enrollment import CONSENT_DATA, LANGUAGE_DATA, STOP_DATA
@@ -230,6 +230,7 @@ def _open_services(
             sender=Sender(db, app.bot, catalog, clock, settings.zone),
             tells=TellSender(db, app.bot, catalog, clock, settings.zone),
             vectors=AnswerVectors(db, embedder),
+            reschedule=lambda: schedule_jobs(app),
         )
         async with db.transaction() as conn:
             interrupted = await invitations.requeue_interrupted(conn)

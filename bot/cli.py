@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from bot.customer_base import commands as customer_commands
 from bot.running import instance
-from bot.running.service import UNREADABLE, StartupError, excerpt, serve, unreadable
+from bot.service import UNREADABLE, StartupError, excerpt, serve, unreadable
 from bot.settings import ConfigError, Settings, load_settings, load_storage_settings
 from storage import migrate as schema
 from storage.db import Database, StorageError
@@ -200,7 +200,7 @@ async def _get_me(settings: Settings, policy: Policy) -> str:
 
 
 def _counted(number: int, noun: str) -> str:
-    """"1 answer", "2 answers": the operator's lines are English only."""
+    """ "1 answer", "2 answers": the operator's lines are English only."""
     return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
 
 
@@ -291,9 +291,9 @@ def _free_name(wanted: Path) -> Path:
 
 async def _show_settings(language: str) -> int:
     """What an admin's /settings shows, for an operator without Telegram at hand."""
-    from bot.admin.display import plain_text, settings_text
     from bot.catalog import Catalog
     from bot.clock import SystemClock
+    from bot.common.display import plain_text, settings_text
     from storage import runtime_settings
 
     settings = load_storage_settings()  # an operator may have no token at hand

@@ -12,9 +12,9 @@ from pydantic import SecretStr
 from telegram import Update
 
 from bot.app import build_application
-from bot.checkins.replying import buttons_closed
 from bot.clock import ManualClock
-from bot.context import PulseApplication, Services
+from bot.common.context import PulseApplication, Services
+from bot.common.replying import buttons_closed
 from bot.digest.embedding import Embedder
 from bot.settings import Settings
 from storage.db import Database

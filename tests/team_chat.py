@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from storage import customers, team
 from storage.customers import Profile
 from storage.team import Role, TeamMember

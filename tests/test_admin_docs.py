@@ -7,7 +7,7 @@ from pathlib import Path
 
 from telegram.ext import CommandHandler
 
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

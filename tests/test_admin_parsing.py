@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.admin import parsing
-from bot.admin.parsing import InvalidArgument, Schedule, WrongUsage
-from bot.admin.schedule import compact_days, first_clash, next_runs
 from bot.admin.validation import check
 from bot.checkins.questions import parse_question, parse_reset, parse_set, reworded
+from bot.common import parsing
+from bot.common.parsing import InvalidArgument, Schedule, WrongUsage
+from bot.common.schedule import compact_days, first_clash, next_runs
 from bot.running import scheduling
 from bot.segments.management import split_rename
 from storage.runtime_settings import RuntimeSettings

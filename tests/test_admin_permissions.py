@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from telegram.ext import CommandHandler
 
-from bot.context import PulseApplication
-from bot.team.roles import ADMIN_COMMANDS, CUSTOMER_COMMANDS, SHARED_COMMANDS, STAFF_COMMANDS
+from bot.common.context import PulseApplication
+from bot.common.roles import ADMIN_COMMANDS, CUSTOMER_COMMANDS, SHARED_COMMANDS, STAFF_COMMANDS
 from storage import customers
 from storage.customers import CustomerStatus
 from storage.team import Role

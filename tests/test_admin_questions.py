@@ -9,7 +9,7 @@ from bot.app import build_application
 from bot.catalog import LANGUAGES, Catalog
 from bot.checkins.questions import TEXTS, default_wording
 from bot.clock import ManualClock
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from bot.settings import Settings
 from storage import audit
 from tests import builders

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.checkins.rounds import start_round
 from bot.clock import ManualClock
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from storage import audit, segments
 from tests import builders
 from tests.builders import Person

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.admin.schedule import next_runs
 from bot.app import build_application
 from bot.checkins.rounds import start_round
 from bot.clock import ManualClock, epoch
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
+from bot.common.schedule import next_runs
 from bot.running.scheduling import ROUND_JOB, run_due_round
 from bot.settings import Settings
 from storage import audit, invitations, runtime_settings

@@ -8,8 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 from bot.clock import ManualClock
-from bot.context import PulseApplication
-from bot.team.roles import ADMIN_COMMANDS, STAFF_COMMANDS, role_of
+from bot.common.context import PulseApplication
+from bot.common.roles import ADMIN_COMMANDS, STAFF_COMMANDS, role_of
 from storage import audit, team_invites
 from storage.team import Role
 from tests.builders import Person

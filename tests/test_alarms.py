@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from bot.clock import ManualClock
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from bot.digest.sending import run_due_digest
 from bot.running.scheduling import run_due_round
 from bot.settings import Settings

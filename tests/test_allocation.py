@@ -19,8 +19,8 @@ from bot.checkins.allocation import (
     split_in_proportion,
 )
 from bot.checkins.rounds import start_round
-from bot.checkins.sampling import parse_sample_size
 from bot.clock import epoch
+from bot.common.sample_size import parse_sample_size
 from storage import segment_stats
 from storage.db import Database
 from storage.segment_stats import ResponseCounts

@@ -11,7 +11,7 @@ from functools import partial
 import pytest
 
 from bot.clock import ManualClock, epoch
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from bot.digest import embedding, trends
 from bot.digest.embedding import Embedder
 from bot.digest.figures import collect, week_themes

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.checkins.rounds import RoundStarted, start_round
 from bot.clock import ManualClock, epoch
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from bot.running.scheduling import run_due_round
 from storage import customers, invitations, runtime_settings
 from storage.customers import CustomerStatus, Profile

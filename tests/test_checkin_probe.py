@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import ManualClock
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from bot.digest.export import write_csv
 from bot.digest.sending import run_due_digest
 from conversations.checkin import parse_press, question_reply, step

@@ -18,7 +18,7 @@ from telegram.request import RequestData
 
 from bot.checkins.rounds import start_round
 from bot.clock import ManualClock, epoch
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from bot.running.scheduling import UPKEEP_JOB
 from bot.sending.retries import SEND
 from bot.settings import Settings

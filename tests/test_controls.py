@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.clock import ManualClock, epoch
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from storage import customers, invitations, runtime_settings
 from storage.customers import Customer, CustomerStatus, Profile
 from storage.invitations import CheckinState

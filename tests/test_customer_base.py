@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.clock import ManualClock
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from bot.customer_base.importing import run_import
 from storage import customer_base, customers
 from storage.customers import CustomerStatus

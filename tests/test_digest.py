@@ -9,7 +9,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 from bot.clock import ManualClock, epoch
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from bot.digest.sending import run_due_digest
 from storage import customers, team
 from storage.customers import Profile

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from storage import customers, enrollments
 from storage.customers import CustomerStatus
 from tests import builders

@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.clock import ManualClock
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from bot.digest.export import COLUMNS, export_for_telegram
 from tests import builders
 from tests.conftest import ADMIN, handle, services_of

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from tests import builders
 from tests.conftest import handle
 from tests.transport import FakeTelegram

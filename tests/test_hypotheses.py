@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from bot.hypotheses.evidence import Candidate, Status, evidence, rotate, split_segment, wilson
 from storage import hypotheses
 from storage.hypotheses import HypothesisStatus, Tally

@@ -15,7 +15,7 @@ import pytest
 from telegram import Update
 
 from bot.clock import ManualClock
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from bot.running.logs import configure_logging
 from sandbox import Sandbox
 from storage import inbox

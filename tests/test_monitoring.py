@@ -18,9 +18,9 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import build_application, running
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from bot.running.monitoring import API_STALE_SECONDS, Monitor, monitoring_app
-from bot.running.service import listening
+from bot.service import listening
 from sandbox import Fault, Sandbox
 from tests.process import bot_process, free_port, sandbox_settings
 

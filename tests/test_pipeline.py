@@ -21,7 +21,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.app import build_application, running
-from bot.context import PulseContext
+from bot.common.context import PulseContext
 from bot.running.inbox import UpdatePipeline
 from sandbox import Sandbox
 from tests.process import sandbox_settings

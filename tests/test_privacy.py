@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import ManualClock, epoch
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from bot.digest.figures import DigestFigures, collect
 from bot.digest.period import Period
 from bot.digest.sending import run_due_digest

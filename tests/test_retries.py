@@ -17,9 +17,9 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.checkins.replying import split_message
-from bot.context import PulseApplication
-from bot.digest.excerpts import ECHO_CHARS, echo
+from bot.common.context import PulseApplication
+from bot.common.excerpts import ECHO_CHARS, echo
+from bot.common.replying import split_message
 from bot.sending.retries import BULK, MENUS, POLL, SEND, STARTUP, Policy
 from tests import builders
 from tests.conftest import ADMIN, handle

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from bot.settings import Settings
 from storage import runtime_settings
 from tests.builders import Person

@@ -24,17 +24,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.checkins.allocation import ResponseRates
-from bot.checkins.sampling import (
-    MAX_COUNT,
-    InvalidSampleSize,
-    Sample,
-    SampleSize,
-    SkipReason,
-    Stratum,
-    allocate,
-    draw_sample,
-    parse_sample_size,
-)
+from bot.checkins.sampling import Sample, SkipReason, Stratum, allocate, draw_sample
+from bot.common.sample_size import MAX_COUNT, InvalidSampleSize, SampleSize, parse_sample_size
 from storage.db import Database
 from storage.invitations import OPEN_STATES, CheckinState
 
@@ -828,7 +819,7 @@ def test_the_same_seed_draws_the_same_sample_in_another_process() -> None:
     """A round is reproduced later from its recorded seed, not in the process that drew it."""
     script = (
         "import asyncio, json\n"
-        "from bot.checkins.sampling import SampleSize\n"
+        "from bot.common.sample_size import SampleSize\n"
         "from tests.test_sampling import Candidate, draw_stored\n"
         "people = [Candidate(u, u % 3 + 1, 'active', None, (u % 4) * 86400 or None, False)\n"
         "          for u in range(1, 301)]\n"

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.checkins.allocation import ResponseRates
-from bot.checkins.sampling import Sample, base_sizes, draw_sample, parse_sample_size
+from bot.checkins.sampling import Sample, base_sizes, draw_sample
+from bot.common.sample_size import parse_sample_size
 from bot.customer_base.importing import run_import
 from storage import customer_base, customers
 from storage.customers import Eligibility

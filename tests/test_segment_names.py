@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from bot.digest.figures import FollowUp, LowResponseFigures, SegmentFigures, SilentFigures
 from bot.digest.render import render
 from storage.team import Role

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from storage import customers, enrollments
 from storage.team import Role
 from tests.builders import Person

@@ -19,9 +19,8 @@ import aiohttp
 import pytest
 
 from bot.app import ALLOWED_UPDATES, build_application, running
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from bot.running.inbox import UpdatePipeline
-from bot.running.service import listening
 from bot.running.webhook import (
     MAX_BODY_BYTES,
     SECRET_HEADER,
@@ -29,6 +28,7 @@ from bot.running.webhook import (
     set_webhook,
     webhook_app,
 )
+from bot.service import listening
 from sandbox import Sandbox
 from tests.process import sandbox_settings
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.digest.excerpts import trim_quote
+from bot.common.excerpts import trim_quote
 from bot.digest.word_themes import ELLIPSIS, QUOTE_LENGTH, Answer, Theme, find_themes
 
 CORPUS = tomllib.loads((Path(__file__).parent / "fixtures" / "themes.toml").read_text("utf-8"))

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 
-from bot.admin.display import run_text
-from bot.admin.parsing import InvalidArgument, WrongUsage, parse_audit_count
-from bot.admin.replies import AdminChat, admin_chat
-from bot.context import PulseContext
+from bot.common.admin_chat import AdminChat, admin_chat
+from bot.common.context import PulseContext
+from bot.common.display import run_text
+from bot.common.parsing import InvalidArgument, WrongUsage, parse_audit_count
 from bot.team.members import describe
 from storage import audit, people, runtime_settings
 from storage.audit import AuditEntry

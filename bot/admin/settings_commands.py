@@ -9,13 +9,13 @@ from typing import Any
 
 from telegram import Update
 
-from bot.admin import parsing
-from bot.admin.display import checkin_runs, digest_run, settings_text, value_text
-from bot.admin.parsing import InvalidArgument, WrongUsage
-from bot.admin.replies import AdminChat, admin_chat
 from bot.admin.steering import SettingsChange, apply_change, change_settings
 from bot.catalog import Html
-from bot.context import PulseContext
+from bot.common import parsing
+from bot.common.admin_chat import AdminChat, admin_chat
+from bot.common.context import PulseContext
+from bot.common.display import checkin_runs, digest_run, settings_text, value_text
+from bot.common.parsing import InvalidArgument, WrongUsage
 from storage import customer_base, runtime_settings
 
 Parse = Callable[[list[str]], dict[str, Any]]

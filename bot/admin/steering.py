@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from bot.admin.display import SCHEDULE_FIELDS
 from bot.admin.validation import check
 from bot.clock import epoch
-from bot.context import PulseApplication, PulseContext
-from bot.running.scheduling import schedule_jobs
+from bot.common.context import PulseContext
+from bot.common.display import SCHEDULE_FIELDS
 from storage import inbox, runtime_settings
 from storage.db import Database
 from storage.runtime_settings import RuntimeSettings
@@ -63,4 +62,4 @@ async def change_settings(
 async def apply_change(context: PulseContext, change: SettingsChange) -> None:
     """Puts a change into effect without a restart: the jobs follow the new schedule."""
     if change.changed & SCHEDULE_FIELDS:
-        await schedule_jobs(cast(PulseApplication, context.application))
+        await context.services.reschedule()

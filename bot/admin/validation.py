@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Set
 from datetime import datetime
 
-from bot.admin.parsing import InvalidArgument
-from bot.admin.schedule import first_clash
+from bot.common.parsing import InvalidArgument
+from bot.common.schedule import first_clash
 from storage.runtime_settings import RuntimeSettings
 
 

@@ -7,11 +7,11 @@ import re
 from telegram import CallbackQuery, Update
 from telegram.constants import ChatMemberStatus
 
-from bot.checkins.replying import answer_press, send_replies
-from bot.context import PulseContext
-from bot.privacy.profiles import profile_of, sender
+from bot.common.context import PulseContext
+from bot.common.profiles import profile_of, sender
+from bot.common.replying import answer_press, send_replies
+from bot.common.roles import role_of
 from bot.team import commands as admin_team
-from bot.team.roles import role_of
 from conversations.enrollment import CONSENT_DATA, LANGUAGE_DATA, STOP_DATA
 
 

@@ -6,12 +6,12 @@ from datetime import datetime, timedelta
 
 from telegram import Update
 
-from bot.checkins.replying import answer_press, send_replies
-from bot.context import PulseContext, Services
+from bot.common.context import PulseContext, Services
+from bot.common.fallbacks import text_without_question, unknown_button
+from bot.common.profiles import sender
+from bot.common.replying import answer_press, send_replies
 from bot.followups import alerts
 from bot.followups.handlers import followup_text
-from bot.privacy.profiles import sender
-from bot.running.fallbacks import text_without_question, unknown_button
 from conversations.checkin import parse_press
 from conversations.checkin_service import NextDate
 from storage import customers, runtime_settings

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.admin.parsing import InvalidArgument, WrongUsage
-from bot.admin.replies import AdminChat, admin_chat, raw_arguments
 from bot.checkins import wording
 from bot.checkins.questions import QUESTIONS, parse_reset, parse_set
-from bot.context import PulseContext
+from bot.common.admin_chat import AdminChat, admin_chat, raw_arguments
+from bot.common.context import PulseContext
+from bot.common.parsing import InvalidArgument, WrongUsage
 
 
 async def _show(chat: AdminChat) -> None:

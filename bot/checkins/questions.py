@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-from bot.admin.parsing import InvalidArgument, WrongUsage
+from bot.common.parsing import InvalidArgument, WrongUsage
 
 QUESTIONS = ("score", "challenge", "improvement", "contact")
 # The catalog texts that ask each question (the score question opens the check-in and

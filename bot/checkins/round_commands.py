@@ -8,10 +8,10 @@ from bot.catalog import Html
 from bot.checkins.rounds import AlreadyHandled, RoundStarted, start_round
 from bot.checkins.sampling import SkipReason
 from bot.clock import epoch
-from bot.context import PulseContext
-from bot.digest.excerpts import echo
-from bot.privacy.profiles import sender
-from bot.segments import names as segment_names
+from bot.common import segment_names
+from bot.common.context import PulseContext
+from bot.common.excerpts import echo
+from bot.common.profiles import sender
 from storage import segments
 
 

@@ -12,12 +12,13 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from bot.checkins.allocation import RESPONSE_DAYS, estimate_rates, settled_hours
-from bot.checkins.sampling import Sample, SkipReason, draw_sample, parse_sample_size
+from bot.checkins.sampling import Sample, SkipReason, draw_sample
 from bot.clock import epoch
+from bot.common.quiet_hours import quiet_until
+from bot.common.sample_size import parse_sample_size
 from bot.hypotheses import book as hypothesis_book
 from bot.hypotheses.evidence import Candidate as HypothesisCandidate
 from bot.hypotheses.evidence import rotate
-from bot.sending.quiet_hours import quiet_until
 from storage import (
     customers,
     hypotheses,

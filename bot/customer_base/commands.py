@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.admin.display import plain_text
 from bot.catalog import Catalog
+from bot.common.display import plain_text
 from bot.customer_base.importing import run_import
 from bot.customer_base.links import VALID_DAYS, UnknownSegment, write_links
 from bot.customer_base.report import file_problem_text, report_text

@@ -10,14 +10,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
 from bot.catalog import Html
-from bot.context import PulseContext
+from bot.common import fallbacks
+from bot.common.context import PulseContext
+from bot.common.profiles import sender
+from bot.common.roles import role_of
 from bot.customer_base import uploads
 from bot.customer_base.importing import ImportAlreadyDecided
 from bot.customer_base.report import file_problem_text, report_text
 from bot.customer_base.rows import FileProblem
-from bot.privacy.profiles import sender
-from bot.running import fallbacks
-from bot.team.roles import role_of
 from storage.team import Role
 
 # "base:import:<id>", "base:gone:<id>" (and mark the missing gone), "base:cancel:<id>".

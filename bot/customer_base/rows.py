@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.segments.invites import InvalidSegmentName, clean_segment_name
+from bot.common.parsing import REQUIRED
+from bot.common.segment_names import InvalidSegmentName, clean_segment_name
 from storage.customer_base import StagedRow
 
-REQUIRED = ("external_id", "name", "segment", "language")
 LANGUAGES = ("nl", "en")
 MAX_ID = 64
 MAX_NAME = 200

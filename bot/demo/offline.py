@@ -12,10 +12,10 @@ from pathlib import Path
 import aiosqlite
 from pydantic import SecretStr
 
-from bot.admin.display import plain_text
 from bot.app import build_application, running
 from bot.clock import ManualClock, epoch
-from bot.context import Services
+from bot.common.context import Services
+from bot.common.display import plain_text
 from bot.demo.history import FIRST_ID, answer_past_weeks, enroll_background, state_hypothesis
 from bot.digest.sending import run_due_digest
 from bot.running.logs import TokenRedactingFilter

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from telegram import InputFile, Update
 
-from bot.admin.parsing import InvalidArgument, WrongUsage, parse_whole
-from bot.admin.replies import AdminChat, admin_chat
-from bot.context import PulseContext
+from bot.common.admin_chat import AdminChat, admin_chat
+from bot.common.context import PulseContext
+from bot.common.parsing import InvalidArgument, WrongUsage, parse_whole
 from bot.digest import sending
 from bot.digest.export import (
     FORMATS,

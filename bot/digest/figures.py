@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 from bot.checkins.allocation import RESPONSE_DAYS, ResponseRates, estimate_rates, settled_hours
 from bot.clock import epoch
-from bot.digest import embedding, excerpts, statistics, themes, trends, weighting
+from bot.common import excerpts
+from bot.digest import embedding, statistics, themes, trends, weighting
 from bot.digest.answer_vectors import AnswerVectors
 from bot.digest.period import Period, week_bounds
 from bot.digest.statistics import NO_SCORES, Estimate, Scores, SegmentHistory

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.admin.parsing import WEEKDAYS
-from bot.admin.schedule import hhmm
+from bot.common.parsing import WEEKDAYS
+from bot.common.schedule import hhmm
 
 # The chart and the coverage warnings look back this many weeks (the period included).
 TREND_WEEKS = 12

@@ -11,9 +11,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.catalog import Catalog, Html
-from bot.checkins.replying import split_message
+from bot.common import segment_names
+from bot.common.excerpts import trim_quote
+from bot.common.replying import split_message
 from bot.digest import statistics
-from bot.digest.excerpts import trim_quote
 from bot.digest.figures import (
     DigestFigures,
     FollowUp,
@@ -22,7 +23,6 @@ from bot.digest.figures import (
     ThemeFigures,
 )
 from bot.digest.statistics import Estimate, Scores
-from bot.segments import names as segment_names
 
 BARS = "▁▂▃▄▅▆▇█"
 # A follow-up's own words are cut here: enough to act on, and many fit in one message.

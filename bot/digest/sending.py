@@ -16,11 +16,11 @@ from telegram.error import TelegramError
 
 from bot.catalog import Catalog
 from bot.clock import epoch
-from bot.context import PulseBot, Services
+from bot.common.alarms import Alarm, raise_alarm
+from bot.common.context import PulseBot, Services
 from bot.digest import chart, figures, render
 from bot.digest.figures import DigestFigures, WeekFigures
 from bot.digest.period import Period, latest_occurrence, rolling_period, weeks_before
-from bot.running.alarms import Alarm, raise_alarm
 from bot.sending.outbound import BULK
 from storage import digests, runtime_settings, vectors
 from storage.digests import DeliveryStatus, Recipient, StoredDigest

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bot.digest import baseline, embedding, excerpts, labels, word_themes
+from bot.common import excerpts
+from bot.digest import baseline, embedding, labels, word_themes
 from bot.digest.clustering import Vectors, cluster, unit
 from bot.digest.word_themes import Quote
 

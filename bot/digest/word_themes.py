@@ -16,7 +16,7 @@ from typing import Any
 import snowballstemmer  # type: ignore[import-untyped]
 import stopwordsiso
 
-from bot.digest import excerpts
+from bot.common import excerpts
 
 # A theme needs at least this many answers: one answer is an opinion, two are a pattern.
 MIN_ANSWERS = 2

@@ -1,1 +1,1 @@
-"""After an answer: alerts to the team, follow-up threads, and "you said, we did" updates."""
+"""After an answer: alerts to the team and the follow-up threads that answer them."""

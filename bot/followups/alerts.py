@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import TelegramError
 
-from bot.admin.display import run_text
-from bot.admin.parsing import OFF_WORDS, WrongUsage, parse_quiet, parse_whole
 from bot.catalog import Catalog, Html
 from bot.clock import epoch
-from bot.context import PulseApplication, PulseContext, Services
-from bot.segments import names as segment_names
-from bot.sending.quiet_hours import quiet_until
+from bot.common import segment_names
+from bot.common.context import PulseApplication, PulseContext, Services
+from bot.common.display import run_text
+from bot.common.parsing import OFF_WORDS, WrongUsage, parse_quiet, parse_whole
+from bot.common.quiet_hours import quiet_until
 from conversations.checkin import FACES
 from storage import digests, runtime_settings
 from storage import followups as threads

@@ -13,19 +13,19 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 
-from bot.admin.display import run_text, value_text
-from bot.admin.parsing import InvalidArgument, WrongUsage
-from bot.admin.replies import AdminChat, admin_chat
 from bot.admin.settings_commands import confirmation
 from bot.admin.steering import apply_change, change_settings
 from bot.catalog import Html
-from bot.context import PulseContext
+from bot.common.admin_chat import AdminChat, admin_chat
+from bot.common.context import PulseContext
+from bot.common.display import run_text, value_text
+from bot.common.fallbacks import unknown_button
+from bot.common.parsing import InvalidArgument, WrongUsage
+from bot.common.profiles import sender
+from bot.common.roles import role_of
 from bot.followups import alerts
 from bot.followups import threads as operations
 from bot.followups.threads import Listed, Outcome, Step
-from bot.privacy.profiles import sender
-from bot.running.fallbacks import unknown_button
-from bot.team.roles import role_of
 from conversations.enrollment import language_for
 from storage import runtime_settings
 from storage.followups import Direction, FollowupStatus
@@ -171,9 +171,7 @@ async def followup_text(update: Update, context: PulseContext) -> bool:
         return True
     if route.customer_thread is None:
         return False
-    passed = await operations.pass_back(
-        services, context.bot, route.customer_thread, message.text
-    )
+    passed = await operations.pass_back(services, context.bot, route.customer_thread, message.text)
     if passed is None:
         return False  # marked done in the meantime: an ordinary message now
     if passed.facts is None:

@@ -11,9 +11,9 @@ from enum import StrEnum
 import aiosqlite
 from telegram.error import Forbidden, TelegramError
 
-from bot.context import PulseBot, Services
+from bot.common.context import PulseBot, Services
+from bot.common.roles import role_of
 from bot.followups.alerts import customer_label, thread_markup
-from bot.team.roles import role_of
 from storage import audit, customers, inbox, people
 from storage import followups as threads
 from storage.customers import CustomerStatus

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.admin.parsing import InvalidArgument
+from bot.common.parsing import InvalidArgument
 from bot.hypotheses.evidence import MAX_TEXT, Evidence, evidence
 from storage import hypotheses, inbox, segments
 from storage.db import Database

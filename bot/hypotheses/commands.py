@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.admin.parsing import InvalidArgument, WrongUsage
-from bot.admin.replies import AdminChat, admin_chat, raw_arguments
 from bot.catalog import Html
-from bot.context import PulseContext
+from bot.common.admin_chat import AdminChat, admin_chat, raw_arguments
+from bot.common.context import PulseContext
+from bot.common.parsing import InvalidArgument, WrongUsage
 from bot.hypotheses import book as hypothesis_book
 from bot.hypotheses.book import Listed
 from bot.hypotheses.evidence import split_segment
@@ -153,5 +153,3 @@ async def hypothesis_command(update: Update, context: PulseContext) -> None:
         await chat.usage("hypothesis")
     except InvalidArgument as exc:
         await chat.refuse(exc, "hypothesis")
-
-

@@ -10,11 +10,11 @@ from telegram import InputFile, Update
 
 from bot.admin import settings_commands as admin_settings
 from bot.checkins.enrollment import pressed
-from bot.checkins.replying import answer_press, send_replies, split_message
-from bot.context import PulseContext
+from bot.common.context import PulseContext
+from bot.common.profiles import sender
+from bot.common.replying import answer_press, send_replies, split_message
+from bot.common.roles import role_of
 from bot.privacy import controls as privacy
-from bot.privacy.profiles import sender
-from bot.team.roles import role_of
 from conversations.replies import Button, Outcome, Reply
 from storage.team import Role
 

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.catalog import Catalog, Html
-from bot.digest.excerpts import trim_quote
+from bot.common.excerpts import trim_quote
 from bot.digest.render import FOLLOW_UP_CHARS
 from storage import audit, customers, inbox, invitations, privacy, runtime_settings
 from storage.customers import Customer, CustomerStatus

@@ -1,1 +1,2 @@
-"""Running Pulse as a service: the update pipeline, webhook, health, logs, alarms and jobs."""
+"""Pulse at work: the update pipeline, webhook, health and metrics, logs, scheduler jobs and
+the error handler."""

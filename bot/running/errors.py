@@ -8,8 +8,8 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
-from bot.context import PulseContext, Services
-from bot.running.alarms import Alarm, raise_alarm
+from bot.common.alarms import Alarm, raise_alarm
+from bot.common.context import PulseContext, Services
 from conversations.enrollment import language_for
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.clock import Clock, epoch
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from bot.sending import retries
 from storage import inbox
 from storage.db import Database

@@ -22,7 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from bot.running.inbox import UpdatePipeline
 from bot.sending.outbound import OutboundLimiter, Priority
 from bot.sending.transport import AiohttpRequest, ApiContact

@@ -14,14 +14,14 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 from telegram.error import TelegramError
 
-from bot.checkins.replying import send_replies
 from bot.checkins.rounds import SCHEDULED, start_round
 from bot.clock import epoch
-from bot.context import PulseApplication, PulseContext, Services
+from bot.common.alarms import Alarm, raise_alarm
+from bot.common.context import PulseApplication, PulseContext, Services
+from bot.common.quiet_hours import parse_hhmm, quiet_until
+from bot.common.replying import send_replies
 from bot.digest.sending import run_due_digest
 from bot.privacy.controls import apply_retention
-from bot.running.alarms import Alarm, raise_alarm
-from bot.sending.quiet_hours import parse_hhmm, quiet_until
 from conversations.replies import Outcome, Reply
 from storage import runtime_settings
 from storage.invitations import Invitation

@@ -20,7 +20,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.error import BadRequest
 
-from bot.context import PulseApplication
+from bot.common.context import PulseApplication
 from bot.running.inbox import UpdatePipeline
 from bot.sending import retries
 from storage.db import StorageError

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.admin.parsing import InvalidArgument, WrongUsage
-from bot.admin.replies import AdminChat, admin_chat, raw_arguments
 from bot.catalog import Html
-from bot.context import PulseContext
+from bot.common import segment_names
+from bot.common.admin_chat import AdminChat, admin_chat, raw_arguments
+from bot.common.context import PulseContext
+from bot.common.parsing import InvalidArgument, WrongUsage
 from bot.segments import management as segments
-from bot.segments import names as segment_names
 from storage import segments as segment_store
 from storage.segment_stats import SegmentFigures
 

@@ -7,11 +7,12 @@ from datetime import datetime
 
 from telegram import Update
 
-from bot.context import PulseContext
+from bot.common import segment_names
+from bot.common.context import PulseContext
+from bot.common.profiles import sender
+from bot.common.segment_names import InvalidSegmentName
 from bot.customer_base import links
-from bot.privacy.profiles import sender
-from bot.segments import names as segment_names
-from bot.segments.invites import InvalidSegmentName, invite_for
+from bot.segments.invites import invite_for
 
 
 async def invite_command(update: Update, context: PulseContext) -> None:

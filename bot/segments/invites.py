@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from bot.common.segment_names import clean_segment_name
 from storage import audit, segments
 from storage.db import Database
 from storage.segments import Segment
-
-SEGMENT_NAME = re.compile(r"^\w[\w &.\-]{0,31}$")
-
-
-class InvalidSegmentName(ValueError):
-    """A segment name: 1 to 32 letters, digits, spaces, or - _ & . after the first."""
 
 
 @dataclass(frozen=True)
@@ -25,14 +19,6 @@ class Invite:
     def link(self, bot_username: str) -> str:
         """The deep link a customer opens: it sends `/start <code>` to the bot."""
         return f"https://t.me/{bot_username}?start={self.code}"
-
-
-def clean_segment_name(raw: str) -> str:
-    """The segment name with spaces normalised; raises InvalidSegmentName."""
-    name = " ".join(raw.split())
-    if not SEGMENT_NAME.match(name):
-        raise InvalidSegmentName(raw)
-    return name
 
 
 async def invite_for(db: Database, raw_name: str, *, actor_id: int, now: int) -> Invite:

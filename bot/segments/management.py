@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.admin.parsing import InvalidArgument, WrongUsage
-from bot.segments.invites import InvalidSegmentName, clean_segment_name
+from bot.common.parsing import InvalidArgument, WrongUsage
+from bot.common.segment_names import InvalidSegmentName, clean_segment_name
 from storage import audit, inbox, segment_stats, segments
 from storage.db import Database
 from storage.segment_stats import SegmentFigures, SegmentUse

@@ -18,10 +18,10 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from telegram.ext import ExtBot
 
 from bot.catalog import Catalog
-from bot.checkins.replying import render_markup, render_text
 from bot.clock import Clock, epoch
+from bot.common.quiet_hours import quiet_until
+from bot.common.replying import render_markup, render_text
 from bot.sending.outbound import BULK, OutboundLimiter
-from bot.sending.quiet_hours import quiet_until
 from conversations import checkin
 from conversations.replies import Reply
 from storage import customers, invitations, runtime_settings

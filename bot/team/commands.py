@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.admin.parsing import InvalidArgument, WrongUsage, parse_person
-from bot.admin.replies import AdminChat, admin_chat
 from bot.catalog import Html
-from bot.context import PulseContext
-from bot.privacy.profiles import sender
-from bot.segments import names as segment_names
+from bot.common import segment_names
+from bot.common.admin_chat import AdminChat, admin_chat
+from bot.common.context import PulseContext
+from bot.common.parsing import InvalidArgument, WrongUsage, parse_person
+from bot.common.profiles import sender
 from bot.team import members as team
 from bot.team import menus
 from conversations.enrollment import CODE_PATTERN

@@ -8,9 +8,9 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
-from bot.context import PulseContext
-from bot.running import fallbacks
-from bot.team.roles import ADMIN_COMMANDS, SHARED_COMMANDS, STAFF_COMMANDS, role_of
+from bot.common import fallbacks
+from bot.common.context import PulseContext
+from bot.common.roles import ADMIN_COMMANDS, SHARED_COMMANDS, STAFF_COMMANDS, role_of
 from conversations.enrollment import language_for
 from storage.team import Role
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.context import PulseContext
-from bot.privacy.profiles import sender
+from bot.common.context import PulseContext
+from bot.common.profiles import sender
+from bot.common.roles import role_of
 from bot.team.menus import team_help
-from bot.team.roles import role_of
 
 
 async def help_command(update: Update, context: PulseContext) -> None:

@@ -11,9 +11,9 @@ from telegram.error import TelegramError
 from telegram.ext import JobQueue
 
 from bot.catalog import Catalog, Html
-from bot.context import PulseContext, Services
+from bot.common.context import PulseContext, Services
+from bot.common.roles import ADMIN_COMMANDS, CUSTOMER_COMMANDS, SHARED_COMMANDS, STAFF_COMMANDS
 from bot.sending import retries
-from bot.team.roles import ADMIN_COMMANDS, CUSTOMER_COMMANDS, SHARED_COMMANDS, STAFF_COMMANDS
 from storage import team
 from storage.team import Role
 

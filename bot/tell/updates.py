@@ -14,14 +14,14 @@ from zoneinfo import ZoneInfo
 from telegram.error import Forbidden, TelegramError, TimedOut
 from telegram.ext import ExtBot
 
-from bot.admin.parsing import InvalidArgument
 from bot.catalog import Catalog
 from bot.clock import Clock, epoch
+from bot.common.parsing import InvalidArgument
+from bot.common.quiet_hours import quiet_until
 from bot.digest import themes
 from bot.digest.answer_vectors import AnswerVectors
 from bot.digest.embedding import view
 from bot.sending.outbound import BULK
-from bot.sending.quiet_hours import quiet_until
 from storage import customers, hypotheses, inbox, runtime_settings, tells
 from storage.customers import CustomerStatus
 from storage.db import Database

@@ -1,4 +1,5 @@
-"""The default segment's built-in name in the reader's language, and back.
+"""Segment names: what a name may be, and the default segment's built-in name in the
+reader's language, and back.
 
 Migration 001 names the segment of customers who start without an invite link "general".
 Until an admin renames it, that name is Pulse's, not the team's: it is shown translated
@@ -7,6 +8,8 @@ admin chose is shown as it was written.
 """
 
 from __future__ import annotations
+
+import re
 
 from bot.catalog import LANGUAGES, Catalog
 
@@ -26,4 +29,19 @@ def meant(catalog: Catalog, name: str) -> str:
     spoken = " ".join(name.split()).lower()
     if any(spoken == catalog.text(language, _KEY).lower() for language in LANGUAGES):
         return BUILT_IN
+    return name
+
+
+SEGMENT_NAME = re.compile(r"^\w[\w &.\-]{0,31}$")
+
+
+class InvalidSegmentName(ValueError):
+    """A segment name: 1 to 32 letters, digits, spaces, or - _ & . after the first."""
+
+
+def clean_segment_name(raw: str) -> str:
+    """The segment name with spaces normalised; raises InvalidSegmentName."""
+    name = " ".join(raw.split())
+    if not SEGMENT_NAME.match(name):
+        raise InvalidSegmentName(raw)
     return name

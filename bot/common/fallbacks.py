@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.context import PulseContext
-from bot.privacy.profiles import sender
+from bot.common.context import PulseContext
+from bot.common.profiles import sender
 from conversations.enrollment import language_for
 
 

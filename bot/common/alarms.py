@@ -12,9 +12,9 @@ from typing import Any
 
 from telegram.error import TelegramError
 
-from bot.admin.display import run_text
 from bot.catalog import Html
-from bot.context import Services
+from bot.common.context import Services
+from bot.common.display import run_text
 from storage import alarms, digests, team
 from storage.digests import Recipient
 from storage.team import Role

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.catalog import Catalog
 from bot.clock import Clock, epoch
-from bot.digest.answer_vectors import AnswerVectors
-from bot.followups.tell import TellSender
-from bot.sending.delivery import Sender
 from bot.settings import Settings
 from conversations.checkin_service import CheckinService
 from conversations.enrollment_service import EnrollmentService
 from storage import runtime_settings
 from storage.db import Database
+
+if TYPE_CHECKING:
+    # Types only: the features build these in `bot.app`; every feature stands on this
+    # module, so it imports none of them at run time.
+    from bot.digest.answer_vectors import AnswerVectors
+    from bot.sending.delivery import Sender
+    from bot.tell.updates import TellSender
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,9 @@ class Services:
     tells: TellSender
     # Free-text answers' sentence vectors, computed after they are committed.
     vectors: AnswerVectors
+    # Rebuilds the scheduler's jobs from the stored settings (`bot.running.scheduling`),
+    # for a settings change to take effect at once (invariant 3).
+    reschedule: Callable[[], Awaitable[None]]
     # Sends that follow an update but must not hold it up (alerts to staff).
     background: set[asyncio.Task[None]] = field(default_factory=set)
 

@@ -9,14 +9,16 @@ from typing import Any
 
 from telegram import LinkPreviewOptions, Update
 
-from bot.admin.display import day_text
-from bot.admin.parsing import InvalidArgument
 from bot.catalog import Catalog, Html
-from bot.checkins.replying import split_message
-from bot.context import PulseContext, Services
-from bot.privacy.profiles import sender
+from bot.common.context import PulseContext, Services
+from bot.common.display import day_text
+from bot.common.parsing import InvalidArgument
+from bot.common.profiles import sender
+from bot.common.replying import split_message
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
 @dataclass(frozen=True)
 class AdminChat:
     """The private chat of the admin (or staff member) who sent a command."""

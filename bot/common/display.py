@@ -7,9 +7,9 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from bot.admin.parsing import WEEKDAYS
-from bot.admin.schedule import compact_days, next_runs
 from bot.catalog import Catalog, Html
+from bot.common.parsing import WEEKDAYS
+from bot.common.schedule import compact_days, next_runs
 from storage.runtime_settings import RuntimeSettings
 
 # The settings as admins see and change them: a name in the catalog, and its fields.

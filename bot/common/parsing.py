@@ -13,9 +13,8 @@ from functools import cache
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from bot.checkins.sampling import InvalidSampleSize, parse_sample_size
-from bot.customer_base.rows import REQUIRED
-from bot.digest.excerpts import echo
+from bot.common.excerpts import echo
+from bot.common.sample_size import InvalidSampleSize, parse_sample_size
 
 # Canonical weekday names, Monday first: what the settings store and cron triggers read.
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -36,6 +35,8 @@ OFF_WORDS = frozenset({"off", "uit", "none", "geen"})
 # An attribute a round is stratified by: a base file's column as stored (no quote, so it is
 # safe in a JSON path), and not one of the columns every record has.
 _ATTRIBUTE = re.compile(r"[\w.\-]{1,64}")
+# The columns every customer base file has, in the order its header names them.
+REQUIRED = ("external_id", "name", "segment", "language")
 BASE_COLUMNS = frozenset(REQUIRED)
 
 MAX_COOLDOWN_DAYS = 365

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bot.admin.parsing import WEEKDAYS
+from bot.common.parsing import WEEKDAYS
 
 # Far enough ahead to meet both of a year's daylight-saving changes on any weekday.
 HORIZON_DAYS = 400

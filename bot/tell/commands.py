@@ -7,13 +7,13 @@ import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.admin.parsing import InvalidArgument
-from bot.admin.replies import AdminChat, admin_chat, raw_arguments
 from bot.catalog import Html
-from bot.context import PulseContext
-from bot.followups import tell
-from bot.privacy.profiles import sender
-from bot.team.roles import role_of
+from bot.common.admin_chat import AdminChat, admin_chat, raw_arguments
+from bot.common.context import PulseContext
+from bot.common.parsing import InvalidArgument
+from bot.common.profiles import sender
+from bot.common.roles import role_of
+from bot.tell import updates as tell
 from storage import tells
 
 # "tell:<id>:send" or "tell:<id>:cancel".
