@@ -22,32 +22,25 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.admin import audit_commands as admin_audit
-from bot.admin import settings_commands as admin_settings
 from bot.catalog import Catalog
 from bot.checkins import enrollment, wording
 from bot.checkins import handlers as checkin
-from bot.checkins import question_commands as admin_questions
-from bot.checkins import round_commands as rounds
 from bot.clock import Clock, SystemClock
+from bot.commands import COMMANDS
 from bot.common import fallbacks
 from bot.common.context import BotData, PulseApplication, PulseContext, Services
 from bot.common.replying import buttons_closed
 from bot.customer_base import handlers as customer_base
-from bot.digest import commands as digest
 from bot.digest import embedding
 from bot.digest.answer_vectors import AnswerVectors
 from bot.digest.embedding import Embedder
 from bot.digest.sending import run_due_digest
 from bot.followups import alerts
 from bot.followups import handlers as followups
-from bot.hypotheses import commands as hypotheses
 from bot.privacy import commands as controls
 from bot.running.errors import error_handler
 from bot.running.inbox import CONCURRENCY, UpdatePipeline
 from bot.running.scheduling import ask_again, run_due_round, schedule_jobs
-from bot.segments import commands as admin_segments
-from bot.segments import invite_commands as invite
 from bot.sending import retries
 from bot.sending.delivery import CONCURRENCY as SENDER_CONCURRENCY
 from bot.sending.delivery import Sender, apply_send_limits
@@ -55,7 +48,7 @@ from bot.sending.outbound import OutboundLimiter
 from bot.sending.transport import AiohttpRequest, ApiContact
 from bot.settings import Settings
 from bot.team import commands as admin_team
-from bot.team import gatekeeping, help, menus
+from bot.team import gatekeeping, menus
 from bot.tell import commands as tell
 from bot.tell.updates import TellSender
 from conversations.checkin import PRESS_DATA
@@ -142,50 +135,10 @@ def build_application(
             "start", admin_team.join_team_command, private & filters.Regex(admin_team.JOIN_PATTERN)
         )
     )
-    app.add_handler(CommandHandler("start", enrollment.start_command, private))
-    app.add_handler(CommandHandler("stop", enrollment.stop_command, private))
-    app.add_handler(CommandHandler("language", enrollment.language_command, private))
-    app.add_handler(CommandHandler("help", help.help_command, private))
-    # A customer's own controls; /pause and /resume are an admin's programme-wide pause.
-    for name, callback in (
-        ("pause", controls.pause_command),
-        ("resume", controls.resume_command),
-        ("frequency", controls.frequency_command),
-        ("mydata", controls.mydata_command),
-        ("forget", controls.forget_command),
-        ("privacy", controls.privacy_command),
-    ):
-        app.add_handler(CommandHandler(name, callback, private))
-    app.add_handler(CommandHandler("invite", invite.invite_command, private))
-    app.add_handler(CommandHandler("checkin_now", rounds.checkin_now_command, private))
-    # Team commands; group -1 has already let through only the roles allowed.
-    for name, callback in (
-        ("settings", admin_settings.settings_command),
-        ("schedule", admin_settings.schedule_command),
-        ("sample", admin_settings.sample_command),
-        ("cooldown", admin_settings.cooldown_command),
-        ("reminder", admin_settings.reminder_command),
-        ("expiry", admin_settings.expiry_command),
-        ("quiet", admin_settings.quiet_command),
-        ("timezone", admin_settings.timezone_command),
-        ("notnow", admin_settings.notnow_command),
-        ("retention", admin_settings.retention_command),
-        ("segments", admin_segments.segments_command),
-        ("segment", admin_segments.segment_command),
-        ("questions", admin_questions.questions_command),
-        ("staff", admin_team.staff_command),
-        ("admin", admin_team.admin_command),
-        ("audit", admin_audit.audit_command),
-        ("digest", digest.digest_command),
-        ("digest_now", digest.digest_now_command),
-        ("export", digest.export_command),
-        ("hypothesis", hypotheses.hypothesis_command),
-        ("tell", tell.tell_command),
-        ("followups", followups.followups_command),
-        ("cancel", followups.cancel_command),
-        ("alerts", followups.alerts_command),
-    ):
-        app.add_handler(CommandHandler(name, callback, private))
+    # Every command in the table, one handler per name; for team commands group -1 has
+    # already let through only the roles allowed.
+    for name in COMMANDS.names():
+        app.add_handler(CommandHandler(name, COMMANDS.handler(name), private))
     app.add_handler(CallbackQueryHandler(enrollment.consent_button, CONSENT_DATA))
     app.add_handler(CallbackQueryHandler(enrollment.stop_button, STOP_DATA))
     app.add_handler(CallbackQueryHandler(enrollment.language_button, LANGUAGE_DATA))
@@ -230,6 +183,7 @@ def _open_services(
             sender=Sender(db, app.bot, catalog, clock, settings.zone),
             tells=TellSender(db, app.bot, catalog, clock, settings.zone),
             vectors=AnswerVectors(db, embedder),
+            commands=COMMANDS,
             reschedule=lambda: schedule_jobs(app),
         )
         async with db.transaction() as conn:

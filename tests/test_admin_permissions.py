@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from telegram.ext import CommandHandler
 
+from bot.commands import COMMANDS
 from bot.common.context import PulseApplication
-from bot.common.roles import ADMIN_COMMANDS, CUSTOMER_COMMANDS, SHARED_COMMANDS, STAFF_COMMANDS
 from storage import customers
 from storage.customers import CustomerStatus
 from storage.team import Role
@@ -16,57 +16,37 @@ from tests.conftest import ADMIN, services_of
 from tests.team_chat import CUSTOMER, STAFF, STRANGER, enroll, make_member, reply, snapshot
 from tests.transport import FakeTelegram
 
-# One invocation per team command that would change something if it were let through.
-INVOCATIONS = {
-    "settings": "/settings",
-    "segments": "/segments",
-    "schedule": "/schedule checkin mon-fri 09:30",
-    "sample": "/sample 10%",
-    "cooldown": "/cooldown 14",
-    "notnow": "/notnow 7",
-    "retention": "/retention off",
-    "reminder": "/reminder off",
-    "expiry": "/expiry 48",
-    "quiet": "/quiet off",
-    "timezone": "/timezone Europe/London",
-    "pause": "/pause",
-    "resume": "/resume",
-    "checkin_now": "/checkin_now",
-    "invite": "/invite retail",
-    "segment": "/segment rename general -> everyone",
-    "questions": "/questions set score en How are we doing?",
-    "staff": "/staff add 700",
-    "admin": "/admin add 700",
-    "audit": "/audit",
-    "digest": "/digest",
-    "digest_now": "/digest_now",
-    "export": "/export",
-    "hypothesis": "/hypothesis add Deliveries worry our customers most",
-    "followups": "/followups",
-    "cancel": "/cancel",
-    "alerts": "/alerts 3",
-    "tell": "/tell",
-}
+# One invocation per team command that would change something if it were let through:
+# the command table's examples.
+INVOCATIONS = {c.name: c.example for c in COMMANDS.commands if c.team}
+TEAM = frozenset(INVOCATIONS)
 REFUSAL = "only for our team"
 REFUSAL_NL = "alleen voor ons team"
 ROLES = {"customer": CUSTOMER, "stranger": STRANGER, "staff": STAFF, "admin": ADMIN}
 
 
 def allowed(role: str, command: str) -> bool:
-    if role == "admin":
-        return True
-    if command in SHARED_COMMANDS:
-        # A customer's (or stranger's) /pause and /resume are about themselves, never the
-        # programme: they are answered, and the settings stay as they were.
-        return role in ("customer", "stranger")
-    return role == "staff" and command in STAFF_COMMANDS
+    return COMMANDS.allows(command, None if role in ("customer", "stranger") else Role(role))
 
 
-def test_the_table_covers_every_team_command() -> None:
-    assert set(INVOCATIONS) == ADMIN_COMMANDS | STAFF_COMMANDS
+def test_every_team_command_has_an_example_to_try() -> None:
+    assert all(example.startswith(f"/{name}") for name, example in INVOCATIONS.items())
 
 
-def test_every_registered_command_is_a_customer_command_or_gatekept(
+def test_a_customers_own_commands_are_theirs_and_the_rest_is_the_teams() -> None:
+    # /pause and /resume are a customer's own and an admin's; nothing else has two meanings,
+    # and no customer reaches a staff or admin command.
+    twice = {
+        name for name in COMMANDS.names() if [c.name for c in COMMANDS.commands].count(name) > 1
+    }
+    assert twice == {"pause", "resume"}
+    customers = set(COMMANDS.customer_menu())
+    assert customers & TEAM == twice
+    assert not any(COMMANDS.allows(name, None) for name in TEAM - twice)
+    assert not any(COMMANDS.allows(name, Role.STAFF) for name in twice)
+
+
+def test_every_registered_command_is_in_the_table_and_team_commands_are_gatekept(
     app: PulseApplication,
 ) -> None:
     registered = {
@@ -76,11 +56,9 @@ def test_every_registered_command_is_a_customer_command_or_gatekept(
         if isinstance(handler, CommandHandler)
         for name in handler.commands
     }
-    team = ADMIN_COMMANDS | STAFF_COMMANDS
-    assert registered - team == set(CUSTOMER_COMMANDS) - SHARED_COMMANDS
-    assert set(CUSTOMER_COMMANDS) & ADMIN_COMMANDS >= SHARED_COMMANDS
-    assert team <= registered
-    assert not STAFF_COMMANDS & ADMIN_COMMANDS
+    assert registered == set(COMMANDS.names())
+    assert all(COMMANDS.gatekept(name) for name in TEAM)
+    assert not any(COMMANDS.gatekept(name) for name in registered - TEAM)
 
 
 @pytest.mark.parametrize("role", list(ROLES))

@@ -8,8 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 from bot.clock import ManualClock
+from bot.commands import COMMANDS
 from bot.common.context import PulseApplication
-from bot.common.roles import ADMIN_COMMANDS, STAFF_COMMANDS, role_of
+from bot.common.roles import role_of
 from storage import audit, team_invites
 from storage.team import Role
 from tests.builders import Person
@@ -107,7 +108,7 @@ async def test_staff_is_promoted_to_admin_and_admins_are_removed(
     await reply(app, telegram, ADMIN, "/staff add 700")
     assert "staff → admin" in await reply(app, telegram, ADMIN, "/admin add 700")
     menu = commands_of(menu_calls(telegram, CUSTOMER.id)[-2])
-    assert set(menu) >= ADMIN_COMMANDS | STAFF_COMMANDS
+    assert set(menu) >= set(COMMANDS.team_commands(Role.ADMIN))
     listed = await reply(app, telegram, ADMIN, "/admin")
     assert "<b>Admins</b> (2)" in listed
     assert "id <code>500</code> (configured in PULSE_ADMIN_IDS)" in listed
@@ -185,7 +186,7 @@ async def test_help_for_an_admin_lists_every_admin_command_in_their_language(
 ) -> None:
     text = await reply(app, telegram, ADMIN, "/help")
     assert "<b>For the team</b>" in text
-    for name in ADMIN_COMMANDS | STAFF_COMMANDS:
+    for name in COMMANDS.team_commands(Role.ADMIN):
         assert f"\n/{name}" in text, name
     assert "/schedule checkin &lt;days&gt; &lt;HH:MM&gt; | digest" in text
     await make_member(app, STAFF, Role.STAFF)
@@ -201,5 +202,5 @@ async def test_team_menus_are_set_again_at_start_up(
 ) -> None:
     # The fixture's start-up set the configured admin's menu in both languages.
     english, dutch = menu_calls(telegram, ADMIN.id)
-    assert set(commands_of(english)) >= ADMIN_COMMANDS
+    assert set(commands_of(english)) >= set(COMMANDS.team_commands(Role.ADMIN))
     assert dutch.params["language_code"] == "nl"

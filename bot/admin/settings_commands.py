@@ -1,6 +1,7 @@
-"""/settings and the commands that change one setting: schedules, sampling, reminders,
-quiet hours, time zone, pause and resume. Each confirms old → new and, for schedules,
-the next times they run."""
+"""/settings and the commands that change settings: each parses, checks, stores and confirms
+old → new (for schedules, with the next times they run). A command that sets one value is
+a line of the command table (`setting(...)` in `bot.commands`); schedules and sampling, whose
+arguments choose what they set, have handlers of their own here."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from bot.admin.steering import SettingsChange, apply_change, change_settings
 from bot.catalog import Html
 from bot.common import parsing
 from bot.common.admin_chat import AdminChat, admin_chat
+from bot.common.commands import Handler
 from bot.common.context import PulseContext
 from bot.common.display import checkin_runs, digest_run, settings_text, value_text
 from bot.common.parsing import InvalidArgument, WrongUsage
@@ -144,73 +146,27 @@ async def _without_base(chat: AdminChat, change: SettingsChange) -> Html | None:
     return chat.text("admin.sample_by_no_base", attribute=change.new.sample_by)
 
 
-async def cooldown_command(update: Update, context: PulseContext) -> None:
-    """Sets the days before a customer may be asked again."""
-    await _change(
-        update,
-        context,
-        "cooldown",
-        "cooldown",
-        lambda a: {"cooldown_days": parsing.parse_cooldown(a)},
-    )
+def one(name: str, parse: Callable[[list[str]], Any]) -> Parse:
+    """The parse of a command that sets the one setting `name`."""
+    return lambda args: {name: parse(args)}
 
 
-async def notnow_command(update: Update, context: PulseContext) -> None:
-    """Sets the days after a "Not now" before that customer may be asked again."""
-    await _change(
-        update, context, "notnow", "notnow", lambda a: {"notnow_days": parsing.parse_notnow(a)}
-    )
+def setting(command: str, parse: Parse, *, group: str | None = None) -> Handler:
+    """The handler of an admin command that changes settings: `parse` turns its arguments
+    into new values, which are checked, stored and confirmed as `group` (the command's name
+    unless told) in /settings' words."""
+
+    async def handle(update: Update, context: PulseContext) -> None:
+        await _change(update, context, command, group or command, parse)
+
+    return handle
 
 
-async def retention_command(update: Update, context: PulseContext) -> None:
-    """Sets the days free-text answers are kept, or keeps them until a customer erases them."""
-    await _change(
-        update,
-        context,
-        "retention",
-        "retention",
-        lambda a: {"retention_days": parsing.parse_retention(a)},
-    )
-
-
-async def reminder_command(update: Update, context: PulseContext) -> None:
-    """Sets the hours before the one reminder, or turns it off."""
-    await _change(
-        update,
-        context,
-        "reminder",
-        "reminder",
-        lambda a: {"reminder_hours": parsing.parse_reminder(a)},
-    )
-
-
-async def expiry_command(update: Update, context: PulseContext) -> None:
-    """Sets the hours an invitation stays open."""
-    await _change(
-        update, context, "expiry", "expiry", lambda a: {"expiry_hours": parsing.parse_expiry(a)}
-    )
-
-
-def _quiet_values(args: list[str]) -> dict[str, Any]:
+def quiet_values(args: list[str]) -> dict[str, Any]:
+    """/quiet's values: the window, or off."""
     window = parsing.parse_quiet(args)
     start, end = window if window is not None else (None, None)
     return {"quiet_start": start, "quiet_end": end}
-
-
-async def quiet_command(update: Update, context: PulseContext) -> None:
-    """Sets the quiet hours (nothing is sent unprompted in them), or turns them off."""
-    await _change(update, context, "quiet", "quiet", _quiet_values)
-
-
-async def timezone_command(update: Update, context: PulseContext) -> None:
-    """Sets the time zone of schedules and quiet hours."""
-    await _change(
-        update,
-        context,
-        "timezone",
-        "timezone",
-        lambda a: {"timezone": parsing.parse_timezone(a)},
-    )
 
 
 def _no_arguments(values: dict[str, Any]) -> Parse:
@@ -222,11 +178,6 @@ def _no_arguments(values: dict[str, Any]) -> Parse:
     return parse
 
 
-async def pause_command(update: Update, context: PulseContext) -> None:
-    """Pauses every check-in round (the digest still goes out)."""
-    await _change(update, context, "pause", "checkins", _no_arguments({"checkins_paused": True}))
-
-
-async def resume_command(update: Update, context: PulseContext) -> None:
-    """Resumes check-in rounds on their schedule."""
-    await _change(update, context, "resume", "checkins", _no_arguments({"checkins_paused": False}))
+# Every check-in round paused (the digest still goes out), and resumed on its schedule.
+pause_command = setting("pause", _no_arguments({"checkins_paused": True}), group="checkins")
+resume_command = setting("resume", _no_arguments({"checkins_paused": False}), group="checkins")

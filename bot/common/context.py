@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.catalog import Catalog
 from bot.clock import Clock, epoch
+from bot.common.commands import CommandTable
 from bot.settings import Settings
 from conversations.checkin_service import CheckinService
 from conversations.enrollment_service import EnrollmentService
@@ -44,6 +45,8 @@ class Services:
     tells: TellSender
     # Free-text answers' sentence vectors, computed after they are committed.
     vectors: AnswerVectors
+    # Every command, who may use it and its handler (`bot.commands`).
+    commands: CommandTable
     # Rebuilds the scheduler's jobs from the stored settings (`bot.running.scheduling`),
     # for a settings change to take effect at once (invariant 3).
     reschedule: Callable[[], Awaitable[None]]

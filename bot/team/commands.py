@@ -83,9 +83,7 @@ async def _add_or_remove(chat: AdminChat, role: Role, verb: str, args: list[str]
     if change is None:
         await chat.say("admin.already_done")
         return
-    if not await menus.refresh(
-        chat.context.bot, services.catalog, change.person.user_id, change.new
-    ):
+    if not await menus.refresh(chat.context.bot, services, change.person.user_id, change.new):
         menus.retry_later(chat.context.job_queue)
     old = chat.text(f"team.role_{change.old.value if change.old else 'none'}")
     new = chat.text(f"team.role_{change.new.value if change.new else 'none'}")
@@ -142,7 +140,7 @@ async def join_team_command(update: Update, context: PulseContext) -> None:
         now=services.now(),
     )
     if joined.outcome is team.JoinOutcome.JOINED and not await menus.refresh(
-        context.bot, services.catalog, profile.user_id, joined.role
+        context.bot, services, profile.user_id, joined.role
     ):
         menus.retry_later(context.job_queue)
     role = services.catalog.text(
@@ -169,5 +167,5 @@ async def greet_team_member(update: Update, context: PulseContext, role: Role) -
         f"team.welcome_{role.value}",
         name=user.first_name if user else "",
         link=Html(link),
-        commands=Html(menus.team_help(chat.catalog, chat.language, role)),
+        commands=Html(menus.team_help(chat.services, chat.language, role)),
     )

@@ -10,9 +10,8 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.common import fallbacks
 from bot.common.context import PulseContext
-from bot.common.roles import ADMIN_COMMANDS, SHARED_COMMANDS, STAFF_COMMANDS, role_of
+from bot.common.roles import role_of
 from conversations.enrollment import language_for
-from storage.team import Role
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +66,12 @@ async def check_team_command(update: Update, context: PulseContext) -> None:
     if message is None or user is None or not message.text:
         return
     name = command_name(message.text)
-    if name not in ADMIN_COMMANDS and name not in STAFF_COMMANDS:
-        return
     services = context.services
-    role = await role_of(services.db, services.settings.admin_ids, user.id)
-    if role is Role.ADMIN or (role is Role.STAFF and name in STAFF_COMMANDS):
+    if not services.commands.gatekept(name):
         return
-    if role is None and name in SHARED_COMMANDS:
-        return  # a customer's own pause (bot.privacy.commands)
+    role = await role_of(services.db, services.settings.admin_ids, user.id)
+    if services.commands.allows(name, role):
+        return  # for a customer, /pause and /resume are their own (bot.privacy.commands)
     language = await services.enrollment.language_of(user.id, language_for(user.language_code))
     await message.reply_text(services.catalog.text(language, "general.not_allowed"))
     raise ApplicationHandlerStop

@@ -19,7 +19,7 @@ async def help_command(update: Update, context: PulseContext) -> None:
     text: str = services.catalog.text(language, "help.customer")
     role = await role_of(services.db, services.settings.admin_ids, profile.user_id)
     if role is not None:
-        text += "\n\n" + team_help(services.catalog, language, role)
+        text += "\n\n" + team_help(services, language, role)
     else:
         # A team member's /pause is the programme's: their part lists it.
         text += "\n" + services.catalog.text(language, "controls.help")

@@ -11,56 +11,17 @@ from telegram.error import TelegramError
 from telegram.ext import JobQueue
 
 from bot.catalog import Catalog, Html
+from bot.common.commands import CommandTable
 from bot.common.context import PulseContext, Services
-from bot.common.roles import ADMIN_COMMANDS, CUSTOMER_COMMANDS, SHARED_COMMANDS, STAFF_COMMANDS
 from bot.sending import retries
 from storage import team
 from storage.team import Role
 
 log = logging.getLogger(__name__)
 
-# The team commands in the order the menu and /help list them; a command not named here
-# (added by another feature) follows, alphabetically.
-TEAM_ORDER = (
-    "digest",
-    "export",
-    "tell",
-    "followups",
-    "cancel",
-    "settings",
-    "segments",
-    "schedule",
-    "pause",
-    "resume",
-    "checkin_now",
-    "digest_now",
-    "sample",
-    "cooldown",
-    "notnow",
-    "retention",
-    "reminder",
-    "expiry",
-    "quiet",
-    "alerts",
-    "timezone",
-    "invite",
-    "segment",
-    "questions",
-    "hypothesis",
-    "staff",
-    "admin",
-    "audit",
-)
 # Menus are set for English (no language code: every other client language too) and Dutch.
 MENU_LANGUAGES: tuple[tuple[str | None, str], ...] = ((None, "en"), ("nl", "nl"))
 RETRY_JOB = "menus:retry"
-
-
-def team_commands(role: Role) -> list[str]:
-    """The team commands a role may use, in menu order."""
-    allowed = STAFF_COMMANDS | (ADMIN_COMMANDS if role is Role.ADMIN else frozenset())
-    ordered = [name for name in TEAM_ORDER if name in allowed]
-    return ordered + sorted(allowed - set(TEAM_ORDER))
 
 
 def description(catalog: Catalog, language: str, name: str, *, customer: bool = False) -> str:
@@ -73,20 +34,21 @@ def description(catalog: Catalog, language: str, name: str, *, customer: bool = 
     return catalog.text(language, key) if key in keys else f"/{name}"
 
 
-def menu(catalog: Catalog, language: str, role: Role | None) -> list[BotCommand]:
+def menu(
+    catalog: Catalog, commands: CommandTable, language: str, role: Role | None
+) -> list[BotCommand]:
     """The command menu of a customer (role None), staff member or admin."""
     if role is None:
         return [
             BotCommand(name, description(catalog, language, name, customer=True))
-            for name in CUSTOMER_COMMANDS
+            for name in commands.customer_menu()
         ]
-    # A team member's /pause and /resume are the programme's (admins only).
-    names = [name for name in CUSTOMER_COMMANDS if name not in SHARED_COMMANDS]
-    names += team_commands(role)
-    return [BotCommand(name, description(catalog, language, name)) for name in names]
+    return [
+        BotCommand(name, description(catalog, language, name)) for name in commands.team_menu(role)
+    ]
 
 
-async def refresh(bot: Bot, catalog: Catalog, user_id: int, role: Role | None) -> bool:
+async def refresh(bot: Bot, services: Services, user_id: int, role: Role | None) -> bool:
     """Sets the menu of one person's private chat for their role (customers: the default);
     False after a passing failure (a 5xx, say), which `retry_later` mends.
 
@@ -99,7 +61,7 @@ async def refresh(bot: Bot, catalog: Catalog, user_id: int, role: Role | None) -
             if role is None:
                 await bot.delete_my_commands(scope, language_code=language_code)
             else:
-                commands = menu(catalog, language, role)
+                commands = menu(services.catalog, services.commands, language, role)
                 await bot.set_my_commands(commands, scope, language_code=language_code)
     except TelegramError as exc:
         passing = retries.MENUS.delay(exc, 1) is not None
@@ -122,7 +84,7 @@ async def publish(
     try:
         for language_code, language in MENU_LANGUAGES:
             await bot.set_my_commands(
-                menu(services.catalog, language, None),
+                menu(services.catalog, services.commands, language, None),
                 BotCommandScopeDefault(),
                 language_code=language_code,
             )
@@ -134,7 +96,7 @@ async def publish(
         members = await team.list_all(conn)
     roles = {member.user_id: member.role for member in members}
     roles.update(dict.fromkeys(services.settings.admin_ids, Role.ADMIN))
-    done = [await refresh(bot, services.catalog, user_id, role) for user_id, role in roles.items()]
+    done = [await refresh(bot, services, user_id, role) for user_id, role in roles.items()]
     if not all(done):
         retry_later(jobs, failures + 1)
 
@@ -156,10 +118,11 @@ async def _publish_job(context: PulseContext) -> None:
     await publish(context.bot, context.services, context.job_queue, failures)
 
 
-def team_help(catalog: Catalog, language: str, role: Role) -> str:
+def team_help(services: Services, language: str, role: Role) -> str:
     """/help's team part: every command the role may use, with its arguments and a line."""
+    catalog = services.catalog
     lines = [catalog.text(language, "admin.help_title")]
-    for name in team_commands(role):
+    for name in services.commands.team_commands(role):
         key = f"command_args.{name}"
         args = catalog.text(language, key) if key in catalog.keys(language) else ""
         lines.append(
