@@ -14,11 +14,12 @@ from pydantic import SecretStr
 from bot.app import build_application
 from bot.checkins.rounds import start_round
 from bot.clock import ManualClock, epoch
-from bot.common.context import PulseApplication
+from bot.common.context import PulseApplication, PulseContext
 from bot.common.schedule import next_runs
 from bot.running.scheduling import ROUND_JOB, run_due_round
 from bot.settings import Settings
 from storage import audit, invitations, runtime_settings
+from tests import builders
 from tests.builders import Person
 from tests.conftest import ADMIN, TOKEN, services_of
 from tests.team_chat import CUSTOMER, enroll, reply, snapshot
@@ -306,3 +307,17 @@ async def test_every_change_is_in_the_audit_log_with_who_old_and_new(
     assert "checkin_days" not in text  # only 2 asked for
     text = await reply(app, telegram, ADMIN, "/audit")
     assert "checkin_days</b>: tue → mon,tue,wed,thu,fri" in text
+
+
+async def test_an_update_acts_on_one_snapshot_of_the_settings(app: PulseApplication) -> None:
+    # A change committed while an update is being handled (another admin's, say) reaches
+    # the next update, never the rest of this one: its handlers share one read.
+    services = services_of(app)
+    update = builders.message(app.bot, CUSTOMER, "/frequency")
+    context = PulseContext.from_update(update, app)
+    first = await context.config()
+    async with services.db.transaction() as conn:
+        await runtime_settings.change(conn, "cooldown_days", 9, actor_id=ADMIN.id, now=0)
+    assert (await context.config()).cooldown_days == first.cooldown_days == 30
+    assert await context.zone() == first.zone(services.settings.timezone)
+    assert (await PulseContext.from_update(update, app).config()).cooldown_days == 9

@@ -13,7 +13,7 @@ from bot.common.context import PulseContext
 from bot.common.display import run_text
 from bot.common.parsing import InvalidArgument, WrongUsage, parse_audit_count
 from bot.team.members import describe
-from storage import audit, people, runtime_settings
+from storage import audit, people
 from storage.audit import AuditEntry
 
 # Values longer than this (a question's wording) are cut in the list.
@@ -79,7 +79,7 @@ async def audit_command(update: Update, context: PulseContext) -> None:
         return
     async with services.db.read() as conn:
         entries = await audit.recent(conn, count)
-        config = await runtime_settings.load(conn)
+    config = await context.config()
     if not entries:
         await chat.say("audit.empty")
         return

@@ -18,7 +18,7 @@ from bot.common.commands import Handler
 from bot.common.context import PulseContext
 from bot.common.display import checkin_runs, digest_run, settings_text, value_text
 from bot.common.parsing import InvalidArgument, WrongUsage
-from storage import customer_base, runtime_settings
+from storage import customer_base
 
 Parse = Callable[[list[str]], dict[str, Any]]
 # A line added to a confirmation, read after the change (None: nothing to add).
@@ -29,8 +29,7 @@ async def settings_command(update: Update, context: PulseContext) -> None:
     """Shows every setting, its value, and the next check-in and digest times."""
     chat = await admin_chat(update, context)
     services = context.services
-    async with services.db.read() as conn:
-        config = await runtime_settings.load(conn)
+    config = await context.config()
     await chat.send(
         settings_text(
             services.catalog,

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from telegram import Update
 
-from bot.common.context import PulseContext, Services
+from bot.common.context import PulseContext
 from bot.common.fallbacks import text_without_question, unknown_button
 from bot.common.profiles import sender
 from bot.common.replying import answer_press, send_replies
@@ -14,16 +14,17 @@ from bot.followups import alerts
 from bot.followups.handlers import followup_text
 from conversations.checkin import parse_press
 from conversations.checkin_service import NextDate
-from storage import customers, runtime_settings
+from storage import customers
 from storage.invitations import Invitation
 
 
-async def _next_date(services: Services, user_id: int) -> NextDate:
+async def _next_date(context: PulseContext, user_id: int) -> NextDate:
     """When a customer may hear from Pulse again, in their language: their cool-down (the
     longer of their own /frequency and the global one) after they were last asked, as the
     sampling counts it, not after they answered."""
+    services = context.services
+    config = await context.config()
     async with services.db.read() as conn:
-        config = await runtime_settings.load(conn)
         customer = await customers.find(conn, user_id)
     zone = config.zone(services.settings.timezone)
     own = customer.cooldown_days if customer is not None else None
@@ -51,11 +52,11 @@ async def checkin_button(update: Update, context: PulseContext) -> None:
     await services.checkin.press(
         event,
         now=services.now(),
-        next_date=await _next_date(services, event.user_id),
+        next_date=await _next_date(context, event.user_id),
         deliver=lambda outcome: answer_press(services.catalog, query, outcome),
     )
     # After the answer committed and the next question went out: alert the team if called for.
-    await alerts.after_answer(services, event.user_id, event.invitation_id)
+    await alerts.after_answer(services, await context.config(), event.user_id, event.invitation_id)
 
 
 async def text_message(update: Update, context: PulseContext) -> None:
@@ -74,7 +75,7 @@ async def text_message(update: Update, context: PulseContext) -> None:
         profile.user_id,
         message.text,
         now=services.now(),
-        next_date=await _next_date(services, profile.user_id),
+        next_date=await _next_date(context, profile.user_id),
         deliver=lambda outcome: send_replies(
             services.catalog, context.bot, profile.chat_id, outcome
         ),
@@ -82,6 +83,6 @@ async def text_message(update: Update, context: PulseContext) -> None:
     if answered:
         # Its vector for the digest's themes, now that it is committed and replied to.
         services.vectors.nudge(services.spawn)
-        await alerts.after_answer(services, profile.user_id, None)
+        await alerts.after_answer(services, await context.config(), profile.user_id, None)
     else:
         await text_without_question(update, context)

@@ -19,6 +19,7 @@ from conversations.checkin_service import CheckinService
 from conversations.enrollment_service import EnrollmentService
 from storage import runtime_settings
 from storage.db import Database
+from storage.runtime_settings import RuntimeSettings
 
 if TYPE_CHECKING:
     # Types only: the features build these in `bot.app`; every feature stands on this
@@ -57,12 +58,16 @@ class Services:
         """The clock's time as stored in the database."""
         return epoch(self.clock.now())
 
+    async def runtime(self) -> RuntimeSettings:
+        """The runtime settings as stored now. A job reads them once per run; an update's
+        handlers share one read of them (`PulseContext.config`)."""
+        async with self.db.read() as conn:
+            return await runtime_settings.load(conn)
+
     async def zone(self) -> ZoneInfo:
         """The time zone of schedules, quiet hours and dates: an admin's /timezone, else
         PULSE_TIMEZONE."""
-        async with self.db.read() as conn:
-            config = await runtime_settings.load(conn)
-        return config.zone(self.settings.timezone)
+        return (await self.runtime()).zone(self.settings.timezone)
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Runs `work` beside the update being handled: what it sends waits for its own
@@ -101,7 +106,22 @@ PulseBot = ExtBot[dict[str, Any]]
 
 
 class PulseContext(CallbackContext[PulseBot, dict[Any, Any], dict[Any, Any], BotData]):
-    """The context every Pulse handler receives."""
+    """The context every Pulse handler receives: PTB builds one per update, shared by the
+    handlers of every group the update reaches."""
+
+    _config: RuntimeSettings | None = None
+
+    async def config(self) -> RuntimeSettings:
+        """The runtime settings as this update found them: read on first use, then the same
+        snapshot for every handler and service the update reaches, so one update never acts
+        on two versions of them. (A change the update makes itself is `SettingsChange.new`.)"""
+        if self._config is None:
+            self._config = await self.services.runtime()
+        return self._config
+
+    async def zone(self) -> ZoneInfo:
+        """The time zone of this update's snapshot of the settings."""
+        return (await self.config()).zone(self.services.settings.timezone)
 
     @property
     def services(self) -> Services:

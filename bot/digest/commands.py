@@ -39,7 +39,7 @@ async def digest_command(update: Update, context: PulseContext) -> None:
         except InvalidArgument as exc:
             await chat.refuse(exc, "digest")
             return
-    zone = await chat.services.zone()
+    zone = await chat.context.zone()
     if back == 0:
         await sending.send_view(chat.services, chat.chat_id, chat.language, zone)
     else:
@@ -61,7 +61,7 @@ async def digest_now_command(update: Update, context: PulseContext) -> None:
     if context.args:
         await chat.usage("digest_now")
         return
-    report = await sending.send_now(chat.services, await chat.services.zone())
+    report = await sending.send_now(chat.services, await chat.context.zone())
     total = len(report.sent) + len(report.failed) + len(report.already)
     lines = [chat.text("digest.now_sent", sent=len(report.sent), total=total)]
     if report.failed:
@@ -84,7 +84,7 @@ async def export_command(update: Update, context: PulseContext) -> None:
     with tempfile.TemporaryDirectory(prefix="pulse-export-") as folder:
         try:
             exported = await export_for_telegram(
-                services.db, await services.zone(), kind, Path(folder), f"pulse-answers-{stamp}"
+                services.db, await context.zone(), kind, Path(folder), f"pulse-answers-{stamp}"
             )
         except TooManyForXlsx:
             await chat.say("export.too_many_rows", limit=f"{XLSX_ANSWERS:,}")

@@ -22,7 +22,7 @@ from bot.common.display import run_text
 from bot.common.parsing import OFF_WORDS, WrongUsage, parse_quiet, parse_whole
 from bot.common.quiet_hours import quiet_until
 from conversations.checkin import FACES
-from storage import digests, runtime_settings
+from storage import digests
 from storage import followups as threads
 from storage.followups import Facts, Followup
 from storage.runtime_settings import RuntimeSettings
@@ -176,25 +176,27 @@ def thread_markup(catalog: Catalog, language: str, followup_id: int) -> InlineKe
 # --- raising and sending ----------------------------------------------------------------
 
 
-async def after_answer(services: Services, user_id: int, invitation_id: int | None) -> None:
+async def after_answer(
+    services: Services, config: RuntimeSettings, user_id: int, invitation_id: int | None
+) -> None:
     """After a check-in answer committed: opens the thread and alerts the team when the
-    answers call for it, or brings the alerts already sent up to date.
+    answers call for it (by `config`, the update's settings), or brings the alerts already
+    sent up to date.
 
     Works from what the database holds, so a replayed update or a later answer in the same
     check-in never opens a second thread or sends a second alert.
     """
     now = services.now()
     async with services.db.read() as conn:
-        config = await runtime_settings.load(conn)
         state = await threads.alert_state(conn, user_id, invitation_id)
     if state is None:
         return
+    zone = config.zone(services.settings.timezone)
     followup = state.followup
     if followup is None:
         reason = alert_reason(config, state.score, state.contact)
         if reason is None:
             return
-        zone = config.zone(services.settings.timezone)
         start, end = quiet_window(config)
         held_until = quiet_until(services.clock.now(), zone, start, end)
         opened = await services.db.run(
@@ -221,19 +223,19 @@ async def after_answer(services: Services, user_id: int, invitation_id: int | No
     # an alert a crash cuts off is sent by the upkeep.
     if followup.alerted_at is None:
         if followup.alert_after <= now:
-            services.spawn(_send_quietly(services, followup))
+            services.spawn(_send_quietly(services, followup, zone))
         return
     if state.answers > followup.shown_answers:
-        services.spawn(_refresh(services, followup, state.answers))
+        services.spawn(_refresh(services, followup, state.answers, zone))
 
 
-async def _send_quietly(services: Services, followup: Followup) -> None:
-    await send_alert(services, followup)
+async def _send_quietly(services: Services, followup: Followup, zone: ZoneInfo) -> None:
+    await send_alert(services, followup, zone)
 
 
-async def send_alert(services: Services, followup: Followup) -> int:
-    """The thread's alert to every staff member and admin who has not had it; each delivery
-    is claimed before its send. Returns how many were sent."""
+async def send_alert(services: Services, followup: Followup, zone: ZoneInfo) -> int:
+    """The thread's alert to every staff member and admin who has not had it, its times in
+    `zone`; each delivery is claimed before its send. Returns how many were sent."""
     now = services.now()
     # Read first, then one short write: the claims, and how many answers the text shows.
     async with services.db.read() as conn:
@@ -246,7 +248,6 @@ async def send_alert(services: Services, followup: Followup) -> int:
         return set(claimed)
 
     claimed = await services.db.run(claim)
-    zone = await services.zone()
     bot = services.sender.bot
     results: list[tuple[int, int | None, str | None]] = []
     for recipient in recipients:
@@ -276,7 +277,7 @@ async def send_alert(services: Services, followup: Followup) -> int:
     return delivered
 
 
-async def _refresh(services: Services, followup: Followup, answers: int) -> None:
+async def _refresh(services: Services, followup: Followup, answers: int, zone: ZoneInfo) -> None:
     """Edits the alerts already sent to show the answers given since."""
     if not await services.db.run(
         partial(threads.show_answers, followup_id=followup.id, answers=answers)
@@ -287,7 +288,6 @@ async def _refresh(services: Services, followup: Followup, answers: int) -> None
         sent = await threads.sent_alerts(conn, followup.id)
         recipients = await digests.recipients(conn, services.settings.admin_ids)
     languages = {r.user_id: r.language for r in recipients}
-    zone = await services.zone()
     bot = services.sender.bot
     for user_id, message_id in sent:
         language = languages.get(user_id, "en")
@@ -309,8 +309,11 @@ async def release_held(services: Services) -> int:
     interrupted before it started); returns how many threads were alerted."""
     async with services.db.read() as conn:
         due = await threads.held(conn, services.now())
+    if not due:
+        return 0
+    zone = await services.zone()
     for followup in due:
-        await send_alert(services, followup)
+        await send_alert(services, followup, zone)
     return len(due)
 
 

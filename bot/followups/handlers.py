@@ -27,7 +27,6 @@ from bot.followups import alerts
 from bot.followups import threads as operations
 from bot.followups.threads import Listed, Outcome, Step
 from conversations.enrollment import language_for
-from storage import runtime_settings
 from storage.followups import Direction, FollowupStatus
 
 # "fu:<follow-up id>:<action>"; anchored, so no other feature's data can match.
@@ -48,7 +47,7 @@ def _when(chat: AdminChat, zone: ZoneInfo, at: int) -> Html:
 
 async def _report(chat: AdminChat, step: Step) -> None:
     """Tells the team member how a follow-up step ended."""
-    zone = await chat.services.zone()
+    zone = await chat.context.zone()
     bot = chat.context.bot
     followup, facts = step.followup, step.facts
     name = facts.first_name if facts is not None else ""
@@ -230,7 +229,7 @@ async def followups_command(update: Update, context: PulseContext) -> None:
     if not listed:
         await chat.say(f"followups.empty_{status.value}")
         return
-    zone = await chat.services.zone()
+    zone = await chat.context.zone()
     title = chat.text(f"followups.title_{status.value}", count=total)
     if total > len(listed):
         title = Html(f"{title}\n{chat.text('followups.more', shown=len(listed), count=total)}")
@@ -256,8 +255,7 @@ async def alerts_command(update: Update, context: PulseContext) -> None:
     services = context.services
     args = list(context.args or [])
     if not args:
-        async with services.db.read() as conn:
-            config = await runtime_settings.load(conn)
+        config = await context.config()
         lines = [
             chat.text(
                 "admin.line",

@@ -53,7 +53,7 @@ async def _paused_reply(
         return (Reply("controls.not_taking_part", language),)
     if paused is None or paused.paused_until is None:
         return ()  # handled before a restart: said and done already
-    zone = await services.zone()
+    zone = await context.zone()
     until = datetime.fromtimestamp(paused.paused_until, zone)
     return (Reply("pause.done", language, {"date": services.catalog.date(language, until)}),)
 
@@ -121,7 +121,9 @@ async def frequency_command(update: Update, context: PulseContext) -> None:
     services = context.services
     user_id, chat_id, language = await _language(update, context)
     try:
-        current = await privacy.frequency(services.db, user_id)
+        current = await privacy.frequency(
+            services.db, user_id, (await context.config()).cooldown_days
+        )
     except privacy.NotTakingPart:
         await _say(context, chat_id, Reply("controls.not_taking_part", language))
         return
@@ -145,13 +147,19 @@ async def frequency_button(update: Update, context: PulseContext) -> None:
         if months not in privacy.FREQUENCY_MONTHS:
             raise privacy.NotTakingPart(user_id)  # not a button Pulse made: change nothing
         changed = await privacy.set_frequency(
-            services.db, user_id, months=months, now=services.now()
+            services.db,
+            user_id,
+            months=months,
+            global_days=(await context.config()).cooldown_days,
+            now=services.now(),
         )
     except privacy.NotTakingPart:
         reply = Reply("controls.not_taking_part", language)
     else:
         if changed is None:
-            changed = await privacy.frequency(services.db, user_id)
+            changed = await privacy.frequency(
+                services.db, user_id, (await context.config()).cooldown_days
+            )
         key = "frequency.default_done" if changed.own_days is None else "frequency.done"
         reply = Reply(key, language, {"days": changed.days})
     await answer_press(services.catalog, query, Outcome((reply,), close_buttons=True))
@@ -162,7 +170,7 @@ async def mydata_command(update: Update, context: PulseContext) -> None:
     services = context.services
     user_id, chat_id, language = await _language(update, context)
     data = await privacy.my_data(services.db, user_id)
-    zone = await services.zone()
+    zone = await context.zone()
     for part in split_message(privacy.data_text(services.catalog, language, data, zone)):
         await context.bot.send_message(chat_id, part)
     if data.empty:
@@ -211,7 +219,7 @@ async def privacy_command(update: Update, context: PulseContext) -> None:
     """Says what Pulse stores, why, who sees it and for how long."""
     services = context.services
     _, chat_id, language = await _language(update, context)
-    days = await privacy.retention_days(services.db)
+    days = (await context.config()).retention_days
     catalog = services.catalog
     retention = (
         catalog.text(language, "privacy.retention_off")

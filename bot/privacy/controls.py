@@ -61,12 +61,6 @@ def frequency_of(customer: Customer, global_days: int) -> Frequency:
     return Frequency(own, global_days if own is None else max(own, global_days))
 
 
-async def retention_days(db: Database) -> int | None:
-    """The days free-text answers are kept (None: until the customer asks to erase them)."""
-    async with db.read() as conn:
-        return (await runtime_settings.load(conn)).retention_days
-
-
 async def pause(db: Database, user_id: int, *, weeks: int, now: int) -> Customer | None:
     """Pauses the customer for `weeks` weeks and ends their open check-in; None when an
     earlier handling of the same update did it. Raises NotTakingPart."""
@@ -98,19 +92,21 @@ async def resume(db: Database, user_id: int, *, now: int) -> Customer | None:
         return await customers.set_status(conn, user_id, CustomerStatus.ACTIVE, now=now)
 
 
-async def frequency(db: Database, user_id: int) -> Frequency:
-    """How often the customer may be asked now; raises NotTakingPart."""
+async def frequency(db: Database, user_id: int, global_days: int) -> Frequency:
+    """How often the customer may be asked now, against the global cool-down
+    `global_days`; raises NotTakingPart."""
     async with db.read() as conn:
         customer = await customers.find(conn, user_id)
-        config = await runtime_settings.load(conn)
     if customer is None or not customer.reachable:
         raise NotTakingPart(user_id)
-    return frequency_of(customer, config.cooldown_days)
+    return frequency_of(customer, global_days)
 
 
-async def set_frequency(db: Database, user_id: int, *, months: int, now: int) -> Frequency | None:
-    """Stores the customer's own cool-down (`months` 0: the global one); None when already
-    done. Raises NotTakingPart."""
+async def set_frequency(
+    db: Database, user_id: int, *, months: int, global_days: int, now: int
+) -> Frequency | None:
+    """Stores the customer's own cool-down (`months` 0: the global one, `global_days`);
+    None when already done. Raises NotTakingPart."""
     if months not in FREQUENCY_MONTHS:
         raise ValueError(f"{months} months")
     async with db.transaction() as conn:
@@ -121,8 +117,7 @@ async def set_frequency(db: Database, user_id: int, *, months: int, now: int) ->
             raise NotTakingPart(user_id)
         days = months * DAYS_PER_MONTH or None
         changed = await customers.set_cooldown(conn, user_id, days, now=now)
-        config = await runtime_settings.load(conn)
-    return frequency_of(changed, config.cooldown_days)
+    return frequency_of(changed, global_days)
 
 
 async def my_data(db: Database, user_id: int) -> CustomerData:

@@ -68,7 +68,7 @@ async def personal_invite(
         text = catalog.text(language, "base.customer_not_found", id=external_id)
         await context.bot.send_message(profile.chat_id, text)
         return
-    until = datetime.fromtimestamp(made.expires_at, await services.zone())
+    until = datetime.fromtimestamp(made.expires_at, await context.zone())
     text = catalog.text(
         language,
         "base.personal_link",
