@@ -28,7 +28,8 @@ from bot.followups import threads as operations
 from bot.followups.threads import Listed, Outcome, Step
 from conversations.enrollment import language_for
 from storage import runtime_settings
-from storage.followups import Direction, FollowupStatus
+from storage.followup_messages import Direction
+from storage.followups import FollowupStatus
 
 # "fu:<follow-up id>:<action>"; anchored, so no other feature's data can match.
 FOLLOWUP_DATA = re.compile(r"^fu:(\d{1,18}):(reply|add|send|cancel|done)$")

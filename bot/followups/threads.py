@@ -14,18 +14,11 @@ from telegram.error import Forbidden, TelegramError
 from bot.common.context import PulseBot, Services
 from bot.common.roles import role_of
 from bot.followups.alerts import customer_label, thread_markup
-from storage import audit, customers, inbox, people
+from storage import audit, customers, followup_messages, inbox, people
 from storage import followups as threads
 from storage.customers import CustomerStatus
-from storage.followups import (
-    Direction,
-    Draft,
-    Facts,
-    Followup,
-    FollowupStatus,
-    SendStatus,
-    ThreadMessage,
-)
+from storage.followup_messages import Direction, Draft, ThreadMessage
+from storage.followups import Facts, Followup, FollowupStatus, SendStatus
 
 log = logging.getLogger(__name__)
 
@@ -93,13 +86,13 @@ async def route_text(services: Services, user_id: int) -> Route:
     is open, the thread a team member last wrote to them in."""
     now = services.now()
     async with services.db.read() as conn:
-        draft = await threads.find_draft(conn, user_id)
+        draft = await followup_messages.find_draft(conn, user_id)
     if draft is not None:
         if await role_of(services.db, services.settings.admin_ids, user_id) is not None:
             return Route(staff_draft=draft)
         # Taken off the team while writing: their text never reaches a customer.
         async with services.db.transaction() as conn:
-            await threads.drop_draft(conn, user_id)
+            await followup_messages.drop_draft(conn, user_id)
     async with services.db.read() as conn:
         thread = await threads.waiting_for_customer(conn, user_id)
         if thread is None or await threads.checkin_question_open(conn, user_id, now):
@@ -112,12 +105,12 @@ async def _others(
 ) -> tuple[Other, ...]:
     """Who else replied in the thread (the latest reply) or is writing one now."""
     found: list[Other] = []
-    reply = await threads.last_reply_by_other(conn, followup_id, staff_id, since)
+    reply = await followup_messages.last_reply_by_other(conn, followup_id, staff_id, since)
     if reply is not None:
         name = reply.staff_name or await name_of(conn, reply.staff_id)
         found.append(Other(name, reply.created_at, reply.text))
     if since is None:
-        for draft in await threads.drafts_for(conn, followup_id):
+        for draft in await followup_messages.drafts_for(conn, followup_id):
             if draft.staff_id != staff_id:
                 name = draft.staff_name or await name_of(conn, draft.staff_id)
                 found.append(Other(name, draft.created_at, None))
@@ -144,7 +137,7 @@ async def start_reply(
             return Step(Outcome.OTHERS, followup, facts, others)
         if not await inbox.claim_effect(conn, now):
             return Step(Outcome.ALREADY, followup, facts)
-        await threads.put_draft(
+        await followup_messages.put_draft(
             conn, staff_id, staff_name, followup_id, confirmed=confirmed, now=now
         )
     return Step(Outcome.WRITING, followup, facts, others, staff_name=staff_name)
@@ -153,7 +146,7 @@ async def start_reply(
 async def cancel_reply(services: Services, staff_id: int) -> Step:
     """Drops the reply the team member was writing (and any text held for confirmation)."""
     async with services.db.transaction() as conn:
-        draft = await threads.drop_draft(conn, staff_id)
+        draft = await followup_messages.drop_draft(conn, staff_id)
         if draft is None:
             return Step(Outcome.NOTHING)
         followup = await threads.get(conn, draft.followup_id)
@@ -193,7 +186,9 @@ async def relay(
     except Forbidden as exc:
         error = exc.message
         async with services.db.transaction() as conn:
-            await threads.finish_message(conn, prepared.message_id, SendStatus.FAILED, error)
+            await followup_messages.finish_message(
+                conn, prepared.message_id, SendStatus.FAILED, error
+            )
             await customers.set_status(
                 conn, prepared.user_id, CustomerStatus.BLOCKED, now=services.now()
             )
@@ -203,7 +198,7 @@ async def relay(
         log.warning("reply in follow-up %s failed: %s", step.followup and step.followup.id, error)
     async with services.db.transaction() as conn:
         status = SendStatus.SENT if error is None else SendStatus.FAILED
-        await threads.finish_message(conn, prepared.message_id, status, error)
+        await followup_messages.finish_message(conn, prepared.message_id, status, error)
     if error is not None:
         return Step(Outcome.FAILED, step.followup, step.facts, error=error)
     return step
@@ -216,7 +211,7 @@ async def _prepare_relay(
     async with services.db.transaction() as conn:
         if not await inbox.claim_effect(conn, now):
             return _Relay(Step(Outcome.ALREADY))
-        draft = await threads.find_draft(conn, staff_id)
+        draft = await followup_messages.find_draft(conn, staff_id)
         if draft is None or (text is None and draft.text is None):
             return _Relay(Step(Outcome.NOTHING))
         body = (text if text is not None else draft.text or "").strip()
@@ -225,21 +220,21 @@ async def _prepare_relay(
         followup = await threads.get(conn, draft.followup_id)
         facts = await threads.facts(conn, followup)
         if followup.status is FollowupStatus.DONE:
-            await threads.drop_draft(conn, staff_id)
+            await followup_messages.drop_draft(conn, staff_id)
             closer = await name_of(conn, followup.closed_by) if followup.closed_by else None
             return _Relay(Step(Outcome.CLOSED, followup, facts, closed_by=closer))
         if not draft.confirmed and text is not None:
             others = await _others(conn, followup.id, staff_id, since=draft.created_at)
             if others:
-                await threads.hold_draft_text(conn, staff_id, body)
+                await followup_messages.hold_draft_text(conn, staff_id, body)
                 return _Relay(Step(Outcome.MEANWHILE, followup, facts, others))
-        await threads.drop_draft(conn, staff_id)
+        await followup_messages.drop_draft(conn, staff_id)
         customer = await customers.find(conn, followup.user_id)
         gone = customer is None or customer.status in (
             CustomerStatus.STOPPED,
             CustomerStatus.BLOCKED,
         )
-        message_id = await threads.add_message(
+        message_id = await followup_messages.add_message(
             conn,
             followup.id,
             Direction.TO_CUSTOMER,
@@ -289,7 +284,7 @@ async def pass_back(
         if followup.status is FollowupStatus.DONE or followup.replier_id is None:
             return None
         staff_id = followup.replier_id
-        message_id = await threads.add_message(
+        message_id = await followup_messages.add_message(
             conn,
             followup.id,
             Direction.FROM_CUSTOMER,
@@ -324,7 +319,7 @@ async def pass_back(
             log.warning("answer in follow-up %s not passed back: %s", followup.id, error)
     async with services.db.transaction() as conn:
         status = SendStatus.SENT if error is None else SendStatus.FAILED
-        await threads.finish_message(conn, message_id, status, error)
+        await followup_messages.finish_message(conn, message_id, status, error)
     return PassedBack(followup, facts, staff_id, staff_name, error=error)
 
 
@@ -388,7 +383,7 @@ async def listing(
         found = await threads.listing(conn, status, limit)
         listed: list[Listed] = []
         for followup in found:
-            thread = await threads.messages(conn, followup.id)
+            thread = await followup_messages.messages(conn, followup.id)
             names: dict[int, str] = {}
             for m in thread:
                 if m.direction is Direction.TO_CUSTOMER and m.status is not SendStatus.FAILED:
