@@ -245,7 +245,7 @@ def save_step_sync(
         ),
     )
     if state is CheckinState.DECLINED:
-        # "Not now" starts a shorter cool-down of its own (storage.customers.Eligibility).
+        # "Not now" starts a shorter cool-down of its own (storage.eligibility.Eligibility).
         raw.execute(
             "UPDATE customers SET declined_at = ? WHERE user_id = ?", (now, invitation.user_id)
         )
