@@ -43,7 +43,7 @@ from bot.digest import figures
 from bot.digest.period import Period
 from bot.digest.statistics import Estimate
 from bot.digest.weighting import DEFAULT_INTERVAL, Interval
-from storage import invitations, runtime_settings, segments
+from storage import invitation_delivery, invitations, runtime_settings, segments
 from storage.db import Database
 
 ZONE = ZoneInfo("UTC")
@@ -218,7 +218,7 @@ async def simulate(
                 async with db.transaction() as conn:
                     sent = await invitations.for_round(conn, started.round.id)
                     for invitation in sent:
-                        await invitations.mark_sent(
+                        await invitation_delivery.mark_sent(
                             conn, invitation.id, now=stamp, message_id=invitation.id
                         )
                 answering = [i for i in sent if rng.random() < rate_of[names[i.segment_id]]]

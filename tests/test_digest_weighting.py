@@ -16,7 +16,7 @@ from bot.clock import epoch
 from bot.digest import figures
 from bot.digest.period import Period
 from bot.digest.render import render
-from storage import invitations, runtime_settings
+from storage import invitation_delivery, invitations, runtime_settings
 from storage.db import Database
 from tests.test_digest_render import CATALOG, text_of
 
@@ -54,7 +54,7 @@ async def week_of(db: Database, tuesday: datetime, answering: set[int]) -> figur
     async with db.transaction() as conn:
         sent = await invitations.for_round(conn, started.round.id)
         for invitation in sent:
-            await invitations.mark_sent(conn, invitation.id, message_id=1, now=stamp)
+            await invitation_delivery.mark_sent(conn, invitation.id, message_id=1, now=stamp)
     scoring = [i for i in sent if i.segment_id in answering]
 
     def answer(raw: sqlite3.Connection) -> None:
