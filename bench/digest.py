@@ -217,7 +217,7 @@ async def _measure(path: Path) -> dict[str, float]:
     """Runs in a fresh process: the digest's steps, timed, and the peak memory."""
     from bot.catalog import Catalog
     from bot.clock import epoch
-    from bot.digest import figures, render
+    from bot.digest import assembly, reading, render
     from bot.digest.embedding import MODEL
     from bot.digest.period import scheduled_period, week_bounds
     from bot.digest.sending import chart_png
@@ -246,9 +246,9 @@ async def _measure(path: Path) -> dict[str, float]:
             began = time.perf_counter()
             timings["counts"].append(began - counted)
             # Everything the digest reads: the figures, the free text, the follow-ups.
-            data = await figures.read_input(db, period, ZONE, model=MODEL)
+            data = await reading.read_input(db, period, ZONE, model=MODEL)
             read = time.perf_counter()
-            result = figures.build(data)
+            result = assembly.build(data)
             built = time.perf_counter()
             parts = [render.render(catalog, lang, result, ZONE) for lang in ("nl", "en")]
             rendered = time.perf_counter()

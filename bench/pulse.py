@@ -8,10 +8,11 @@ then with 3,000 customers and a 10 % sample. Each week a round is started throug
 `bot.checkins.rounds.start_round` (the real draw: cool-down, rotation, the split over segments) on
 a real migrated SQLite file; its invitations are marked sent, each invited customer gives
 their score with their segment's response rate, and the rest let it expire. Then the week's
-digest figures are read and computed by the real digest code (`bot.digest.figures`) and set
-against the truth: the mean of every customer's score. Each customer holds one fixed score,
-dealt out so that their segment's scores follow a normal of spread 1 around a centre whose
-mean on the 1–5 scale is the segment's truth; so the truth is known exactly.
+digest figures are read and computed by the real digest code (`bot.digest.reading`,
+`bot.digest.assembly`) and set against the truth: the mean of every customer's score. Each
+customer holds one fixed score, dealt out so that their segment's scores follow a normal of
+spread 1 around a centre whose mean on the 1–5 scale is the segment's truth; so the truth is
+known exactly.
 
 "Before" is the method before issue 18: the sample split by due customers and the weighted
 score renormalised over the segments that answered, with a normal interval. "After" splits
@@ -39,11 +40,11 @@ from zoneinfo import ZoneInfo
 
 from bench.common import write_results
 from bot.checkins.rounds import start_round
-from bot.digest import figures
+from bot.digest import assembly, reading
 from bot.digest.period import Period
 from bot.digest.statistics import Estimate
 from bot.digest.weighting import DEFAULT_INTERVAL, Interval
-from storage import invitations, runtime_settings, segments
+from storage import invitation_delivery, invitations, runtime_settings, segments
 from storage.db import Database
 
 ZONE = ZoneInfo("UTC")
@@ -218,7 +219,7 @@ async def simulate(
                 async with db.transaction() as conn:
                     sent = await invitations.for_round(conn, started.round.id)
                     for invitation in sent:
-                        await invitations.mark_sent(
+                        await invitation_delivery.mark_sent(
                             conn, invitation.id, now=stamp, message_id=invitation.id
                         )
                 answering = [i for i in sent if rng.random() < rate_of[names[i.segment_id]]]
@@ -249,19 +250,19 @@ async def simulate(
                 await db.run(functools.partial(answer, who=answering, at=stamp))
                 monday = tuesday - dt.timedelta(days=1, hours=10)
                 period = Period(monday, monday + dt.timedelta(weeks=1))
-                data = await figures.read_input(db, period, ZONE, model="")
+                data = await reading.read_input(db, period, ZONE, model="")
                 if by_answers:
                     for interval in Interval:
-                        found = figures.weighted(data, interval)
+                        found = assembly.weighted(data, interval)
                         tally = methods[f"after ({interval.value})"]
                         tally.add(
                             None if found is None else found.estimate,
                             bool(found and found.missing),
                         )
-                    shipped = figures.build(data).weighted
+                    shipped = assembly.build(data).weighted
                     assert shipped == methods[f"after ({DEFAULT_INTERVAL.value})"].estimates[-1]
                 else:
-                    found = figures.weighted(data, Interval.NORMAL)
+                    found = assembly.weighted(data, Interval.NORMAL)
                     methods["before"].add(
                         None if found is None else found.answered_only,
                         bool(found and found.missing),
@@ -319,7 +320,7 @@ def main() -> None:
         + "; response rates "
         + ", ".join(f"{round(s.rate * 100)} %" for s in SEGMENTS)
         + f". {args.weeks} weekly rounds and digests each, through `start_round` and"
-        " `bot.digest.figures` on a real migrated SQLite file. Coverage: the share of weeks"
+        " `bot.digest.assembly` on a real migrated SQLite file. Coverage: the share of weeks"
         " with a weighted score whose 95 % interval holds the true mean (goal ≥ 93 %);"
         " bias: the mean of score − truth over those weeks (goal |bias| ≤ 0.05).",
         "",

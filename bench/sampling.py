@@ -3,7 +3,7 @@
 `python -m bench.sampling [--customers N] [--repeats N]`
 
 A round (`bot.checkins.rounds.start_round`) counts every segment's reachable customers by the
-eligibility rules in SQL (`storage.customers.sampling_pool`: one pass over an index, and
+eligibility rules in SQL (`storage.eligibility.sampling_pool`: one pass over an index, and
 the few with an invitation open read on their own), splits the sample over the segments,
 reads only the customers it picks (`bot.checkins.sampling.draw_sample`) and records the round and
 its invitations, all in one transaction. So the figure that counts is `start_round` on a
@@ -39,9 +39,9 @@ from bench.common import write_results
 from bot.checkins.rounds import start_round
 from bot.checkins.sampling import draw_sample
 from bot.common.sample_size import parse_sample_size
-from storage import customers, invitations, runtime_settings, segments
-from storage.customers import Eligibility
+from storage import eligibility, invitations, runtime_settings, segments
 from storage.db import Database
+from storage.eligibility import Eligibility
 
 SEGMENT_COUNT = 20
 NOW = dt.datetime(2026, 3, 3, 10, 0, tzinfo=dt.UTC)
@@ -129,7 +129,7 @@ async def measure_on(db: Database, number: int, repeats: int) -> list[str]:
     now = int(NOW.timestamp())
     rules = Eligibility(now, 30 * DAY, 14 * DAY)
     async with db.read() as conn:
-        pool = await customers.sampling_pool(conn, rules)
+        pool = await eligibility.sampling_pool(conn, rules)
         busy = len(await invitations.open_user_ids(conn))
     lines = [
         f"{number} customers in {SEGMENT_COUNT} segments,"
@@ -151,7 +151,7 @@ async def measure_on(db: Database, number: int, repeats: int) -> list[str]:
 
     async def count() -> None:
         async with db.read() as conn:
-            await customers.sampling_pool(conn, rules)
+            await eligibility.sampling_pool(conn, rules)
 
     row(
         "counting the segments by the rules (`sampling_pool`, SQL)",

@@ -55,7 +55,7 @@ from conversations.checkin import PRESS_DATA
 from conversations.checkin_service import CheckinService
 from conversations.enrollment import CONSENT_DATA, LANGUAGE_DATA, STOP_DATA
 from conversations.enrollment_service import EnrollmentService
-from storage import invitations, runtime_settings
+from storage import invitation_delivery, runtime_settings
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -187,7 +187,7 @@ def _open_services(
             reschedule=lambda: schedule_jobs(app),
         )
         async with db.transaction() as conn:
-            interrupted = await invitations.requeue_interrupted(conn)
+            interrupted = await invitation_delivery.requeue_interrupted(conn)
             apply_send_limits(app.bot, await runtime_settings.load(conn))
         if interrupted:
             # Claimed for sending when the process stopped: Telegram may have accepted

@@ -1,5 +1,6 @@
-"""Follow-up threads: one per check-in that alerted the team, its alert deliveries, its
-messages both ways, and the replies team members are writing."""
+"""Follow-up threads: one per check-in that alerted the team, the thread's state (open,
+alerted, replied to, done) and the facts its alert shows. Its alert deliveries live in
+followup_alerts.py, its messages and drafts in followup_messages.py."""
 
 from __future__ import annotations
 
@@ -16,11 +17,6 @@ from storage.invitations import OPEN_STATES, CheckinState
 class FollowupStatus(StrEnum):
     OPEN = "open"
     DONE = "done"
-
-
-class Direction(StrEnum):
-    TO_CUSTOMER = "to_customer"
-    FROM_CUSTOMER = "from_customer"
 
 
 class SendStatus(StrEnum):
@@ -88,37 +84,9 @@ class AlertState:
     followup: Followup | None
 
 
-@dataclass(frozen=True)
-class ThreadMessage:
-    id: int
-    followup_id: int
-    direction: Direction
-    staff_id: int
-    staff_name: str | None
-    text: str
-    created_at: int
-    status: SendStatus
-    error: str | None
-
-
-@dataclass(frozen=True)
-class Draft:
-    """A reply a team member is writing."""
-
-    staff_id: int
-    staff_name: str | None
-    followup_id: int
-    confirmed: bool
-    text: str | None
-    created_at: int
-
-
 _COLUMNS = (
     "id, invitation_id, user_id, reason, status, created_at, alert_after, alerted_at,"
     " shown_answers, replier_id, last_activity_at, closed_at, closed_by"
-)
-_MESSAGE_COLUMNS = (
-    "id, followup_id, direction, staff_id, staff_name, text, created_at, status, error"
 )
 
 
@@ -126,13 +94,6 @@ def _followup(row: aiosqlite.Row) -> Followup:
     values = dict(row)
     values["status"] = FollowupStatus(values["status"])
     return Followup(**values)
-
-
-def _message(row: aiosqlite.Row) -> ThreadMessage:
-    values = dict(row)
-    values["direction"] = Direction(values["direction"])
-    values["status"] = SendStatus(values["status"])
-    return ThreadMessage(**values)
 
 
 async def _select(
@@ -327,210 +288,3 @@ async def close(conn: aiosqlite.Connection, followup_id: int, *, actor_id: int, 
         return False
     await conn.execute("DELETE FROM followup_drafts WHERE followup_id = ?", (followup_id,))
     return True
-
-
-# --- alert deliveries -------------------------------------------------------------------
-
-
-# Far longer than an alert's sends take (three tries with their waits).
-STALE_CLAIM_SECONDS = 120
-
-
-def claim_alerts(
-    raw: sqlite3.Connection, followup_id: int, user_ids: list[int], now: int
-) -> list[int]:
-    """Claims the alert's delivery to each of `user_ids`; returns those not claimed before."""
-    claimed: list[int] = []
-    for user_id in user_ids:
-        # A claim still "sending" long after it was made belongs to a process that died
-        # mid-send: claimed again, since a lost alert about an unhappy customer does more
-        # harm than one that arrives twice.
-        cursor = raw.execute(
-            "INSERT INTO followup_alerts (followup_id, user_id, status, claimed_at)"
-            " VALUES (?, ?, 'sending', ?) ON CONFLICT (followup_id, user_id) DO UPDATE"
-            " SET claimed_at = excluded.claimed_at"
-            " WHERE followup_alerts.status = 'sending'"
-            " AND followup_alerts.claimed_at < excluded.claimed_at - ?",
-            (followup_id, user_id, now, STALE_CLAIM_SECONDS),
-        )
-        if cursor.rowcount == 1:
-            claimed.append(user_id)
-    return claimed
-
-
-def finish_alerts(
-    raw: sqlite3.Connection,
-    followup_id: int,
-    results: list[tuple[int, int | None, str | None]],
-    now: int,
-) -> None:
-    """Records how each claimed delivery ended: (user id, message id, error), and that the
-    alert went out (only now: a crash before this leaves it to the upkeep to send)."""
-    raw.execute(
-        "UPDATE followups SET alerted_at = COALESCE(alerted_at, ?) WHERE id = ?",
-        (now, followup_id),
-    )
-    raw.executemany(
-        "UPDATE followup_alerts SET status = ?, message_id = ?, sent_at = ?, error = ?"
-        " WHERE followup_id = ? AND user_id = ?",
-        [
-            (
-                SendStatus.SENT.value if error is None else SendStatus.FAILED.value,
-                message_id,
-                now if error is None else None,
-                error,
-                followup_id,
-                user_id,
-            )
-            for user_id, message_id, error in results
-        ],
-    )
-
-
-async def sent_alerts(conn: aiosqlite.Connection, followup_id: int) -> list[tuple[int, int]]:
-    """(user id, message id) of every alert of the thread that arrived."""
-    return [
-        (int(r[0]), int(r[1]))
-        for r in await fetch_all(
-            conn,
-            "SELECT user_id, message_id FROM followup_alerts"
-            " WHERE followup_id = ? AND status = 'sent' AND message_id IS NOT NULL"
-            " ORDER BY user_id",
-            (followup_id,),
-        )
-    ]
-
-
-# --- messages ---------------------------------------------------------------------------
-
-
-async def add_message(
-    conn: aiosqlite.Connection,
-    followup_id: int,
-    direction: Direction,
-    *,
-    staff_id: int,
-    staff_name: str | None,
-    text: str,
-    now: int,
-    status: SendStatus = SendStatus.SENDING,
-    error: str | None = None,
-) -> int:
-    """Stores a message of the thread (before it is sent) and the thread's activity."""
-    cursor = await conn.execute(
-        "INSERT INTO followup_messages (followup_id, direction, staff_id, staff_name, text,"
-        " created_at, status, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (followup_id, direction.value, staff_id, staff_name, text, now, status.value, error),
-    )
-    await touch(conn, followup_id, now)
-    if direction is Direction.TO_CUSTOMER and status is not SendStatus.FAILED:
-        await conn.execute(
-            "UPDATE followups SET replier_id = ? WHERE id = ?", (staff_id, followup_id)
-        )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
-
-
-async def finish_message(
-    conn: aiosqlite.Connection, message_id: int, status: SendStatus, error: str | None = None
-) -> None:
-    """Records how a message's send ended."""
-    await conn.execute(
-        "UPDATE followup_messages SET status = ?, error = ? WHERE id = ?",
-        (status.value, error, message_id),
-    )
-
-
-async def messages(conn: aiosqlite.Connection, followup_id: int) -> list[ThreadMessage]:
-    """A thread's messages, oldest first."""
-    return [
-        _message(row)
-        for row in await fetch_all(
-            conn,
-            f"SELECT {_MESSAGE_COLUMNS} FROM followup_messages WHERE followup_id = ? ORDER BY id",
-            (followup_id,),
-        )
-    ]
-
-
-async def last_reply_by_other(
-    conn: aiosqlite.Connection, followup_id: int, staff_id: int, since: int | None = None
-) -> ThreadMessage | None:
-    """The latest reply another team member sent the customer in this thread (after
-    `since`, when given), or None."""
-    row = await fetch_one(
-        conn,
-        f"SELECT {_MESSAGE_COLUMNS} FROM followup_messages"
-        " WHERE followup_id = ? AND direction = 'to_customer' AND staff_id != ?"
-        " AND status != 'failed' AND created_at >= ? ORDER BY id DESC LIMIT 1",
-        (followup_id, staff_id, since if since is not None else 0),
-    )
-    return None if row is None else _message(row)
-
-
-# --- drafts -----------------------------------------------------------------------------
-
-
-def _draft(row: aiosqlite.Row) -> Draft:
-    values = dict(row)
-    values["confirmed"] = bool(values["confirmed"])
-    return Draft(**values)
-
-
-async def find_draft(conn: aiosqlite.Connection, staff_id: int) -> Draft | None:
-    """The reply this team member is writing, or None."""
-    row = await fetch_one(
-        conn,
-        "SELECT staff_id, staff_name, followup_id, confirmed, text, created_at"
-        " FROM followup_drafts"
-        " WHERE staff_id = ?",
-        (staff_id,),
-    )
-    return None if row is None else _draft(row)
-
-
-async def drafts_for(conn: aiosqlite.Connection, followup_id: int) -> list[Draft]:
-    """The replies being written in a thread, oldest first."""
-    return [
-        _draft(row)
-        for row in await fetch_all(
-            conn,
-            "SELECT staff_id, staff_name, followup_id, confirmed, text, created_at"
-            " FROM followup_drafts"
-            " WHERE followup_id = ? ORDER BY created_at, staff_id",
-            (followup_id,),
-        )
-    ]
-
-
-async def put_draft(
-    conn: aiosqlite.Connection,
-    staff_id: int,
-    staff_name: str | None,
-    followup_id: int,
-    *,
-    confirmed: bool,
-    now: int,
-) -> None:
-    """Starts a reply (replacing one the team member was writing elsewhere)."""
-    await conn.execute(
-        "INSERT INTO followup_drafts"
-        " (staff_id, staff_name, followup_id, confirmed, text, created_at)"
-        " VALUES (?, ?, ?, ?, NULL, ?) ON CONFLICT (staff_id) DO UPDATE SET"
-        " staff_name = excluded.staff_name, followup_id = excluded.followup_id,"
-        " confirmed = excluded.confirmed, text = NULL, created_at = excluded.created_at",
-        (staff_id, staff_name, followup_id, int(confirmed), now),
-    )
-
-
-async def hold_draft_text(conn: aiosqlite.Connection, staff_id: int, text: str) -> None:
-    """Keeps typed text in the draft until the team member confirms it."""
-    await conn.execute("UPDATE followup_drafts SET text = ? WHERE staff_id = ?", (text, staff_id))
-
-
-async def drop_draft(conn: aiosqlite.Connection, staff_id: int) -> Draft | None:
-    """Ends the reply this team member was writing; returns it, or None."""
-    draft = await find_draft(conn, staff_id)
-    if draft is not None:
-        await conn.execute("DELETE FROM followup_drafts WHERE staff_id = ?", (staff_id,))
-    return draft

@@ -1,4 +1,5 @@
-"""Invitations (one customer's check-in in one round: its state and delivery) and answers."""
+"""Invitations (one customer's check-in in one round: its state and delivery) and answers.
+Sending the first question and its reminder is invitation_delivery.py's."""
 
 from __future__ import annotations
 
@@ -135,9 +136,10 @@ def _invitation(row: aiosqlite.Row) -> Invitation:
     return Invitation(**values)
 
 
-async def _select(
+async def select(
     conn: aiosqlite.Connection, where: str, params: Sequence[object]
 ) -> list[Invitation]:
+    """The invitations matching `where` (a module constant, never user input)."""
     return [
         _invitation(row)
         for row in await fetch_all(
@@ -172,7 +174,7 @@ async def create_many(
 
 async def find(conn: aiosqlite.Connection, invitation_id: int) -> Invitation | None:
     """The invitation with this id, or None."""
-    found = await _select(conn, "id = ?", (invitation_id,))
+    found = await select(conn, "id = ?", (invitation_id,))
     return found[0] if found else None
 
 
@@ -245,7 +247,7 @@ def save_step_sync(
         ),
     )
     if state is CheckinState.DECLINED:
-        # "Not now" starts a shorter cool-down of its own (storage.customers.Eligibility).
+        # "Not now" starts a shorter cool-down of its own (storage.eligibility.Eligibility).
         raw.execute(
             "UPDATE customers SET declined_at = ? WHERE user_id = ?", (now, invitation.user_id)
         )
@@ -269,7 +271,7 @@ async def get(conn: aiosqlite.Connection, invitation_id: int) -> Invitation:
 
 async def latest_for_user(conn: aiosqlite.Connection, user_id: int) -> Invitation | None:
     """The customer's newest invitation, open or not, or None."""
-    found = await _select(conn, _LATEST, (user_id,))
+    found = await select(conn, _LATEST, (user_id,))
     return found[0] if found else None
 
 
@@ -285,81 +287,17 @@ async def open_user_ids(conn: aiosqlite.Connection) -> set[int]:
 
 async def for_round(conn: aiosqlite.Connection, round_id: int) -> list[Invitation]:
     """A round's invitations, by id."""
-    return await _select(conn, "round_id = ? ORDER BY id", (round_id,))
+    return await select(conn, "round_id = ? ORDER BY id", (round_id,))
 
 
 async def all_invitations(conn: aiosqlite.Connection) -> list[Invitation]:
     """Every invitation, oldest first."""
-    return await _select(conn, "1 = 1 ORDER BY id", ())
-
-
-async def due_for_delivery(conn: aiosqlite.Connection, now: int, limit: int) -> list[Invitation]:
-    """Queued invitations whose first question may go out now, oldest first."""
-    return await _select(
-        conn,
-        "delivery = 'pending' AND state = 'queued' AND send_after <= ? AND expires_at > ?"
-        " ORDER BY send_after, id LIMIT ?",
-        (now, now, limit),
-    )
-
-
-async def mark_sending(conn: aiosqlite.Connection, ids: Sequence[int]) -> None:
-    """Claims invitations for sending, so a second sender never takes the same ones."""
-    await conn.executemany(
-        "UPDATE invitations SET delivery = 'sending', attempts = attempts + 1 WHERE id = ?",
-        [(i,) for i in ids],
-    )
-
-
-async def mark_sent(
-    conn: aiosqlite.Connection,
-    invitation_id: int,
-    *,
-    message_id: int | None,
-    now: int,
-    delivery: Delivery = Delivery.SENT,
-) -> None:
-    """The first question went out (or may have): the conversation now waits for a score."""
-    await conn.execute(
-        "UPDATE invitations SET delivery = ?, state = CASE WHEN state = 'queued'"
-        " THEN 'asked_score' ELSE state END, prompted_state = COALESCE(prompted_state,"
-        " 'asked_score'), sent_at = ?, message_id = ?, last_error = NULL WHERE id = ?",
-        (delivery.value, now, message_id, invitation_id),
-    )
-
-
-async def retry_later(
-    conn: aiosqlite.Connection, invitation_id: int, *, send_after: int, error: str
-) -> None:
-    """Puts an invitation back in the queue after a passing failure."""
-    await conn.execute(
-        "UPDATE invitations SET delivery = 'pending', send_after = ?, last_error = ? WHERE id = ?",
-        (send_after, error, invitation_id),
-    )
-
-
-async def mark_failed(
-    conn: aiosqlite.Connection, invitation_id: int, *, error: str, now: int
-) -> None:
-    """The first question cannot be delivered; the invitation ends."""
-    await conn.execute(
-        "UPDATE invitations SET delivery = 'failed', state = 'failed', last_error = ?,"
-        " finished_at = ? WHERE id = ?",
-        (error, now, invitation_id),
-    )
-
-
-async def requeue_interrupted(conn: aiosqlite.Connection) -> int:
-    """After a crash: sends that were claimed but never recorded go back in the queue."""
-    cursor = await conn.execute(
-        "UPDATE invitations SET delivery = 'pending' WHERE delivery = 'sending'"
-    )
-    return cursor.rowcount
+    return await select(conn, "1 = 1 ORDER BY id", ())
 
 
 async def unprompted(conn: aiosqlite.Connection, now: int) -> list[Invitation]:
     """Open conversations whose current question was committed but never sent."""
-    return await _select(
+    return await select(
         conn,
         f"state IN {_FOLLOW_UPS_SQL}"
         " AND (prompted_state IS NULL OR prompted_state != state) AND expires_at > ?"
@@ -377,28 +315,6 @@ async def expire_overdue(conn: aiosqlite.Connection, now: int) -> int:
         (now, now),
     )
     return cursor.rowcount
-
-
-async def due_reminders(
-    conn: aiosqlite.Connection, now: int, after_seconds: int, limit: int
-) -> list[Invitation]:
-    """Invitations whose first question went out long enough ago and got no answer at all."""
-    return await _select(
-        conn,
-        "state = 'asked_score' AND delivery IN ('sent', 'uncertain') AND reminded_at IS NULL"
-        " AND answered_at IS NULL AND sent_at <= ? AND expires_at > ? ORDER BY sent_at, id"
-        " LIMIT ?",
-        (now - after_seconds, now, limit),
-    )
-
-
-async def mark_reminded(conn: aiosqlite.Connection, invitation_id: int, now: int) -> bool:
-    """Claims the one reminder; False if it was already taken."""
-    cursor = await conn.execute(
-        "UPDATE invitations SET reminded_at = ? WHERE id = ? AND reminded_at IS NULL",
-        (now, invitation_id),
-    )
-    return cursor.rowcount == 1
 
 
 async def close_open_for_user(

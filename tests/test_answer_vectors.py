@@ -13,8 +13,9 @@ import pytest
 from bot.clock import ManualClock, epoch
 from bot.common.context import PulseApplication
 from bot.digest import embedding, trends
+from bot.digest.assembly import collect
 from bot.digest.embedding import Embedder
-from bot.digest.figures import collect, week_themes
+from bot.digest.figures import week_themes
 from bot.settings import Settings
 from storage import vectors
 from storage.invitations import CheckinState

@@ -22,7 +22,7 @@ from bot.common.context import PulseApplication
 from bot.running.scheduling import UPKEEP_JOB
 from bot.sending.retries import SEND
 from bot.settings import Settings
-from storage import inbox, invitations
+from storage import inbox, invitation_delivery, invitations
 from storage.invitations import CheckinState, Delivery
 from tests import builders
 from tests.conftest import ADMIN, handle, services_of
@@ -214,9 +214,9 @@ async def test_a_press_on_an_invitation_delivered_but_not_recorded_is_taken_as_t
     inv = await invitation_of(app, person.id)
     # Claimed and sent, then the process died before recording it; the restart requeues it.
     async with services.db.transaction() as conn:
-        await invitations.mark_sending(conn, [inv.id])
+        await invitation_delivery.mark_sending(conn, [inv.id])
     async with services.db.transaction() as conn:
-        assert await invitations.requeue_interrupted(conn) == 1
+        assert await invitation_delivery.requeue_interrupted(conn) == 1
     await handle(app, builders.press(app.bot, person, f"ci:{inv.id}:score:2"))
     assert CHALLENGE in telegram.last_text(person.id)
     pressed = await invitation_of(app, person.id)

@@ -13,7 +13,7 @@ import pytest
 from bot.catalog import Catalog
 from bot.clock import epoch
 from bot.customer_base.importing import run_import
-from bot.digest import figures
+from bot.digest import assembly
 from bot.digest.period import Period
 from bot.digest.render import render
 from bot.privacy import controls as privacy
@@ -92,7 +92,7 @@ async def import_base(db: Database, path: Path) -> None:
 
 async def test_without_a_base_the_pulse_is_weighted_by_the_enrolled(db: Database) -> None:
     await enrol_and_answer(db, join=False)
-    found = await figures.collect(db, PERIOD, ZONE)
+    found = await assembly.collect(db, PERIOD, ZONE)
     assert found.weighted is not None
     assert found.weighted.mean == pytest.approx(3.0)
     assert found.base == ()
@@ -104,7 +104,7 @@ async def test_with_a_base_the_pulse_is_weighted_by_the_base_and_finds_the_truth
     await import_base(db, base_file(tmp_path))
     await enrol_and_answer(db, join=True)
 
-    found = await figures.collect(db, PERIOD, ZONE)
+    found = await assembly.collect(db, PERIOD, ZONE)
 
     assert found.weighted is not None
     assert found.weighted.mean == pytest.approx(TRUTH)
@@ -122,7 +122,7 @@ async def test_enrolled_customers_without_a_record_count_in_their_segments_base(
     await import_base(db, base_file(tmp_path))
     await enrol_and_answer(db, join=False)
 
-    found = await figures.collect(db, PERIOD, ZONE)
+    found = await assembly.collect(db, PERIOD, ZONE)
 
     shown = {b.name: (b.base, b.enrolled) for b in found.base}
     assert shown == {"retail": (910, 10), "wholesale": (110, 10)}
@@ -153,7 +153,7 @@ async def test_follow_ups_show_the_external_id_and_forget_takes_it_out_of_stored
 ) -> None:
     await import_base(db, base_file(tmp_path))
     await enrol_and_answer(db, join=True)
-    found = await figures.collect(db, PERIOD, ZONE)
+    found = await assembly.collect(db, PERIOD, ZONE)
     text = "\n".join(render(Catalog.load(), "en", found, ZONE))
     # Wholesale's first customer (user 110, record W-1) scored 1: a follow-up.
     assert "• <b>C</b> · id W-1 · wholesale" in text

@@ -13,10 +13,10 @@ import pytest
 
 from bot.checkins.rounds import start_round
 from bot.clock import epoch
-from bot.digest import figures
+from bot.digest import assembly, figures
 from bot.digest.period import Period
 from bot.digest.render import render
-from storage import invitations, runtime_settings
+from storage import invitation_delivery, invitations, runtime_settings
 from storage.db import Database
 from tests.test_digest_render import CATALOG, text_of
 
@@ -54,7 +54,7 @@ async def week_of(db: Database, tuesday: datetime, answering: set[int]) -> figur
     async with db.transaction() as conn:
         sent = await invitations.for_round(conn, started.round.id)
         for invitation in sent:
-            await invitations.mark_sent(conn, invitation.id, message_id=1, now=stamp)
+            await invitation_delivery.mark_sent(conn, invitation.id, message_id=1, now=stamp)
     scoring = [i for i in sent if i.segment_id in answering]
 
     def answer(raw: sqlite3.Connection) -> None:
@@ -72,7 +72,7 @@ async def week_of(db: Database, tuesday: datetime, answering: set[int]) -> figur
 
     await db.run(answer)
     monday = datetime(tuesday.year, tuesday.month, tuesday.day, tzinfo=ZONE) - timedelta(days=1)
-    return await figures.collect(db, Period(monday, monday + timedelta(days=7)), ZONE)
+    return await assembly.collect(db, Period(monday, monday + timedelta(days=7)), ZONE)
 
 
 async def test_a_segment_without_a_score_is_named_with_its_share_and_widens_the_interval(

@@ -13,7 +13,8 @@ import pytest
 
 from bot.clock import ManualClock, epoch
 from bot.common.context import PulseApplication
-from bot.digest.figures import DigestFigures, collect
+from bot.digest.assembly import collect
+from bot.digest.figures import DigestFigures
 from bot.digest.period import Period
 from bot.digest.sending import run_due_digest
 from bot.privacy.controls import apply_retention

@@ -10,9 +10,9 @@ from bot.checkins.allocation import ResponseRates
 from bot.checkins.sampling import Sample, base_sizes, draw_sample
 from bot.common.sample_size import parse_sample_size
 from bot.customer_base.importing import run_import
-from storage import customer_base, customers
-from storage.customers import Eligibility
+from storage import customer_base, eligibility
 from storage.db import Database
+from storage.eligibility import Eligibility
 
 NOW = 10**9
 DAY = 86400
@@ -132,7 +132,7 @@ async def test_the_draws_base_sizes_are_the_digests(db: Database, tmp_path: Path
     kept = records("R", "retail", 50)[5:] + records("W", "wholesale", 20)
     await import_rows(db, tmp_path, kept, gone=True)
     async with db.read() as conn:
-        pool = await customers.sampling_pool(conn, Eligibility(NOW, COOLDOWN))
+        pool = await eligibility.sampling_pool(conn, Eligibility(NOW, COOLDOWN))
         sizes = await base_sizes(conn, pool)
         coverage = await customer_base.segment_coverage(conn, 0, NOW)
     assert {c.segment_id: c.base for c in coverage} == sizes

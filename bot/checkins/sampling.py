@@ -1,5 +1,5 @@
 """Who a check-in round asks: the split of the sample over segments and the order within a
-segment. Which customers are due is decided in SQL (`storage.customers.Eligibility`), so a
+segment. Which customers are due is decided in SQL (`storage.eligibility.Eligibility`), so a
 round reads only counts and the customers it picks, not a million rows."""
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import aiosqlite
 
 from bot.checkins.allocation import ResponseRates, allocate_by_answers, split_in_proportion
 from bot.common.sample_size import SampleSize
-from storage import base_shares, customers
+from storage import base_shares, eligibility
 from storage.base_shares import SegmentRecords
-from storage.customers import AttributeValue, Eligibility, Pool
+from storage.eligibility import AttributeValue, Eligibility, Pool
 
 
 class SkipReason(StrEnum):
@@ -153,7 +153,7 @@ async def draw_sample(
     made over the customers in user-id order, so the stored order of the rows does not matter.
     """
     rules = Eligibility(now, cooldown_seconds, notnow_seconds)
-    pool = await customers.sampling_pool(conn, rules, segment_id)
+    pool = await eligibility.sampling_pool(conn, rules, segment_id)
     target = size.target(sum(s.population for s in pool.segments))
     eligible = {s.segment_id: s.never_asked + s.asked for s in pool.segments}
     records = await base_shares.segment_records(conn)
@@ -223,7 +223,7 @@ async def _by_value(
     """A segment's `wanted` customers split over `attribute`'s values in proportion to their
     counts `in_base` (never beyond a value's due customers), each value's in priority order;
     and how many each value got (the values with any, in order, None last)."""
-    due = await customers.due_by_value(conn, rules, segment, attribute.attribute, held)
+    due = await eligibility.due_by_value(conn, rules, segment, attribute.attribute, held)
     values = sorted(v for v in due if v is not None) + ([None] if None in due else [])
     seats = split_in_proportion(
         [in_base.get(v, 0) for v in values], [sum(due[v]) for v in values], wanted
@@ -253,12 +253,14 @@ async def _first(
         # Which places the draw picks depends only on how many there are: read the never-asked
         # up to the last place picked, not all of them.
         places = rng.sample(range(never_asked), wanted)
-        never = await customers.never_asked(conn, rules, segment, max(places) + 1, held, stratum)
+        never = await eligibility.never_asked(conn, rules, segment, max(places) + 1, held, stratum)
         return [never[place] for place in places]
-    never = await customers.never_asked(conn, rules, segment, never_asked, held, stratum)
+    never = await eligibility.never_asked(conn, rules, segment, never_asked, held, stratum)
     rng.shuffle(never)
     return never + _longest_unasked(
-        await customers.longest_unasked(conn, rules, segment, wanted - len(never), held, stratum),
+        await eligibility.longest_unasked(
+            conn, rules, segment, wanted - len(never), held, stratum
+        ),
         wanted - len(never),
         rng,
     )

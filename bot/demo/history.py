@@ -14,7 +14,7 @@ from bot.clock import epoch
 from conversations.checkin import Pressed
 from conversations.checkin_service import CheckinService
 from conversations.replies import Outcome
-from storage import customers, hypotheses, invitations, segments
+from storage import customers, hypotheses, invitation_delivery, invitations, segments
 from storage.customers import Profile
 from storage.db import Database
 from storage.invitations import CheckinState, Invitation
@@ -173,7 +173,9 @@ async def answer_past_weeks(db: Database, zone: ZoneInfo, now: datetime) -> int:
         async with db.transaction() as conn:
             sent = await invitations.for_round(conn, started.round.id)
             for invitation in sent:
-                await invitations.mark_sent(conn, invitation.id, message_id=None, now=stamp)
+                await invitation_delivery.mark_sent(
+                    conn, invitation.id, message_id=None, now=stamp
+                )
         for invitation in sent:
             segment = started.segment_names[invitation.segment_id]
             if rng.random() > rates.get(segment, 0.7):

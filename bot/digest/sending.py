@@ -18,7 +18,7 @@ from bot.catalog import Catalog
 from bot.clock import epoch
 from bot.common.alarms import Alarm, raise_alarm
 from bot.common.context import PulseBot, Services
-from bot.digest import chart, figures, render
+from bot.digest import assembly, chart, figures, render
 from bot.digest.figures import DigestFigures, WeekFigures
 from bot.digest.period import Period, latest_occurrence, rolling_period, weeks_before
 from bot.sending.outbound import BULK
@@ -109,7 +109,7 @@ async def send_to_team(
     report.already = [r.user_id for r in recipients if r.user_id in claimed]
     if not waiting:
         return report
-    result = await figures.collect(services.db, period, zone, services.vectors)
+    result = await assembly.collect(services.db, period, zone, services.vectors)
     if weekly:
         # Each theme's identity and count for this week: next week's trends compare to it.
         for question, found in figures.week_themes(result).items():
@@ -232,7 +232,7 @@ async def send_now(services: Services, zone: ZoneInfo) -> DigestReport:
 
 async def send_view(services: Services, chat_id: int, language: str, zone: ZoneInfo) -> None:
     """/digest: the last seven days to one reader, computed now and not stored."""
-    result = await figures.collect(
+    result = await assembly.collect(
         services.db, rolling_period(services.clock.now(), zone), zone, services.vectors
     )
     parts, png = await _render(services, result, language, zone)
@@ -256,7 +256,7 @@ async def send_earlier(
         stored = await digests.find(conn, epoch(period.start), epoch(period.end), language)
     caption = services.catalog.text(language, "digest.chart_caption")
     if stored is None:
-        result = await figures.collect(services.db, period, zone, services.vectors)
+        result = await assembly.collect(services.db, period, zone, services.vectors)
         parts, png = await _render(services, result, language, zone)
     else:
         note = services.catalog.text(

@@ -22,7 +22,7 @@ from bot.common.display import run_text
 from bot.common.parsing import OFF_WORDS, WrongUsage, parse_quiet, parse_whole
 from bot.common.quiet_hours import quiet_until
 from conversations.checkin import FACES
-from storage import digests
+from storage import digests, followup_alerts
 from storage import followups as threads
 from storage.followups import Facts, Followup
 from storage.runtime_settings import RuntimeSettings
@@ -243,7 +243,9 @@ async def send_alert(services: Services, followup: Followup, zone: ZoneInfo) -> 
         facts = await threads.facts(conn, followup)
 
     def claim(raw: sqlite3.Connection) -> set[int]:
-        claimed = threads.claim_alerts(raw, followup.id, [r.user_id for r in recipients], now)
+        claimed = followup_alerts.claim_alerts(
+            raw, followup.id, [r.user_id for r in recipients], now
+        )
         threads.show_answers(raw, followup.id, len(facts.answers))
         return set(claimed)
 
@@ -269,7 +271,10 @@ async def send_alert(services: Services, followup: Followup, zone: ZoneInfo) -> 
         # upkeep claims those again once they are stale.
         await services.db.run(
             partial(
-                threads.finish_alerts, followup_id=followup.id, results=results, now=services.now()
+                followup_alerts.finish_alerts,
+                followup_id=followup.id,
+                results=results,
+                now=services.now(),
             )
         )
     delivered = sum(1 for _, _, error in results if error is None)
@@ -285,7 +290,7 @@ async def _refresh(services: Services, followup: Followup, answers: int, zone: Z
         return
     async with services.db.read() as conn:
         facts = await threads.facts(conn, followup)
-        sent = await threads.sent_alerts(conn, followup.id)
+        sent = await followup_alerts.sent_alerts(conn, followup.id)
         recipients = await digests.recipients(conn, services.settings.admin_ids)
     languages = {r.user_id: r.language for r in recipients}
     bot = services.sender.bot

@@ -23,11 +23,12 @@ from bot.common.fallbacks import unknown_button
 from bot.common.parsing import InvalidArgument, WrongUsage
 from bot.common.profiles import sender
 from bot.common.roles import role_of
-from bot.followups import alerts
+from bot.followups import alerts, relaying
 from bot.followups import threads as operations
 from bot.followups.threads import Listed, Outcome, Step
 from conversations.enrollment import language_for
-from storage.followups import Direction, FollowupStatus
+from storage.followup_messages import Direction
+from storage.followups import FollowupStatus
 
 # "fu:<follow-up id>:<action>"; anchored, so no other feature's data can match.
 FOLLOWUP_DATA = re.compile(r"^fu:(\d{1,18}):(reply|add|send|cancel|done)$")
@@ -100,7 +101,7 @@ async def _report(chat: AdminChat, step: Step) -> None:
     elif outcome is Outcome.FAILED:
         await chat.say("followups.send_failed", name=name, reason=step.error or "?")
     elif outcome is Outcome.TOO_LONG:
-        await chat.say("followups.too_long", limit=operations.MAX_REPLY_CHARS)
+        await chat.say("followups.too_long", limit=relaying.MAX_REPLY_CHARS)
     elif outcome is Outcome.DONE:
         await chat.say("followups.marked_done", id=fid, name=name)
     else:
@@ -133,13 +134,13 @@ async def followup_button(update: Update, context: PulseContext) -> None:
         return
     followup_id, action = int(match[1]), match[2]
     if action in ("reply", "add"):
-        step = await operations.start_reply(
+        step = await relaying.start_reply(
             services, followup_id, user.id, user.first_name, confirmed=action == "add"
         )
     elif action == "send":
-        step = await operations.relay(services, context.bot, user.id, user.first_name, None)
+        step = await relaying.relay(services, context.bot, user.id, user.first_name, None)
     elif action == "cancel":
-        step = await operations.cancel_reply(services, user.id)
+        step = await relaying.cancel_reply(services, user.id)
     else:
         step = await operations.close(services, followup_id, user.id)
     popup = services.catalog.text(language, "followups.done_popup") if action == "done" else None
@@ -163,14 +164,12 @@ async def followup_text(update: Update, context: PulseContext) -> bool:
     route = await operations.route_text(services, user.id)
     if route.staff_draft is not None:
         chat = await admin_chat(update, context)
-        step = await operations.relay(
-            services, context.bot, user.id, user.first_name, message.text
-        )
+        step = await relaying.relay(services, context.bot, user.id, user.first_name, message.text)
         await _report(chat, step)
         return True
     if route.customer_thread is None:
         return False
-    passed = await operations.pass_back(services, context.bot, route.customer_thread, message.text)
+    passed = await relaying.pass_back(services, context.bot, route.customer_thread, message.text)
     if passed is None:
         return False  # marked done in the meantime: an ordinary message now
     if passed.facts is None:
@@ -245,7 +244,7 @@ async def followups_command(update: Update, context: PulseContext) -> None:
 async def cancel_command(update: Update, context: PulseContext) -> None:
     """Cancels the reply the team member is writing; nothing is sent."""
     chat = await admin_chat(update, context)
-    await _report(chat, await operations.cancel_reply(context.services, chat.user_id))
+    await _report(chat, await relaying.cancel_reply(context.services, chat.user_id))
 
 
 async def alerts_command(update: Update, context: PulseContext) -> None:

@@ -1,36 +1,20 @@
-"""Follow-up threads after an alert: a team member's reply relayed to the customer as
-coming from the team, the customer's answer passed back to that team member, and a thread
-marked done. Each message is stored before it is sent; no transaction awaits Telegram."""
+"""Follow-up threads after an alert, as the team works them: where a private text goes (a
+reply being written, or a customer's answer), a thread marked done, and the /followups list.
+The messages relayed through a thread, both ways, are relaying.py's."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
 import aiosqlite
-from telegram.error import Forbidden, TelegramError
 
-from bot.common.context import PulseBot, Services
+from bot.common.context import Services
 from bot.common.roles import role_of
-from bot.followups.alerts import customer_label, thread_markup
-from storage import audit, customers, inbox, people
+from storage import audit, followup_messages, inbox, people
 from storage import followups as threads
-from storage.customers import CustomerStatus
-from storage.followups import (
-    Direction,
-    Draft,
-    Facts,
-    Followup,
-    FollowupStatus,
-    SendStatus,
-    ThreadMessage,
-)
-
-log = logging.getLogger(__name__)
-
-# A reply longer than this is refused: with the team's heading it must fit one message.
-MAX_REPLY_CHARS = 3000
+from storage.followup_messages import Direction, Draft, ThreadMessage
+from storage.followups import Facts, Followup, FollowupStatus, SendStatus
 
 
 class Outcome(StrEnum):
@@ -93,253 +77,18 @@ async def route_text(services: Services, user_id: int) -> Route:
     is open, the thread a team member last wrote to them in."""
     now = services.now()
     async with services.db.read() as conn:
-        draft = await threads.find_draft(conn, user_id)
+        draft = await followup_messages.find_draft(conn, user_id)
     if draft is not None:
         if await role_of(services.db, services.settings.admin_ids, user_id) is not None:
             return Route(staff_draft=draft)
         # Taken off the team while writing: their text never reaches a customer.
         async with services.db.transaction() as conn:
-            await threads.drop_draft(conn, user_id)
+            await followup_messages.drop_draft(conn, user_id)
     async with services.db.read() as conn:
         thread = await threads.waiting_for_customer(conn, user_id)
         if thread is None or await threads.checkin_question_open(conn, user_id, now):
             return Route()
     return Route(customer_thread=thread)
-
-
-async def _others(
-    conn: aiosqlite.Connection, followup_id: int, staff_id: int, since: int | None = None
-) -> tuple[Other, ...]:
-    """Who else replied in the thread (the latest reply) or is writing one now."""
-    found: list[Other] = []
-    reply = await threads.last_reply_by_other(conn, followup_id, staff_id, since)
-    if reply is not None:
-        name = reply.staff_name or await name_of(conn, reply.staff_id)
-        found.append(Other(name, reply.created_at, reply.text))
-    if since is None:
-        for draft in await threads.drafts_for(conn, followup_id):
-            if draft.staff_id != staff_id:
-                name = draft.staff_name or await name_of(conn, draft.staff_id)
-                found.append(Other(name, draft.created_at, None))
-    return tuple(found)
-
-
-async def start_reply(
-    services: Services, followup_id: int, staff_id: int, staff_name: str, *, confirmed: bool
-) -> Step:
-    """Reply pressed: the team member's next text goes to the customer. When someone else
-    already replied or is writing, that is shown instead, until they press "Add a reply"
-    (`confirmed`)."""
-    now = services.now()
-    async with services.db.transaction() as conn:
-        followup = await threads.find(conn, followup_id)
-        if followup is None:
-            return Step(Outcome.MISSING)
-        facts = await threads.facts(conn, followup)
-        if followup.status is FollowupStatus.DONE:
-            closer = await name_of(conn, followup.closed_by) if followup.closed_by else None
-            return Step(Outcome.CLOSED, followup, facts, closed_by=closer)
-        others = await _others(conn, followup_id, staff_id)
-        if others and not confirmed:
-            return Step(Outcome.OTHERS, followup, facts, others)
-        if not await inbox.claim_effect(conn, now):
-            return Step(Outcome.ALREADY, followup, facts)
-        await threads.put_draft(
-            conn, staff_id, staff_name, followup_id, confirmed=confirmed, now=now
-        )
-    return Step(Outcome.WRITING, followup, facts, others, staff_name=staff_name)
-
-
-async def cancel_reply(services: Services, staff_id: int) -> Step:
-    """Drops the reply the team member was writing (and any text held for confirmation)."""
-    async with services.db.transaction() as conn:
-        draft = await threads.drop_draft(conn, staff_id)
-        if draft is None:
-            return Step(Outcome.NOTHING)
-        followup = await threads.get(conn, draft.followup_id)
-        facts = await threads.facts(conn, followup)
-    return Step(Outcome.CANCELLED, followup, facts)
-
-
-@dataclass(frozen=True)
-class _Relay:
-    """A reply recorded and ready to send (`message_id`), or the step that ends it here."""
-
-    step: Step
-    message_id: int | None = None
-    user_id: int = 0
-    chat_id: int = 0
-    language: str = "en"
-    text: str = ""
-
-
-async def relay(
-    services: Services, bot: PulseBot, staff_id: int, staff_name: str, text: str | None
-) -> Step:
-    """Sends the team member's reply to the thread's customer, marked as from the team:
-    `text`, or with None the text held while they confirmed. Stored before it is sent."""
-    if text is not None and len(text.strip()) > MAX_REPLY_CHARS:
-        return Step(Outcome.TOO_LONG)
-    prepared = await _prepare_relay(services, staff_id, staff_name, text)
-    if prepared.message_id is None:
-        return prepared.step
-    step = prepared.step
-    reply = services.catalog.text(
-        prepared.language, "followups.from_team", staff=staff_name, text=prepared.text
-    )
-    error: str | None = None
-    try:
-        await bot.send_message(prepared.chat_id, reply)
-    except Forbidden as exc:
-        error = exc.message
-        async with services.db.transaction() as conn:
-            await threads.finish_message(conn, prepared.message_id, SendStatus.FAILED, error)
-            await customers.set_status(
-                conn, prepared.user_id, CustomerStatus.BLOCKED, now=services.now()
-            )
-        return Step(Outcome.GONE, step.followup, step.facts, error=error)
-    except TelegramError as exc:
-        error = exc.message
-        log.warning("reply in follow-up %s failed: %s", step.followup and step.followup.id, error)
-    async with services.db.transaction() as conn:
-        status = SendStatus.SENT if error is None else SendStatus.FAILED
-        await threads.finish_message(conn, prepared.message_id, status, error)
-    if error is not None:
-        return Step(Outcome.FAILED, step.followup, step.facts, error=error)
-    return step
-
-
-async def _prepare_relay(
-    services: Services, staff_id: int, staff_name: str, text: str | None
-) -> _Relay:
-    now = services.now()
-    async with services.db.transaction() as conn:
-        if not await inbox.claim_effect(conn, now):
-            return _Relay(Step(Outcome.ALREADY))
-        draft = await threads.find_draft(conn, staff_id)
-        if draft is None or (text is None and draft.text is None):
-            return _Relay(Step(Outcome.NOTHING))
-        body = (text if text is not None else draft.text or "").strip()
-        if not body:
-            return _Relay(Step(Outcome.NOTHING))
-        followup = await threads.get(conn, draft.followup_id)
-        facts = await threads.facts(conn, followup)
-        if followup.status is FollowupStatus.DONE:
-            await threads.drop_draft(conn, staff_id)
-            closer = await name_of(conn, followup.closed_by) if followup.closed_by else None
-            return _Relay(Step(Outcome.CLOSED, followup, facts, closed_by=closer))
-        if not draft.confirmed and text is not None:
-            others = await _others(conn, followup.id, staff_id, since=draft.created_at)
-            if others:
-                await threads.hold_draft_text(conn, staff_id, body)
-                return _Relay(Step(Outcome.MEANWHILE, followup, facts, others))
-        await threads.drop_draft(conn, staff_id)
-        customer = await customers.find(conn, followup.user_id)
-        gone = customer is None or customer.status in (
-            CustomerStatus.STOPPED,
-            CustomerStatus.BLOCKED,
-        )
-        message_id = await threads.add_message(
-            conn,
-            followup.id,
-            Direction.TO_CUSTOMER,
-            staff_id=staff_id,
-            staff_name=staff_name,
-            text=body,
-            now=now,
-            # Kept as failed, so the thread shows what the team member wrote.
-            status=SendStatus.FAILED if gone else SendStatus.SENDING,
-            error=("customer stopped" if customer else "customer unknown") if gone else None,
-        )
-        if gone or customer is None:  # (None is gone too; said again for the type checker)
-            return _Relay(Step(Outcome.GONE, followup, facts))
-    return _Relay(
-        Step(Outcome.SENT, followup, facts, staff_name=staff_name),
-        message_id,
-        customer.user_id,
-        customer.chat_id,
-        customer.language,
-        body,
-    )
-
-
-@dataclass(frozen=True)
-class PassedBack:
-    """A customer's answer in a thread, stored and (unless `error`) with its team member;
-    `followup` is None when an earlier handling of the same message did all this."""
-
-    followup: Followup | None
-    facts: Facts | None = None
-    staff_id: int | None = None
-    staff_name: str | None = None
-    error: str | None = None
-
-
-async def pass_back(
-    services: Services, bot: PulseBot, thread: Followup, text: str
-) -> PassedBack | None:
-    """Stores the customer's message in their thread, then passes it to the team member
-    who last wrote to them, in their language, with Reply and Mark done. None when the
-    thread was closed in the meantime and no longer takes it."""
-    now = services.now()
-    async with services.db.transaction() as conn:
-        if not await inbox.claim_effect(conn, now):
-            return PassedBack(None)
-        followup = await threads.get(conn, thread.id)
-        if followup.status is FollowupStatus.DONE or followup.replier_id is None:
-            return None
-        staff_id = followup.replier_id
-        message_id = await threads.add_message(
-            conn,
-            followup.id,
-            Direction.FROM_CUSTOMER,
-            staff_id=staff_id,
-            staff_name=None,
-            text=text.strip(),
-            now=now,
-        )
-        facts = await threads.facts(conn, followup)
-        staff_name = await name_of(conn, staff_id)
-        staff_language = await _language_of(conn, staff_id)
-    catalog = services.catalog
-    forwarded = catalog.text(
-        staff_language,
-        "followups.customer_replied",
-        id=followup.id,
-        customer=customer_label(catalog, staff_language, facts),
-        # Within one message: the whole answer is stored, and /followups shows it.
-        text=_within_message(text.strip()),
-    )
-    markup = thread_markup(catalog, staff_language, followup.id)
-    error: str | None = None
-    if await role_of(services.db, services.settings.admin_ids, staff_id) is None:
-        # They left the team: the answer is kept in the thread (/followups shows it) and
-        # goes to no one outside the team.
-        error = "no longer on the team"
-    else:
-        try:
-            await bot.send_message(staff_id, forwarded, reply_markup=markup)
-        except TelegramError as exc:
-            error = exc.message
-            log.warning("answer in follow-up %s not passed back: %s", followup.id, error)
-    async with services.db.transaction() as conn:
-        status = SendStatus.SENT if error is None else SendStatus.FAILED
-        await threads.finish_message(conn, message_id, status, error)
-    return PassedBack(followup, facts, staff_id, staff_name, error=error)
-
-
-# A customer's answer is passed on up to this many characters (Telegram takes 4096, with
-# the heading and the HTML escaping).
-PASSED_ON_CHARS = 3000
-
-
-def _within_message(text: str) -> str:
-    return text if len(text) <= PASSED_ON_CHARS else text[: PASSED_ON_CHARS - 1] + "…"
-
-
-async def _language_of(conn: aiosqlite.Connection, user_id: int) -> str:
-    person = await people.find_by_id(conn, user_id)
-    return person.language if person is not None else "en"
 
 
 async def close(services: Services, followup_id: int, actor_id: int) -> Step:
@@ -388,7 +137,7 @@ async def listing(
         found = await threads.listing(conn, status, limit)
         listed: list[Listed] = []
         for followup in found:
-            thread = await threads.messages(conn, followup.id)
+            thread = await followup_messages.messages(conn, followup.id)
             names: dict[int, str] = {}
             for m in thread:
                 if m.direction is Direction.TO_CUSTOMER and m.status is not SendStatus.FAILED:

@@ -56,7 +56,7 @@ class Frequency:
 
 
 def frequency_of(customer: Customer, global_days: int) -> Frequency:
-    """The customer's cool-down as sampling counts it (storage.customers.Eligibility)."""
+    """The customer's cool-down as sampling counts it (storage.eligibility.Eligibility)."""
     own = customer.cooldown_days
     return Frequency(own, global_days if own is None else max(own, global_days))
 

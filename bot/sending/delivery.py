@@ -24,7 +24,7 @@ from bot.common.replying import render_markup, render_text
 from bot.sending.outbound import BULK, OutboundLimiter
 from conversations import checkin
 from conversations.replies import Reply
-from storage import customers, invitations, runtime_settings
+from storage import customers, invitation_delivery, invitations, runtime_settings
 from storage.customers import CustomerStatus
 from storage.db import Database
 from storage.invitations import CheckinState, Delivery, Invitation
@@ -118,8 +118,8 @@ class Sender:
     async def _claim(self) -> list[tuple[Invitation, str]]:
         now = epoch(self._clock.now())
         async with self._db.transaction() as conn:
-            due = await invitations.due_for_delivery(conn, now, BATCH)
-            await invitations.mark_sending(conn, [i.id for i in due])
+            due = await invitation_delivery.due_for_delivery(conn, now, BATCH)
+            await invitation_delivery.mark_sending(conn, [i.id for i in due])
             names = {}
             for invitation in due:
                 customer = await customers.find(conn, invitation.user_id)
@@ -179,7 +179,7 @@ class Sender:
             # Still failing after the retries (or flood control that will not lift): the
             # invitation waits for a later drain rather than being dropped.
             async with self._db.transaction() as conn:
-                await invitations.retry_later(
+                await invitation_delivery.retry_later(
                     conn,
                     invitation.id,
                     send_after=epoch(self._clock.now()) + REQUEUE_AFTER,
@@ -204,7 +204,7 @@ class Sender:
         self, invitation: Invitation, message_id: int | None, delivery: Delivery
     ) -> None:
         async with self._db.transaction() as conn:
-            await invitations.mark_sent(
+            await invitation_delivery.mark_sent(
                 conn,
                 invitation.id,
                 message_id=message_id,
@@ -214,7 +214,7 @@ class Sender:
 
     async def _fail(self, invitation: Invitation, error: str) -> None:
         async with self._db.transaction() as conn:
-            await invitations.mark_failed(
+            await invitation_delivery.mark_failed(
                 conn, invitation.id, error=error, now=epoch(self._clock.now())
             )
 
@@ -222,7 +222,7 @@ class Sender:
         """403: the customer blocked the bot or deleted their account; never retried."""
         now = epoch(self._clock.now())
         async with self._db.transaction() as conn:
-            await invitations.mark_failed(conn, invitation.id, error=error, now=now)
+            await invitation_delivery.mark_failed(conn, invitation.id, error=error, now=now)
             if await customers.find(conn, invitation.user_id) is not None:
                 await customers.set_status(
                     conn, invitation.user_id, CustomerStatus.BLOCKED, now=now
@@ -236,14 +236,14 @@ class Sender:
         after = int(timedelta(hours=hours).total_seconds())
         while not self._stopping:
             async with self._db.read() as conn:
-                due = await invitations.due_reminders(conn, now, after, BATCH)
+                due = await invitation_delivery.due_reminders(conn, now, after, BATCH)
             if not due:
                 return
             for invitation in due:
                 async with self._db.transaction() as conn:
                     # Claimed before sending: a crash after this loses the reminder rather
                     # than sending a second one.
-                    claimed = await invitations.mark_reminded(conn, invitation.id, now)
+                    claimed = await invitation_delivery.mark_reminded(conn, invitation.id, now)
                 if claimed:
                     await self._send_reminder(invitation, report)
 

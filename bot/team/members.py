@@ -13,7 +13,7 @@ from enum import StrEnum
 
 import aiosqlite
 
-from storage import audit, followups, inbox, people, team, team_invites
+from storage import audit, followup_messages, inbox, people, team, team_invites
 from storage.customers import Profile
 from storage.db import Database
 from storage.people import KnownPerson
@@ -196,7 +196,7 @@ async def remove(
             raise NotInRole(person, current)
         await team.remove(conn, person.user_id)
         # A reply they were writing to a customer must not go out after they left.
-        await followups.drop_draft(conn, person.user_id)
+        await followup_messages.drop_draft(conn, person.user_id)
         change = RoleChange(person, current, None)
         await _record(conn, "team.remove", change, actor_id=actor_id, now=now)
     return change
