@@ -64,7 +64,7 @@ def confirmation(chat: AdminChat, group: str, change: SettingsChange) -> Html:
     return Html("\n".join(lines))
 
 
-async def _change(
+async def change_setting(
     update: Update,
     context: PulseContext,
     command: str,
@@ -113,7 +113,7 @@ async def schedule_command(update: Update, context: PulseContext) -> None:
     run."""
     kind = (context.args or [""])[0].lower()
     group = "digest_schedule" if kind == "digest" else "checkin_schedule"
-    await _change(update, context, "schedule", group, _schedule_values)
+    await change_setting(update, context, "schedule", group, _schedule_values)
 
 
 async def sample_command(update: Update, context: PulseContext) -> None:
@@ -121,7 +121,7 @@ async def sample_command(update: Update, context: PulseContext) -> None:
     base attribute each segment's invitations are split by."""
     args = context.args or []
     if args and args[0].lower() == "by":
-        await _change(
+        await change_setting(
             update,
             context,
             "sample",
@@ -130,7 +130,7 @@ async def sample_command(update: Update, context: PulseContext) -> None:
             _without_base,
         )
         return
-    await _change(
+    await change_setting(
         update, context, "sample", "sample", lambda a: {"sample_size": parsing.parse_sample(a)}
     )
 
@@ -156,7 +156,7 @@ def setting(command: str, parse: Parse, *, group: str | None = None) -> Handler:
     unless told) in /settings' words."""
 
     async def handle(update: Update, context: PulseContext) -> None:
-        await _change(update, context, command, group or command, parse)
+        await change_setting(update, context, command, group or command, parse)
 
     return handle
 

@@ -7,20 +7,17 @@ from __future__ import annotations
 import contextlib
 import re
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 
-from bot.admin.settings_commands import confirmation
-from bot.admin.steering import apply_change, change_settings
+from bot.admin.settings_commands import change_setting, one
 from bot.catalog import Html
 from bot.common.admin_chat import AdminChat, admin_chat
 from bot.common.context import PulseContext
 from bot.common.display import run_text, value_text
 from bot.common.fallbacks import unknown_button
-from bot.common.parsing import InvalidArgument, WrongUsage
 from bot.common.profiles import sender
 from bot.common.roles import role_of
 from bot.followups import alerts, relaying
@@ -267,27 +264,9 @@ async def alerts_command(update: Update, context: PulseContext) -> None:
         ]
         await chat.send("\n".join([*lines, chat.text("admin.usage.alerts")]))
         return
-    try:
-        values: dict[str, Any]
-        if args[0].lower() == "quiet":
-            group, values = "alert_quiet", {"alert_quiet": alerts.parse_alert_quiet(args[1:])}
-        else:
-            group, values = "alerts", {"alert_score": alerts.parse_alert_score(args)}
-        change = await change_settings(
-            services.db,
-            values,
-            configured_zone=services.settings.timezone,
-            actor_id=chat.user_id,
-            now=services.clock.now(),
-        )
-    except WrongUsage:
-        await chat.usage("alerts")
-        return
-    except InvalidArgument as exc:
-        await chat.refuse(exc, "alerts")
-        return
-    if change is None:
-        await chat.say("admin.already_done")
-        return
-    await apply_change(context, change)
-    await chat.send(confirmation(chat, group, change))
+    if args[0].lower() == "quiet":
+        group = "alert_quiet"
+        parse = one("alert_quiet", lambda a: alerts.parse_alert_quiet(a[1:]))
+    else:
+        group, parse = "alerts", one("alert_score", alerts.parse_alert_score)
+    await change_setting(update, context, "alerts", group, parse)

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import aiosqlite
+
 from bot.catalog import Catalog, Html
 from bot.common.excerpts import trim_quote
 from bot.digest.render import FOLLOW_UP_CHARS
@@ -61,6 +63,14 @@ def frequency_of(customer: Customer, global_days: int) -> Frequency:
     return Frequency(own, global_days if own is None else max(own, global_days))
 
 
+async def _taking_part(conn: aiosqlite.Connection, user_id: int) -> Customer:
+    """The customer, who takes part (enrolled, not stopped or blocked); else NotTakingPart."""
+    customer = await customers.find(conn, user_id)
+    if customer is None or not customer.reachable:
+        raise NotTakingPart(user_id)
+    return customer
+
+
 async def pause(db: Database, user_id: int, *, weeks: int, now: int) -> Customer | None:
     """Pauses the customer for `weeks` weeks and ends their open check-in; None when an
     earlier handling of the same update did it. Raises NotTakingPart."""
@@ -69,9 +79,7 @@ async def pause(db: Database, user_id: int, *, weeks: int, now: int) -> Customer
     async with db.transaction() as conn:
         if not await inbox.claim_effect(conn, now):
             return None
-        customer = await customers.find(conn, user_id)
-        if customer is None or not customer.reachable:
-            raise NotTakingPart(user_id)
+        await _taking_part(conn, user_id)
         paused = await customers.pause(conn, user_id, until=now + weeks * WEEK, now=now)
         # "No check-ins until then": the one open now ends, with no reminder to follow.
         await invitations.close_open_for_user(conn, user_id, CheckinState.STOPPED, now)
@@ -84,9 +92,7 @@ async def resume(db: Database, user_id: int, *, now: int) -> Customer | None:
     async with db.transaction() as conn:
         if not await inbox.claim_effect(conn, now):
             return None
-        customer = await customers.find(conn, user_id)
-        if customer is None or not customer.reachable:
-            raise NotTakingPart(user_id)
+        customer = await _taking_part(conn, user_id)
         if customer.status is not CustomerStatus.PAUSED or (customer.paused_until or 0) <= now:
             raise NotPaused(user_id)
         return await customers.set_status(conn, user_id, CustomerStatus.ACTIVE, now=now)
@@ -96,9 +102,7 @@ async def frequency(db: Database, user_id: int, global_days: int) -> Frequency:
     """How often the customer may be asked now, against the global cool-down
     `global_days`; raises NotTakingPart."""
     async with db.read() as conn:
-        customer = await customers.find(conn, user_id)
-    if customer is None or not customer.reachable:
-        raise NotTakingPart(user_id)
+        customer = await _taking_part(conn, user_id)
     return frequency_of(customer, global_days)
 
 
@@ -112,9 +116,7 @@ async def set_frequency(
     async with db.transaction() as conn:
         if not await inbox.claim_effect(conn, now):
             return None
-        customer = await customers.find(conn, user_id)
-        if customer is None or not customer.reachable:
-            raise NotTakingPart(user_id)
+        await _taking_part(conn, user_id)
         days = months * DAYS_PER_MONTH or None
         changed = await customers.set_cooldown(conn, user_id, days, now=now)
     return frequency_of(changed, global_days)
