@@ -29,7 +29,6 @@ from bot.clock import Clock, SystemClock
 from bot.commands import COMMANDS
 from bot.common import fallbacks
 from bot.common.context import BotData, PulseApplication, PulseContext, Services
-from bot.common.replying import buttons_closed
 from bot.customer_base import handlers as customer_base
 from bot.digest import embedding
 from bot.digest.answer_vectors import AnswerVectors
@@ -281,7 +280,6 @@ async def running(
         finally:
             try:
                 await pipeline.stop()
-                await buttons_closed()
                 await _stop_sending(app)
             finally:
                 await app.stop()

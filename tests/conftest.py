@@ -14,7 +14,6 @@ from telegram import Update
 from bot.app import build_application
 from bot.clock import ManualClock
 from bot.common.context import PulseApplication, Services
-from bot.common.replying import buttons_closed
 from bot.digest.embedding import Embedder
 from bot.settings import Settings
 from storage.db import Database
@@ -92,10 +91,9 @@ async def started_app(
 
 
 async def handle(app: PulseApplication, update: Update) -> None:
-    """Handles one update as the pipeline would, including the button edits it leaves behind."""
+    """Handles one update as the pipeline would, and what it started beside it (the button
+    edits it leaves behind, alerts to staff), as a running bot would soon after."""
     await app.process_update(update)
-    await buttons_closed()
-    # And what it started beside it (alerts to staff), as a running bot would soon after.
     await services_of(app).settle()
 
 

@@ -51,8 +51,11 @@ class Services:
     # Rebuilds the scheduler's jobs from the stored settings (`bot.running.scheduling`),
     # for a settings change to take effect at once (invariant 3).
     reschedule: Callable[[], Awaitable[None]]
-    # Sends that follow an update but must not hold it up (alerts to staff).
+    # The one registry of work beside the updates (alerts to staff, answer vectors, the
+    # edits that close a pressed message's buttons): started by `spawn`, stopped by `abandon`.
     background: set[asyncio.Task[None]] = field(default_factory=set)
+    # Of those, the ones shutdown lets finish (one quick call each) rather than cancel.
+    finishing: set[asyncio.Task[None]] = field(default_factory=set)
 
     def now(self) -> int:
         """The clock's time as stored in the database."""
@@ -69,15 +72,19 @@ class Services:
         PULSE_TIMEZONE."""
         return (await self.runtime()).zone(self.settings.timezone)
 
-    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+    def spawn(self, work: Coroutine[Any, Any, None], *, finish: bool = False) -> None:
         """Runs `work` beside the update being handled: what it sends waits for its own
-        turn in the outbound pacing, not the customer's conversation."""
+        turn in the outbound pacing, not the customer's conversation. `finish`: shutdown
+        waits for it instead of cancelling it."""
         task = asyncio.create_task(work)
         self.background.add(task)
+        if finish:
+            self.finishing.add(task)
         task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self.background.discard(task)
+        self.finishing.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("background work failed", exc_info=task.exception())
 
@@ -87,9 +94,10 @@ class Services:
             await asyncio.gather(*list(self.background), return_exceptions=True)
 
     async def abandon(self) -> None:
-        """At shutdown: stops the background work (paced alerts could take minutes). What
-        it had not sent is still recorded as due, and goes out after the restart."""
-        for task in list(self.background):
+        """At shutdown: stops the background work (paced alerts could take minutes; what
+        they had not sent is still recorded as due, and goes out after the restart), and
+        lets the quick work marked `finish` end."""
+        for task in self.background - self.finishing:
             task.cancel()
         await asyncio.gather(*list(self.background), return_exceptions=True)
 

@@ -10,6 +10,7 @@ from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.catalog import Catalog
+from bot.common.context import Services
 from conversations.replies import Outcome, Reply
 
 log = logging.getLogger(__name__)
@@ -110,13 +111,14 @@ async def send_replies(catalog: Catalog, bot: Bot, chat_id: int, outcome: Outcom
         )
 
 
-async def answer_press(catalog: Catalog, query: CallbackQuery, outcome: Outcome) -> None:
+async def answer_press(services: Services, query: CallbackQuery, outcome: Outcome) -> None:
     """Answers a button press: the popup (always) and the replies together, then the buttons.
 
     The next question goes before the old buttons come off: Telegram allows a chat about
     one message a second, and the edit is the one that can wait. It waits in the
     background so the chat's next update is not held up by it.
     """
+    catalog = services.catalog
     notice = render_text(catalog, outcome.notice) if outcome.notice else None
     # Side by side: the popup and the next question do not depend on each other, and
     # one after the other they cost the customer two round trips instead of one.
@@ -127,9 +129,7 @@ async def answer_press(catalog: Catalog, query: CallbackQuery, outcome: Outcome)
     finally:
         await popup
     if outcome.close_buttons and isinstance(query.message, Message):
-        task = asyncio.create_task(_close_buttons(query.message))
-        _closing.add(task)
-        task.add_done_callback(_closing.discard)
+        services.spawn(_close_buttons(query.message), finish=True)
 
 
 async def _answer(query: CallbackQuery, notice: str | None) -> None:
@@ -141,10 +141,6 @@ async def _answer(query: CallbackQuery, notice: str | None) -> None:
         if "query is too old" not in str(exc).lower():
             raise
         log.info("press %s answered too late for its popup", query.id)
-
-
-# Edits in flight; referenced so they are not collected before they finish.
-_closing: set[asyncio.Task[None]] = set()
 
 
 async def _close_buttons(message: Message) -> None:
@@ -173,9 +169,3 @@ async def _close_buttons(message: Message) -> None:
             message.chat_id,
             exc,
         )
-
-
-async def buttons_closed() -> None:
-    """Waits for the button edits still in flight (before the bot stops)."""
-    if _closing:
-        await asyncio.gather(*_closing, return_exceptions=True)
