@@ -8,12 +8,10 @@ from dataclasses import dataclass
 import aiosqlite
 
 from storage.db import fetch_one
+from storage.invitations import OPEN_STATES
 
-# The states of a check-in still waiting for the customer (the partial index's list).
-_OPEN = (
-    "'queued', 'asked_score', 'asked_challenge', 'asked_improvement',"
-    " 'asked_hypothesis', 'asked_why', 'asked_contact'"
-)
+# The states of a check-in still waiting for the customer, as the invitations define them.
+_OPEN = ", ".join(f"'{state.value}'" for state in OPEN_STATES)
 
 
 @dataclass(frozen=True)

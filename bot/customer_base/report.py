@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.catalog import Catalog, Html
-from bot.customer_base.importing import SHOWN, ImportReport
+from bot.customer_base.importing import ImportReport
 from bot.customer_base.rows import BadRow, FileProblem
 
 
@@ -40,7 +40,7 @@ def report_text(catalog: Catalog, language: str, report: ImportReport, *, previe
         lines.append(text(language, "base.bad_title", bad=report.bad))
         lines += [bad_row_line(catalog, language, row) for row in report.bad_rows]
         if report.bad > len(report.bad_rows):
-            lines.append(text(language, "base.bad_more", more=report.bad - SHOWN))
+            lines.append(text(language, "base.bad_more", more=report.bad - len(report.bad_rows)))
     if not preview:
         if report.applied and report.marked_gone:
             lines.append(text(language, "base.gone_marked", gone=report.marked_gone))
