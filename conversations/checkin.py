@@ -1,6 +1,10 @@
 """The check-in conversation as pure transitions: score, challenge, improvement (or the
 probe of a hypothesis and why), contact.
 
+The questions are data (`QUESTIONS`: how each is asked and answered, its buttons, what
+comes after it, what its answer means for the contact question); `parse_press`, the
+buttons, `question_reply` and `step` interpret them and name no question.
+
 `step()` takes an invitation and an event and returns the new state, the answer to store
 and what to say; `conversations.checkin_service` commits the first two before the bot says
 the third.
@@ -9,6 +13,7 @@ the third.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -21,21 +26,143 @@ MAX_ANSWER_CHARS = 2000
 CONTACT_SCORE = 3
 SCORES = (1, 2, 3, 4, 5)
 FACES = {1: "😞", 2: "🙁", 3: "😐", 4: "🙂", 5: "😄"}
-# "ci:<invitation id>:<action>[:<argument>]"; the handler's pattern and the parser agree.
-PRESS_DATA = re.compile(r"^ci:(\d{1,18}):(score|notnow|skip|contact|hyp)(?::([a-z0-9]+))?$")
 VERDICTS = ("yes", "partly", "no")
 
 Question = Literal["score", "challenge", "improvement", "hypothesis", "why", "contact"]
-QUESTION_OF_STATE: dict[CheckinState, Question] = {
-    CheckinState.ASKED_SCORE: "score",
-    CheckinState.ASKED_CHALLENGE: "challenge",
-    CheckinState.ASKED_IMPROVEMENT: "improvement",
-    CheckinState.ASKED_HYPOTHESIS: "hypothesis",
-    CheckinState.ASKED_WHY: "why",
-    CheckinState.ASKED_CONTACT: "contact",
-}
+
+
+# --- the questions, as data --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What the next question depends on: the check-in so far, and whether the question
+    just left was answered (False: skipped)."""
+
+    invitation: Invitation
+    score: int | None
+    gave_challenge: bool
+    answered: bool
+
+
+def contact_or_done(asked: Asked) -> CheckinState:
+    """The contact question after a low score or a challenge, else the end."""
+    low = asked.score is not None and asked.score <= CONTACT_SCORE
+    return CheckinState.ASKED_CONTACT if low or asked.gave_challenge else CheckinState.DONE
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    """One question of the check-in: how it is asked and answered, and what comes next.
+    The machine below interprets these; it knows no question by name."""
+
+    name: Question
+    state: CheckinState  # the invitation's state while this question waits for its answer
+    # Its text (catalog key); empty for the score, which the invitation itself asks.
+    ask: str
+    # The answers on buttons, on one row (their labels are `label` + value; callback data
+    # `ci:<id>:<action>:<value>`); none: answered in free text.
+    choices: tuple[str, ...]
+    action: str
+    label: str
+    # What typed text is told while this question waits (a free-text one takes it).
+    not_text: str
+    then: Callable[[Asked], CheckinState]
+    skippable: bool = False  # a Skip button beneath
+    # A "Not now" button beneath (catalog key): the customer declines the whole check-in.
+    decline: str | None = None
+    scored: bool = False  # the answer is the check-in's score
+    challenge: bool = False  # a typed answer counts as a challenge (for the contact question)
+    probe: bool = False  # the text shows the hypothesis the round gave this check-in
+
+    @property
+    def free_text(self) -> bool:
+        return not self.choices
+
+
+QUESTIONS: tuple[QuestionSpec, ...] = (
+    QuestionSpec(
+        "score",
+        CheckinState.ASKED_SCORE,
+        ask="",
+        choices=tuple(str(s) for s in SCORES),
+        action="score",
+        label="checkin.score_",
+        not_text="checkin.use_score_buttons",
+        then=lambda asked: CheckinState.ASKED_CHALLENGE,
+        decline="checkin.not_now",
+        scored=True,
+    ),
+    QuestionSpec(
+        "challenge",
+        CheckinState.ASKED_CHALLENGE,
+        ask="checkin.ask_challenge",
+        choices=(),
+        action="skip",
+        label="",
+        not_text="checkin.type_or_skip",
+        # The third question: the hypothesis the round gave this check-in, if any.
+        then=lambda asked: (
+            CheckinState.ASKED_HYPOTHESIS
+            if asked.invitation.hypothesis_id is not None
+            else CheckinState.ASKED_IMPROVEMENT
+        ),
+        skippable=True,
+        challenge=True,
+    ),
+    QuestionSpec(
+        "improvement",
+        CheckinState.ASKED_IMPROVEMENT,
+        ask="checkin.ask_improvement",
+        choices=(),
+        action="skip",
+        label="",
+        not_text="checkin.type_or_skip",
+        then=contact_or_done,
+        skippable=True,
+    ),
+    QuestionSpec(
+        "hypothesis",
+        CheckinState.ASKED_HYPOTHESIS,
+        ask="checkin.ask_hypothesis",
+        choices=VERDICTS,
+        action="hyp",
+        label="checkin.hyp_",
+        not_text="checkin.use_hypothesis_buttons",
+        # A verdict is followed by why; a skip skips the why too.
+        then=lambda asked: CheckinState.ASKED_WHY if asked.answered else contact_or_done(asked),
+        skippable=True,
+        probe=True,
+    ),
+    QuestionSpec(
+        "why",
+        CheckinState.ASKED_WHY,
+        ask="checkin.ask_why",
+        choices=(),
+        action="skip",
+        label="",
+        not_text="checkin.type_or_skip",
+        then=contact_or_done,
+        skippable=True,
+    ),
+    QuestionSpec(
+        "contact",
+        CheckinState.ASKED_CONTACT,
+        ask="checkin.ask_contact",
+        choices=("yes", "no"),
+        action="contact",
+        label="checkin.contact_",
+        not_text="checkin.use_contact_buttons",
+        then=lambda asked: CheckinState.DONE,
+    ),
+)
+# "ci:<invitation id>:<action>[:<argument>]"; the handler's pattern and the parser agree.
+_ACTIONS = dict.fromkeys(["notnow", "skip", *(q.action for q in QUESTIONS if q.choices)])
+PRESS_DATA = re.compile(r"^ci:(\d{1,18}):(" + "|".join(_ACTIONS) + r")(?::([a-z0-9]+))?$")
+QUESTION_NAMED: dict[Question, QuestionSpec] = {q.name: q for q in QUESTIONS}
+QUESTION_OF_STATE: dict[CheckinState, Question] = {q.state: q.name for q in QUESTIONS}
 # The questions answered in free text (or skipped).
-FREE_TEXT: tuple[Question, ...] = ("challenge", "improvement", "why")
+FREE_TEXT: tuple[Question, ...] = tuple(q.name for q in QUESTIONS if q.free_text)
 
 
 # --- events ---------------------------------------------------------------------------
@@ -67,47 +194,34 @@ def parse_press(data: str, user_id: int) -> Pressed | None:
     if match is None:
         return None
     invitation_id, action, argument = int(match[1]), match[2], match[3] or ""
-    if action == "score" and argument in {str(s) for s in SCORES}:
-        return Pressed(user_id, invitation_id, "score", argument)
-    if action == "notnow" and not argument:
-        return Pressed(user_id, invitation_id, "score", "notnow")
-    if action == "skip" and argument in ("challenge", "improvement", "hypothesis", "why"):
-        return Pressed(user_id, invitation_id, argument, "skip")  # type: ignore[arg-type]
-    if action == "hyp" and argument in VERDICTS:
-        return Pressed(user_id, invitation_id, "hypothesis", argument)
-    if action == "contact" and argument in ("yes", "no"):
-        return Pressed(user_id, invitation_id, "contact", argument)
+    for question in QUESTIONS:
+        if action == "notnow" and question.decline and not argument:
+            return Pressed(user_id, invitation_id, question.name, "notnow")
+        if action == "skip" and question.skippable and argument == question.name:
+            return Pressed(user_id, invitation_id, question.name, "skip")
+        if question.choices and action == question.action and argument in question.choices:
+            return Pressed(user_id, invitation_id, question.name, argument)
     return None
 
 
 # --- what to say ----------------------------------------------------------------------
 
 
-def score_buttons(invitation_id: int) -> tuple[tuple[Button, ...], ...]:
-    """1–5 with faces on one row, "Not now" beneath."""
-    scores = tuple(Button(f"checkin.score_{s}", f"ci:{invitation_id}:score:{s}") for s in SCORES)
-    return (scores, (Button("checkin.not_now", f"ci:{invitation_id}:notnow"),))
-
-
-def skip_button(invitation_id: int, question: Question) -> tuple[tuple[Button, ...], ...]:
-    return ((Button("checkin.skip", f"ci:{invitation_id}:skip:{question}"),),)
-
-
-def contact_buttons(invitation_id: int) -> tuple[tuple[Button, ...], ...]:
-    return (
-        (
-            Button("checkin.contact_yes", f"ci:{invitation_id}:contact:yes"),
-            Button("checkin.contact_no", f"ci:{invitation_id}:contact:no"),
-        ),
-    )
-
-
-def hypothesis_buttons(invitation_id: int) -> tuple[tuple[Button, ...], ...]:
-    """Yes / partly / no on one row, Skip beneath."""
-    verdicts = tuple(
-        Button(f"checkin.hyp_{v}", f"ci:{invitation_id}:hyp:{v}") for v in VERDICTS
-    )
-    return (verdicts, *skip_button(invitation_id, "hypothesis"))
+def buttons(invitation_id: int, question: QuestionSpec) -> tuple[tuple[Button, ...], ...]:
+    """A question's buttons: its answers on one row, Skip or "Not now" beneath."""
+    rows: list[tuple[Button, ...]] = []
+    if question.choices:
+        rows.append(
+            tuple(
+                Button(f"{question.label}{value}", f"ci:{invitation_id}:{question.action}:{value}")
+                for value in question.choices
+            )
+        )
+    if question.decline:
+        rows.append((Button(question.decline, f"ci:{invitation_id}:notnow"),))
+    if question.skippable:
+        rows.append((Button("checkin.skip", f"ci:{invitation_id}:skip:{question.name}"),))
+    return tuple(rows)
 
 
 def first_question(invitation: Invitation, first_name: str) -> Reply:
@@ -116,39 +230,26 @@ def first_question(invitation: Invitation, first_name: str) -> Reply:
         "checkin.invite",
         invitation.language,
         {"name": first_name},
-        score_buttons(invitation.id),
+        buttons(invitation.id, QUESTIONS[0]),
     )
 
 
 def reminder(invitation: Invitation) -> Reply:
     """The one reminder, with the same buttons."""
-    return Reply("checkin.reminder", invitation.language, buttons=score_buttons(invitation.id))
+    return Reply(
+        "checkin.reminder", invitation.language, buttons=buttons(invitation.id, QUESTIONS[0])
+    )
 
 
 def question_reply(invitation: Invitation, state: CheckinState | None = None) -> Reply:
     """The question asked in `state` (by default the invitation's own)."""
     state = state or invitation.state
-    invitation_id, language = invitation.id, invitation.language
-    if state is CheckinState.ASKED_HYPOTHESIS:
-        return Reply(
-            "checkin.ask_hypothesis",
-            language,
-            {"text": invitation.probe or ""},
-            hypothesis_buttons(invitation_id),
-        )
-    if state is CheckinState.ASKED_WHY:
-        return Reply("checkin.ask_why", language, buttons=skip_button(invitation_id, "why"))
-    if state is CheckinState.ASKED_CHALLENGE:
-        return Reply(
-            "checkin.ask_challenge", language, buttons=skip_button(invitation_id, "challenge")
-        )
-    if state is CheckinState.ASKED_IMPROVEMENT:
-        return Reply(
-            "checkin.ask_improvement", language, buttons=skip_button(invitation_id, "improvement")
-        )
-    if state is CheckinState.ASKED_CONTACT:
-        return Reply("checkin.ask_contact", language, buttons=contact_buttons(invitation_id))
-    raise ValueError(f"no question is asked in state {state}")
+    name = QUESTION_OF_STATE.get(state)
+    question = QUESTION_NAMED[name] if name is not None else None
+    if question is None or not question.ask:
+        raise ValueError(f"no question is asked in state {state}")
+    params = {"text": invitation.probe or ""} if question.probe else {}
+    return Reply(question.ask, invitation.language, params, buttons(invitation.id, question))
 
 
 # --- transitions ----------------------------------------------------------------------
@@ -174,17 +275,6 @@ class Step:
         return self.answer is not None or self.finished
 
 
-# What typed text is told when the open question wants something else.
-_NOT_TEXT: dict[Question, str] = {
-    "score": "checkin.use_score_buttons",
-    "challenge": "checkin.type_or_skip",
-    "improvement": "checkin.type_or_skip",
-    "contact": "checkin.use_contact_buttons",
-    "hypothesis": "checkin.use_hypothesis_buttons",
-    "why": "checkin.type_or_skip",
-}
-
-
 def _unchanged(
     invitation: Invitation, key: str, *, close: bool = False, reask: bool = False
 ) -> Step:
@@ -192,24 +282,13 @@ def _unchanged(
     invitation that never reached its customer (the send after the answer before it
     failed) is asked now: the customer trying again is the moment they expect it."""
     notice = Reply(key, invitation.language)
-    replies = (
-        (question_reply(invitation),)
-        if reask and invitation.unasked
-        else ()
-    )
+    replies = (question_reply(invitation),) if reask and invitation.unasked else ()
     return Step(
         invitation.state,
         score=invitation.score,
         gave_challenge=invitation.gave_challenge,
         outcome=Outcome(replies, notice=notice, close_buttons=close),
     )
-
-
-def _after_improvement(
-    invitation: Invitation, score: int | None, gave_challenge: bool
-) -> CheckinState:
-    wants_contact_question = (score is not None and score <= CONTACT_SCORE) or gave_challenge
-    return CheckinState.ASKED_CONTACT if wants_contact_question else CheckinState.DONE
 
 
 def _thanks(language: str, next_date: str) -> Reply:
@@ -237,12 +316,13 @@ def step(invitation: Invitation, event: Event, *, now: int, next_date: str) -> S
             return _unchanged(invitation, "checkin.already_answered", close=True, reask=True)
         result = _press(invitation, event, now=now, next_date=next_date)
         return replace(result, delivered=queued)
+    question = QUESTION_NAMED[asked]
     text = event.text.strip()
-    if asked not in FREE_TEXT or not text:
-        return _unchanged(invitation, _NOT_TEXT[asked], reask=True)
+    if not question.free_text or not text:
+        return _unchanged(invitation, question.not_text, reask=True)
     if len(text) > MAX_ANSWER_CHARS:
         text = text[: MAX_ANSWER_CHARS - 1] + "…"
-    return _advance(invitation, asked, text, now=now, next_date=next_date)
+    return _answer(invitation, question, text, now=now, next_date=next_date)
 
 
 def _closed_key(invitation: Invitation) -> str:
@@ -252,59 +332,27 @@ def _closed_key(invitation: Invitation) -> str:
 
 
 def _press(invitation: Invitation, event: Pressed, *, now: int, next_date: str) -> Step:
-    lang = invitation.language
-    if event.question == "score" and event.value == "notnow":
-        reply = Reply("checkin.declined", lang)
+    question = QUESTION_NAMED[event.question]
+    if event.value == "notnow":
+        reply = Reply("checkin.declined", invitation.language)
         return Step(
             CheckinState.DECLINED, outcome=Outcome((reply,), close_buttons=True), finished=True
         )
-    if event.question == "score":
-        score = int(event.value)
-        answer = Answer(invitation.id, "score", event.value, False, now)
-        next_state = CheckinState.ASKED_CHALLENGE
-        reply = question_reply(invitation, next_state)
-        return Step(next_state, answer, score, False, Outcome((reply,), close_buttons=True))
-    if event.question == "contact":
-        answer = Answer(invitation.id, "contact", event.value, False, now)
-        reply = _thanks(lang, next_date)
-        return Step(
-            CheckinState.DONE,
-            answer,
-            invitation.score,
-            invitation.gave_challenge,
-            Outcome((reply,), close_buttons=True),
-            finished=True,
-        )
-    if event.question == "hypothesis" and event.value in VERDICTS:
-        answer = Answer(invitation.id, "hypothesis", event.value, False, now)
-        reply = question_reply(invitation, CheckinState.ASKED_WHY)
-        return Step(
-            CheckinState.ASKED_WHY,
-            answer,
-            invitation.score,
-            invitation.gave_challenge,
-            Outcome((reply,), close_buttons=True),
-        )
-    return _advance(invitation, event.question, None, now=now, next_date=next_date)
+    if event.value == "skip":
+        return _answer(invitation, question, None, now=now, next_date=next_date)
+    return _answer(invitation, question, event.value, now=now, next_date=next_date)
 
 
-def _advance(
-    invitation: Invitation, question: Question, text: str | None, *, now: int, next_date: str
+def _answer(
+    invitation: Invitation, question: QuestionSpec, value: str | None, *, now: int, next_date: str
 ) -> Step:
-    """A free-text question answered (`text`) or skipped (None)."""
-    answer = Answer(invitation.id, question, text, text is None, now)
-    gave_challenge = invitation.gave_challenge or (question == "challenge" and text is not None)
-    score = invitation.score
-    if question == "challenge":
-        # The third question: the hypothesis the round gave this check-in, if any.
-        next_state = (
-            CheckinState.ASKED_HYPOTHESIS
-            if invitation.hypothesis_id is not None
-            else CheckinState.ASKED_IMPROVEMENT
-        )
-    else:
-        next_state = _after_improvement(invitation, score, gave_challenge)
-    # Buttons come off the question just answered, whether by text or by Skip.
+    """A question answered (`value`: the button's, or the text typed) or skipped (None),
+    and the question its spec says comes next."""
+    answer = Answer(invitation.id, question.name, value, value is None, now)
+    score = int(value) if question.scored and value is not None else invitation.score
+    gave_challenge = invitation.gave_challenge or (question.challenge and value is not None)
+    next_state = question.then(Asked(invitation, score, gave_challenge, value is not None))
+    # Buttons come off the question just answered, whether by text, a button or Skip.
     if next_state is CheckinState.DONE:
         reply = _thanks(invitation.language, next_date)
         return Step(

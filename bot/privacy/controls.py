@@ -17,6 +17,7 @@ import aiosqlite
 from bot.catalog import Catalog, Html
 from bot.common.excerpts import trim_quote
 from bot.digest.render import FOLLOW_UP_CHARS
+from conversations.checkin import VERDICTS
 from storage import audit, customers, inbox, invitations, privacy, runtime_settings
 from storage.customers import Customer, CustomerStatus
 from storage.db import Database
@@ -32,8 +33,6 @@ PAUSE_CHOICES = (1, 2, 4, 8)
 FREQUENCY_MONTHS = (0, 1, 2, 3)
 DAYS_PER_MONTH = 30
 REDACTED = "…"
-# Button answers, told in the customer's language.
-_VERDICTS = ("yes", "partly", "no")
 
 
 class NotTakingPart(Exception):
@@ -347,7 +346,7 @@ def data_text(catalog: Catalog, language: str, data: CustomerData, zone: ZoneInf
                 lines.append(text("mydata.answer_erased", question=question))
             else:
                 value: str = answer.value
-                if answer.question in ("contact", "hypothesis") and value in _VERDICTS:
+                if answer.question in ("contact", "hypothesis") and value in VERDICTS:
                     value = text(f"mydata.value.{answer.value}")
                 lines.append(text("mydata.answer", question=question, value=value))
     if data.messages:
