@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 from telegram.error import NetworkError, RetryAfter
 
-from bot.sending.outbound import BULK, MAX_RETRIES, OutboundLimiter, Priority
+from bot.sending import retries
+from bot.sending.outbound import BULK, OutboundLimiter, Priority
 
 
 class Recorder:
@@ -135,7 +136,7 @@ async def test_a_429_that_never_ends_reaches_the_caller_after_the_retries() -> N
 
     with pytest.raises(RetryAfter):
         await limiter.process_request(refused, (), {}, "sendMessage", {"chat_id": 1}, None)
-    assert calls == MAX_RETRIES + 1
+    assert calls == retries.SEND.refusals + 1
     await limiter.shutdown()
 
 

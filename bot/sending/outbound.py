@@ -73,9 +73,6 @@ RATE_ALLOWANCE = 0.03
 # Rates above this are not Telegram's (tests, benchmarks of the pipeline): only the
 # spacing applies, no one-second window is kept.
 WINDOW_LIMIT = 1000
-# A 429 is retried this many times before the error reaches the caller (each retry first
-# waits the full `retry_after` Telegram asked for).
-MAX_RETRIES = 8
 
 
 class Priority(IntEnum):
@@ -184,7 +181,7 @@ class OutboundLimiter(BaseRateLimiter[dict[str, Any]]):
                 self.stats.retried_429 += 1
                 log.warning("Telegram asked to wait %.1f s (%s)", seconds, endpoint)
                 self.hold(seconds)
-                if refused > MAX_RETRIES:
+                if refused > policy.refusals:
                     raise
                 continue
             except NetworkError as exc:

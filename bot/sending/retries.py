@@ -42,13 +42,17 @@ class Policy:
     `attempts` counts the first try (None: forever); the waits between tries double from
     `first` up to `cap` seconds, each drawn between half and all of that. `repeatable`
     calls (reads, setting a menu) are also tried again after a timeout or an answer that
-    could not be read.
+    could not be read. The outbound path (`bot.sending.outbound`), which paces every
+    message, waits out up to `refusals` 429s apart from those attempts.
     """
 
     attempts: int | None
     first: float = 1.0
     cap: float = 30.0
     repeatable: bool = False
+    # 429s the outbound path waits out (each its full `retry_after`) before the error
+    # reaches the caller.
+    refusals: int = 8
 
     def backoff(self, failures: int) -> float:
         """The wait after the `failures`-th passing failure in a row."""
