@@ -30,7 +30,7 @@ SEGMENTS = ("retail", "wholesale", "online")
 ADMIN_ID = 700
 FIRST_CUSTOMER = 10_000
 # What the first question of a check-in (the invitation) says, in English and in Dutch.
-INVITED = ("How are things", "Hoe gaat het")
+INVITED = ("How are things", "Hoe tevreden")
 
 
 def machine() -> str:
