@@ -55,7 +55,7 @@ async def consent_button(update: Update, context: PulseContext) -> None:
         telegram_language=language,
         now=services.now(),
     )
-    await answer_press(services, query, outcome)
+    await answer_press(services.catalog, query, outcome, spawn=services.spawn)
 
 
 async def stop_command(update: Update, context: PulseContext) -> None:
@@ -76,7 +76,7 @@ async def stop_button(update: Update, context: PulseContext) -> None:
     outcome = await services.enrollment.stop_answer(
         profile, confirmed=match[1] == "yes", telegram_language=language, now=services.now()
     )
-    await answer_press(services, query, outcome)
+    await answer_press(services.catalog, query, outcome, spawn=services.spawn)
 
 
 async def language_command(update: Update, context: PulseContext) -> None:
@@ -98,7 +98,7 @@ async def language_button(update: Update, context: PulseContext) -> None:
     outcome = await services.enrollment.language(
         profile, choice=match[1], telegram_language=language, now=services.now()
     )
-    await answer_press(services, query, outcome)
+    await answer_press(services.catalog, query, outcome, spawn=services.spawn)
 
 
 async def membership_changed(update: Update, context: PulseContext) -> None:

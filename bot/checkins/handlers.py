@@ -53,7 +53,9 @@ async def checkin_button(update: Update, context: PulseContext) -> None:
         event,
         now=services.now(),
         next_date=await _next_date(context, event.user_id),
-        deliver=lambda outcome: answer_press(services, query, outcome),
+        deliver=lambda outcome: answer_press(
+            services.catalog, query, outcome, spawn=services.spawn
+        ),
     )
     # After the answer committed and the next question went out: alert the team if called for.
     await alerts.after_answer(services, await context.config(), event.user_id, event.invitation_id)

@@ -19,8 +19,6 @@ from storage.team import Role
 if TYPE_CHECKING:
     from telegram import Update
 
-    from bot.common.context import PulseContext
-
 
 class Who(StrEnum):
     """Who a command is for."""
@@ -41,7 +39,8 @@ class Who(StrEnum):
         return role is Role.ADMIN
 
 
-Handler = Callable[["Update", "PulseContext"], Coroutine[Any, Any, None]]
+# A PTB callback; its context is Pulse's `PulseContext`, which stands on this module.
+Handler = Callable[["Update", Any], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)

@@ -5,15 +5,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Coroutine
+from typing import Any, Protocol
 
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.catalog import Catalog
-from bot.common.context import Services
 from conversations.replies import Outcome, Reply
 
 log = logging.getLogger(__name__)
+
+
+class Spawn(Protocol):
+    """`Services.spawn`: where work beside the update is started (and stopped at shutdown)."""
+
+    def __call__(self, work: Coroutine[Any, Any, None], *, finish: bool = ...) -> None: ...
+
 
 # Telegram's limit is 4096 characters; a little room is left for the HTML entities.
 MESSAGE_CHARS = 4000
@@ -111,14 +119,15 @@ async def send_replies(catalog: Catalog, bot: Bot, chat_id: int, outcome: Outcom
         )
 
 
-async def answer_press(services: Services, query: CallbackQuery, outcome: Outcome) -> None:
+async def answer_press(
+    catalog: Catalog, query: CallbackQuery, outcome: Outcome, *, spawn: Spawn
+) -> None:
     """Answers a button press: the popup (always) and the replies together, then the buttons.
 
     The next question goes before the old buttons come off: Telegram allows a chat about
     one message a second, and the edit is the one that can wait. It waits in the
     background so the chat's next update is not held up by it.
     """
-    catalog = services.catalog
     notice = render_text(catalog, outcome.notice) if outcome.notice else None
     # Side by side: the popup and the next question do not depend on each other, and
     # one after the other they cost the customer two round trips instead of one.
@@ -129,7 +138,7 @@ async def answer_press(services: Services, query: CallbackQuery, outcome: Outcom
     finally:
         await popup
     if outcome.close_buttons and isinstance(query.message, Message):
-        services.spawn(_close_buttons(query.message), finish=True)
+        spawn(_close_buttons(query.message), finish=True)
 
 
 async def _answer(query: CallbackQuery, notice: str | None) -> None:

@@ -95,7 +95,12 @@ async def pause_button(update: Update, context: PulseContext) -> None:
         replies: tuple[Reply, ...] = (Reply("pause.usage", language),)
     else:
         replies = await _paused_reply(context, user_id, weeks, language)
-    await answer_press(context.services, query, Outcome(replies, close_buttons=True))
+    await answer_press(
+        context.services.catalog,
+        query,
+        Outcome(replies, close_buttons=True),
+        spawn=context.services.spawn,
+    )
 
 
 async def resume_command(update: Update, context: PulseContext) -> None:
@@ -162,7 +167,9 @@ async def frequency_button(update: Update, context: PulseContext) -> None:
             )
         key = "frequency.default_done" if changed.own_days is None else "frequency.done"
         reply = Reply(key, language, {"days": changed.days})
-    await answer_press(services, query, Outcome((reply,), close_buttons=True))
+    await answer_press(
+        services.catalog, query, Outcome((reply,), close_buttons=True), spawn=services.spawn
+    )
 
 
 async def mydata_command(update: Update, context: PulseContext) -> None:
@@ -212,7 +219,9 @@ async def forget_button(update: Update, context: PulseContext) -> None:
             reply = Reply("forget.nothing", language)
         else:
             reply = Reply("forget.done", language)
-    await answer_press(services, query, Outcome((reply,), close_buttons=True))
+    await answer_press(
+        services.catalog, query, Outcome((reply,), close_buttons=True), spawn=services.spawn
+    )
 
 
 async def privacy_command(update: Update, context: PulseContext) -> None:
