@@ -80,6 +80,28 @@ class QuestionSpec:
         return not self.choices
 
 
+def _typed(
+    name: Question,
+    state: CheckinState,
+    then: Callable[[Asked], CheckinState],
+    *,
+    challenge: bool = False,
+) -> QuestionSpec:
+    """A question answered in free text, or skipped: asked as `checkin.ask_<name>`."""
+    return QuestionSpec(
+        name,
+        state,
+        ask=f"checkin.ask_{name}",
+        choices=(),
+        action="skip",
+        label="",
+        not_text="checkin.type_or_skip",
+        then=then,
+        skippable=True,
+        challenge=challenge,
+    )
+
+
 QUESTIONS: tuple[QuestionSpec, ...] = (
     QuestionSpec(
         "score",
@@ -93,34 +115,18 @@ QUESTIONS: tuple[QuestionSpec, ...] = (
         decline="checkin.not_now",
         scored=True,
     ),
-    QuestionSpec(
+    _typed(
         "challenge",
         CheckinState.ASKED_CHALLENGE,
-        ask="checkin.ask_challenge",
-        choices=(),
-        action="skip",
-        label="",
-        not_text="checkin.type_or_skip",
         # The third question: the hypothesis the round gave this check-in, if any.
-        then=lambda asked: (
+        lambda asked: (
             CheckinState.ASKED_HYPOTHESIS
             if asked.invitation.hypothesis_id is not None
             else CheckinState.ASKED_IMPROVEMENT
         ),
-        skippable=True,
         challenge=True,
     ),
-    QuestionSpec(
-        "improvement",
-        CheckinState.ASKED_IMPROVEMENT,
-        ask="checkin.ask_improvement",
-        choices=(),
-        action="skip",
-        label="",
-        not_text="checkin.type_or_skip",
-        then=contact_or_done,
-        skippable=True,
-    ),
+    _typed("improvement", CheckinState.ASKED_IMPROVEMENT, contact_or_done),
     QuestionSpec(
         "hypothesis",
         CheckinState.ASKED_HYPOTHESIS,
@@ -134,17 +140,7 @@ QUESTIONS: tuple[QuestionSpec, ...] = (
         skippable=True,
         probe=True,
     ),
-    QuestionSpec(
-        "why",
-        CheckinState.ASKED_WHY,
-        ask="checkin.ask_why",
-        choices=(),
-        action="skip",
-        label="",
-        not_text="checkin.type_or_skip",
-        then=contact_or_done,
-        skippable=True,
-    ),
+    _typed("why", CheckinState.ASKED_WHY, contact_or_done),
     QuestionSpec(
         "contact",
         CheckinState.ASKED_CONTACT,
@@ -159,10 +155,8 @@ QUESTIONS: tuple[QuestionSpec, ...] = (
 # "ci:<invitation id>:<action>[:<argument>]"; the handler's pattern and the parser agree.
 _ACTIONS = dict.fromkeys(["notnow", "skip", *(q.action for q in QUESTIONS if q.choices)])
 PRESS_DATA = re.compile(r"^ci:(\d{1,18}):(" + "|".join(_ACTIONS) + r")(?::([a-z0-9]+))?$")
-QUESTION_NAMED: dict[Question, QuestionSpec] = {q.name: q for q in QUESTIONS}
-QUESTION_OF_STATE: dict[CheckinState, Question] = {q.state: q.name for q in QUESTIONS}
-# The questions answered in free text (or skipped).
-FREE_TEXT: tuple[Question, ...] = tuple(q.name for q in QUESTIONS if q.free_text)
+# The question each open state waits for the answer to.
+QUESTION_IN: dict[CheckinState, QuestionSpec] = {q.state: q for q in QUESTIONS}
 
 
 # --- events ---------------------------------------------------------------------------
@@ -244,8 +238,7 @@ def reminder(invitation: Invitation) -> Reply:
 def question_reply(invitation: Invitation, state: CheckinState | None = None) -> Reply:
     """The question asked in `state` (by default the invitation's own)."""
     state = state or invitation.state
-    name = QUESTION_OF_STATE.get(state)
-    question = QUESTION_NAMED[name] if name is not None else None
+    question = QUESTION_IN.get(state)
     if question is None or not question.ask:
         raise ValueError(f"no question is asked in state {state}")
     params = {"text": invitation.probe or ""} if question.probe else {}
@@ -309,14 +302,12 @@ def step(invitation: Invitation, event: Event, *, now: int, next_date: str) -> S
         return _unchanged(invitation, "checkin.expired", close=True)
     queued = invitation.state is CheckinState.QUEUED
     # Queued: the only buttons it can have are the first question's, the score.
-    asked: Question | None = "score" if queued else QUESTION_OF_STATE.get(invitation.state)
-    assert asked is not None  # every open state asks something
+    question = QUESTIONS[0] if queued else QUESTION_IN[invitation.state]
     if isinstance(event, Pressed):
-        if event.question != asked:
+        if event.question != question.name:
             return _unchanged(invitation, "checkin.already_answered", close=True, reask=True)
-        result = _press(invitation, event, now=now, next_date=next_date)
+        result = _press(invitation, question, event.value, now=now, next_date=next_date)
         return replace(result, delivered=queued)
-    question = QUESTION_NAMED[asked]
     text = event.text.strip()
     if not question.free_text or not text:
         return _unchanged(invitation, question.not_text, reask=True)
@@ -331,16 +322,16 @@ def _closed_key(invitation: Invitation) -> str:
     return "checkin.already_answered"
 
 
-def _press(invitation: Invitation, event: Pressed, *, now: int, next_date: str) -> Step:
-    question = QUESTION_NAMED[event.question]
-    if event.value == "notnow":
+def _press(
+    invitation: Invitation, question: QuestionSpec, value: str, *, now: int, next_date: str
+) -> Step:
+    if value == "notnow":
         reply = Reply("checkin.declined", invitation.language)
         return Step(
             CheckinState.DECLINED, outcome=Outcome((reply,), close_buttons=True), finished=True
         )
-    if event.value == "skip":
-        return _answer(invitation, question, None, now=now, next_date=next_date)
-    return _answer(invitation, question, event.value, now=now, next_date=next_date)
+    answered = None if value == "skip" else value
+    return _answer(invitation, question, answered, now=now, next_date=next_date)
 
 
 def _answer(
@@ -352,16 +343,10 @@ def _answer(
     score = int(value) if question.scored and value is not None else invitation.score
     gave_challenge = invitation.gave_challenge or (question.challenge and value is not None)
     next_state = question.then(Asked(invitation, score, gave_challenge, value is not None))
+    done = next_state is CheckinState.DONE
+    reply = (
+        _thanks(invitation.language, next_date) if done else question_reply(invitation, next_state)
+    )
     # Buttons come off the question just answered, whether by text, a button or Skip.
-    if next_state is CheckinState.DONE:
-        reply = _thanks(invitation.language, next_date)
-        return Step(
-            next_state,
-            answer,
-            score,
-            gave_challenge,
-            Outcome((reply,), close_buttons=True),
-            finished=True,
-        )
-    reply = question_reply(invitation, next_state)
-    return Step(next_state, answer, score, gave_challenge, Outcome((reply,), close_buttons=True))
+    outcome = Outcome((reply,), close_buttons=True)
+    return Step(next_state, answer, score, gave_challenge, outcome, finished=done)

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from conversations.checkin import QUESTION_OF_STATE, Pressed, Step, Typed, question_reply, step
+from conversations.checkin import QUESTION_IN, Pressed, Step, Typed, question_reply, step
 from conversations.replies import Outcome, Reply
 from storage import customers, inbox, invitations
 from storage.db import Database
@@ -141,7 +141,7 @@ class CheckinService:
 
     async def prompted(self, invitation_id: int, state: CheckinState) -> None:
         """Records that the question of `state` was sent (a later crash will not re-ask it)."""
-        if state not in QUESTION_OF_STATE or state is CheckinState.ASKED_SCORE:
+        if state not in QUESTION_IN or state is CheckinState.ASKED_SCORE:
             return
         await self._db.run(lambda raw: invitations.mark_prompted_sync(raw, invitation_id, state))
 
