@@ -19,6 +19,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.catalog import Catalog
 from sandbox import Sandbox, SimUser
 from storage import customers, runtime_settings, segments
 from storage.customers import Profile
@@ -29,8 +30,17 @@ README = Path(__file__).with_name("README.md")
 SEGMENTS = ("retail", "wholesale", "online")
 ADMIN_ID = 700
 FIRST_CUSTOMER = 10_000
+
+
+def _invitation_question(catalog: Catalog, language: str) -> str:
+    """The invitation's question as a customer reads it: the last line of `checkin.invite`,
+    without its markup, so a rewording in the catalog cannot leave a bench waiting."""
+    text = catalog.text(language, "checkin.invite", name="")
+    return re.sub(r"<[^>]+>", "", text.splitlines()[-1])
+
+
 # What the first question of a check-in (the invitation) says, in English and in Dutch.
-INVITED = ("How are things", "Hoe tevreden")
+INVITED = tuple(_invitation_question(Catalog.load(), language) for language in ("en", "nl"))
 
 
 def machine() -> str:
