@@ -12,6 +12,7 @@ import os
 import platform
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -77,30 +78,39 @@ def write_results(name: str, lines: Sequence[str]) -> None:
 async def configure(database: Path, **values: object) -> None:
     """Sets runtime settings before the bot starts, as an admin's commands would."""
     db = await Database.open(database)
-    async with db.transaction() as conn:
+
+    def change(conn: sqlite3.Connection) -> None:
         for name, value in values.items():
-            await runtime_settings.change(conn, name, value, actor_id=None, now=0)
+            runtime_settings.change(conn, name, value, actor_id=None, now=0)
+
+    await db.write(change)
     await db.close()
 
 
 async def existing_customers(sandbox: Sandbox, database: Path, number: int) -> list[SimUser]:
     """`number` enrolled customers over the segments, as enrollment leaves them."""
     db = await Database.open(database)
-    people = []
-    async with db.transaction() as conn:
-        made = [await segments.create(conn, name, now=0) for name in SEGMENTS]
+
+    def enroll(conn: sqlite3.Connection) -> None:
+        made = [segments.create(conn, name, now=0) for name in SEGMENTS]
         for i in range(number):
             user_id = FIRST_CUSTOMER + i
-            language = "nl" if i % 2 else "en"
-            await customers.enroll(
+            customers.enroll(
                 conn,
                 Profile(user_id, user_id, f"C{i}", None, None),
-                language=language,
+                language="nl" if i % 2 else "en",
                 segment_id=made[i % len(made)].id,
                 now=0,
             )
-            people.append(sandbox.user(user_id, f"C{i}", language_code=language, started=True))
+
+    # Thousands of customers: on a worker thread; the sandbox's people on the loop, after.
+    await db.write(enroll, long=True)
     await db.close()
+    people = []
+    for i in range(number):
+        user_id = FIRST_CUSTOMER + i
+        language = "nl" if i % 2 else "en"
+        people.append(sandbox.user(user_id, f"C{i}", language_code=language, started=True))
     return people
 
 

@@ -234,15 +234,18 @@ async def _measure(path: Path) -> dict[str, float]:
         "chart": [],
     }
     bounds = [epoch(moment) for moment in week_bounds(period, ZONE)]
+
+    def count(conn: sqlite3.Connection) -> None:
+        digest_data.week_segment_counts(conn, bounds)
+        digest_data.segments(conn)
+        digest_data.populations(conn, epoch(period.start), epoch(period.end))
+
     totals: list[float] = []
     try:
         for attempt in range(6):
             # The figures proper: invited, answered and scores per week and segment.
             counted = time.perf_counter()
-            async with db.read() as conn:
-                await digest_data.week_segment_counts(conn, bounds)
-                await digest_data.segments(conn)
-                await digest_data.populations(conn, epoch(period.start), epoch(period.end))
+            await db.read(count)
             began = time.perf_counter()
             timings["counts"].append(began - counted)
             # Everything the digest reads: the figures, the free text, the follow-ups.

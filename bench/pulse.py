@@ -156,11 +156,15 @@ async def build(
     """A migrated database with the scenario's customers; their scores by user id, and the
     true mean of the customer base."""
     db = await Database.open(path)
-    async with db.transaction() as conn:
-        made = [await segments.create(conn, s.name, now=0) for s in SEGMENTS]
+
+    def configure(conn: sqlite3.Connection) -> list[segments.Segment]:
+        made = [segments.create(conn, s.name, now=0) for s in SEGMENTS]
         for name, value in (("sample_size", scenario.sample), ("quiet_start", None)):
-            await runtime_settings.change(conn, name, value, actor_id=None, now=0)
-        await runtime_settings.change(conn, "quiet_end", None, actor_id=None, now=0)
+            runtime_settings.change(conn, name, value, actor_id=None, now=0)
+        runtime_settings.change(conn, "quiet_end", None, actor_id=None, now=0)
+        return made
+
+    made = await db.write(configure)
     await db.close()
     scores: dict[int, int] = {}
     rows = []
@@ -200,13 +204,11 @@ async def simulate(
         scores, truth = await build(path, scenario, rng)
         db = await Database.open(path)
         try:
-            async with db.read() as conn:
-                names = {s.id: s.name for s in await segments.list_all(conn)}
+            names = {s.id: s.name for s in await db.read(segments.list_all)}
             for week in range(weeks):
                 tuesday = FIRST_TUESDAY + dt.timedelta(weeks=week)
                 stamp = int(tuesday.timestamp())
-                async with db.transaction() as conn:
-                    await invitations.expire_overdue(conn, stamp)
+                await db.write(functools.partial(invitations.expire_overdue, now=stamp))
                 started = await start_round(
                     db,
                     schedule="checkin",
@@ -216,12 +218,22 @@ async def simulate(
                     by_answers=by_answers,
                 )
                 assert started is not None
-                async with db.transaction() as conn:
-                    sent = await invitations.for_round(conn, started.round.id)
+
+                def mark_all_sent(
+                    conn: sqlite3.Connection, round_id: int, at: int
+                ) -> list[invitations.Invitation]:
+                    sent = invitations.for_round(conn, round_id)
                     for invitation in sent:
-                        await invitation_delivery.mark_sent(
-                            conn, invitation.id, now=stamp, message_id=invitation.id
+                        invitation_delivery.mark_sent(
+                            conn, invitation.id, now=at, message_id=invitation.id
                         )
+                    return sent
+
+                # The round's invitations, thousands of them: on a worker thread.
+                sent = await db.write(
+                    functools.partial(mark_all_sent, round_id=started.round.id, at=stamp),
+                    long=True,
+                )
                 answering = [i for i in sent if rng.random() < rate_of[names[i.segment_id]]]
                 invited_total += len(sent)
                 scored_total += len(answering)
@@ -231,7 +243,7 @@ async def simulate(
                 ) -> None:
                     for number, invitation in enumerate(who):
                         moment = at + 3600 + number
-                        invitations.save_step_sync(
+                        invitations.save_step(
                             raw,
                             invitation,
                             state=invitations.CheckinState.DONE,
@@ -247,7 +259,7 @@ async def simulate(
                             now=moment,
                         )
 
-                await db.run(functools.partial(answer, who=answering, at=stamp))
+                await db.write(functools.partial(answer, who=answering, at=stamp))
                 monday = tuesday - dt.timedelta(days=1, hours=10)
                 period = Period(monday, monday + dt.timedelta(weeks=1))
                 data = await reading.read_input(db, period, ZONE, model="")

@@ -33,6 +33,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 
 from bench.common import write_results
@@ -40,7 +41,7 @@ from bot.checkins.rounds import start_round
 from bot.checkins.sampling import draw_sample
 from bot.common.sample_size import parse_sample_size
 from storage import eligibility, invitations, runtime_settings, segments
-from storage.db import Database
+from storage.db import Database, fetch_all
 from storage.eligibility import Eligibility
 
 SEGMENT_COUNT = 20
@@ -55,10 +56,11 @@ SEED = 20260303
 async def build(database: Path, number: int) -> None:
     """A migrated database with `number` customers over the segments and a round still open."""
     db = await Database.open(database)
-    async with db.transaction() as conn:
-        made = [
-            await segments.create(conn, f"segment {i + 1:02}", now=0) for i in range(SEGMENT_COUNT)
-        ]
+
+    def create_segments(conn: sqlite3.Connection) -> list[segments.Segment]:
+        return [segments.create(conn, f"segment {i + 1:02}", now=0) for i in range(SEGMENT_COUNT)]
+
+    made = await db.write(create_segments)
     await db.close()
     now = int(NOW.timestamp())
     rng = random.Random(4)
@@ -93,12 +95,13 @@ async def build(database: Path, number: int) -> None:
             rows,
         )
     db = await Database.open(database)
-    async with db.transaction() as conn:
-        await runtime_settings.change(
-            conn, "sample_size", str(PREVIOUS_ROUND), actor_id=None, now=0
-        )
-        await runtime_settings.change(conn, "quiet_start", None, actor_id=None, now=0)
-        await runtime_settings.change(conn, "quiet_end", None, actor_id=None, now=0)
+
+    def configure(conn: sqlite3.Connection) -> None:
+        runtime_settings.change(conn, "sample_size", str(PREVIOUS_ROUND), actor_id=None, now=0)
+        runtime_settings.change(conn, "quiet_start", None, actor_id=None, now=0)
+        runtime_settings.change(conn, "quiet_end", None, actor_id=None, now=0)
+
+    await db.write(configure)
     yesterday = NOW - dt.timedelta(days=1)
     await start_round(
         db, schedule="previous", scheduled_for=now - DAY, now=yesterday, zone_name=ZONE
@@ -128,9 +131,8 @@ async def measure(number: int, repeats: int) -> list[str]:
 async def measure_on(db: Database, number: int, repeats: int) -> list[str]:
     now = int(NOW.timestamp())
     rules = Eligibility(now, 30 * DAY, 14 * DAY)
-    async with db.read() as conn:
-        pool = await eligibility.sampling_pool(conn, rules)
-        busy = len(await invitations.open_user_ids(conn))
+    pool = await db.read(partial(eligibility.sampling_pool, rules=rules))
+    busy = len(await db.read(invitations.open_user_ids))
     lines = [
         f"{number} customers in {SEGMENT_COUNT} segments,"
         f" {sum(s.population for s in pool.segments)} of them reachable, {busy} with an"
@@ -150,8 +152,7 @@ async def measure_on(db: Database, number: int, repeats: int) -> list[str]:
         lines.append(line)
 
     async def count() -> None:
-        async with db.read() as conn:
-            await eligibility.sampling_pool(conn, rules)
+        await db.read(partial(eligibility.sampling_pool, rules=rules))
 
     row(
         "counting the segments by the rules (`sampling_pool`, SQL)",
@@ -161,20 +162,22 @@ async def measure_on(db: Database, number: int, repeats: int) -> list[str]:
     for size in SIZES:
 
         async def draw(size: str = size) -> None:
-            async with db.read() as conn:
-                await draw_sample(
-                    conn,
+            await db.read(
+                partial(
+                    draw_sample,
                     size=parse_sample_size(size),
                     now=now,
                     cooldown_seconds=30 * DAY,
                     seed=SEED,
                     notnow_seconds=14 * DAY,
                 )
+            )
 
         row("`draw_sample`: count and pick", size, [await timed(draw) for _ in range(repeats)])
     for size in SIZES:
-        async with db.transaction() as conn:
-            await runtime_settings.change(conn, "sample_size", size, actor_id=None, now=0)
+        await db.write(
+            partial(runtime_settings.change, name="sample_size", value=size, actor_id=None, now=0)
+        )
         seconds = []
         for i in range(repeats):
 
@@ -197,9 +200,12 @@ async def measure_on(db: Database, number: int, repeats: int) -> list[str]:
         "|---|---|---|---|",
     ]
     for sample_by in (None, "plan"):
-        async with db.transaction() as conn:
-            await runtime_settings.change(conn, "sample_size", "20", actor_id=None, now=0)
-            await runtime_settings.change(conn, "sample_by", sample_by, actor_id=None, now=0)
+
+        def configure_base_round(conn: sqlite3.Connection, sample_by: str | None) -> None:
+            runtime_settings.change(conn, "sample_size", "20", actor_id=None, now=0)
+            runtime_settings.change(conn, "sample_by", sample_by, actor_id=None, now=0)
+
+        await db.write(partial(configure_base_round, sample_by=sample_by))
         seconds = []
         for i in range(repeats):
 
@@ -219,20 +225,23 @@ async def measure_on(db: Database, number: int, repeats: int) -> list[str]:
 async def add_base(db: Database, number: int) -> None:
     """A base record for every customer, most joined to their account, most with a plan."""
     rng = random.Random(5)
-    async with db.read() as conn:
-        people = await conn.execute_fetchall("SELECT user_id, segment_id FROM customers")
+    people = await db.scan(partial(fetch_all, sql="SELECT user_id, segment_id FROM customers"))
     rows = []
     for k, (user_id, segment_id) in enumerate(people):
         plan = rng.choices(("basic", "plus", "pro", None), (60, 25, 10, 5))[0]
         attributes = "{}" if plan is None else f'{{"plan":"{plan}"}}'
         joined = user_id if rng.random() < 0.9 else None
         rows.append((f"X-{k}", f"C{k}", segment_id, "en", attributes, joined))
-    async with db.transaction() as conn:
-        await conn.executemany(
+
+    def insert(conn: sqlite3.Connection) -> None:
+        conn.executemany(
             "INSERT INTO base_customers (external_id, name, segment_id, language, attributes,"
             " user_id, imported_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, 0)",
             rows,
         )
+
+    # A million rows: on a worker thread.
+    await db.write(insert, long=True)
     assert len(rows) == number
 
 

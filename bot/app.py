@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
@@ -56,6 +57,7 @@ from conversations.enrollment import CONSENT_DATA, LANGUAGE_DATA, STOP_DATA
 from conversations.enrollment_service import EnrollmentService
 from storage import invitation_delivery, runtime_settings
 from storage.db import Database
+from storage.runtime_settings import RuntimeSettings
 
 log = logging.getLogger(__name__)
 
@@ -185,9 +187,12 @@ def _open_services(
             commands=COMMANDS,
             reschedule=lambda: schedule_jobs(app),
         )
-        async with db.transaction() as conn:
-            interrupted = await invitation_delivery.requeue_interrupted(conn)
-            apply_send_limits(app.bot, await runtime_settings.load(conn))
+
+        def requeue_and_load(conn: sqlite3.Connection) -> tuple[int, RuntimeSettings]:
+            return invitation_delivery.requeue_interrupted(conn), runtime_settings.load(conn)
+
+        interrupted, config = await db.write(requeue_and_load)
+        apply_send_limits(app.bot, config)
         if interrupted:
             # Claimed for sending when the process stopped: Telegram may have accepted
             # some of these in the instant before, so a few customers may get it twice.

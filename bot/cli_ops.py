@@ -86,8 +86,7 @@ async def show_settings(language: str) -> int:
         raise StorageError(f"no database at {settings.database_path}")
     db = await Database.open(settings.database_path)
     try:
-        async with db.read() as conn:
-            config = await runtime_settings.load(conn)
+        config = await db.read(runtime_settings.load)
     finally:
         await db.close()
     now = SystemClock().now()
@@ -108,8 +107,7 @@ async def export(target: Path, kind: str) -> int:
         raise StorageError(f"no database at {settings.database_path}")
     db = await Database.open(settings.database_path)
     try:
-        async with db.read() as conn:
-            config = await runtime_settings.load(conn)
+        config = await db.read(runtime_settings.load)
         zone = config.zone(settings.timezone)
         try:
             count = await write_file(db, target, zone, kind)

@@ -7,11 +7,12 @@ import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 
 from conversations.checkin import QUESTION_IN, Pressed, Step, Typed, question_reply, step
 from conversations.replies import Outcome, Reply
-from storage import customers, inbox, invitations
-from storage.db import Database
+from storage import customers, invitations
+from storage.db import REPEATED, Database
 from storage.invitations import CheckinState, Invitation
 
 # The invitation being finished -> when its customer may hear from Pulse again, formatted
@@ -81,28 +82,25 @@ class CheckinService:
     ) -> tuple[Outcome, tuple[int, CheckinState] | None]:
         """Commits a press; returns what to say and the (invitation, state) it asks about."""
 
-        def commit(raw: sqlite3.Connection) -> Step | Outcome | None:
-            if not inbox.claim_effect_sync(raw, now):
-                # Handled before a crash: the press is only answered; a next question that
-                # was never sent is asked again at start-up or by the upkeep.
-                return Outcome()
-            invitation = invitations.find_sync(raw, event.invitation_id)
+        def commit(raw: sqlite3.Connection) -> Step | None:
+            invitation = invitations.find(raw, event.invitation_id)
             if invitation is None or invitation.user_id != event.user_id:
                 return None  # someone else's (or no) invitation
             result = step(invitation, event, now=now, next_date=next_date(invitation))
             _commit(raw, invitation, result, now)
             return result
 
-        result = await self._db.run(commit)
+        result = await self._db.write_once(commit)
+        if result is REPEATED:
+            # Handled before a crash: the press is only answered; a next question that
+            # was never sent is asked again at start-up or by the upkeep.
+            return Outcome(), None
         if result is None:
             # Answered in the presser's own language.
-            async with self._db.read() as conn:
-                presser = await customers.find(conn, event.user_id)
+            presser = await self._db.read(partial(customers.find, user_id=event.user_id))
             return Outcome(
                 notice=Reply("checkin.not_yours", presser.language if presser else "en")
             ), None
-        if isinstance(result, Outcome):
-            return result, None
         # Recorded as asked only when a question goes out: an unanswerable press leaves a
         # question that never arrived for the upkeep (or the next press) to ask.
         asked = (event.invitation_id, result.state) if result.outcome.replies else None
@@ -114,9 +112,7 @@ class CheckinService:
         """Free text from a customer; False when no check-in of theirs is open to take it."""
 
         def commit(raw: sqlite3.Connection) -> tuple[Invitation, Step] | bool:
-            if not inbox.claim_effect_sync(raw, now):
-                return True  # handled before a crash; the next question is asked again
-            invitation = invitations.latest_for_user_sync(raw, user_id)
+            invitation = invitations.latest_for_user(raw, user_id)
             if invitation is None or not invitation.is_open or invitation.expires_at <= now:
                 return False
             if invitation.sent_at is None:
@@ -126,7 +122,9 @@ class CheckinService:
             return invitation, result
 
         async with self._turns.take(user_id):
-            committed = await self._db.run(commit)
+            committed = await self._db.write_once(commit)
+            if committed is REPEATED:
+                return True  # handled before a crash; the next question is asked again
             if isinstance(committed, bool):
                 return committed
             invitation, result = committed
@@ -143,7 +141,7 @@ class CheckinService:
         """Records that the question of `state` was sent (a later crash will not re-ask it)."""
         if state not in QUESTION_IN or state is CheckinState.ASKED_SCORE:
             return
-        await self._db.run(lambda raw: invitations.mark_prompted_sync(raw, invitation_id, state))
+        await self._db.write(lambda raw: invitations.mark_prompted(raw, invitation_id, state))
 
     async def ask_again(self, *, now: int, ask: Ask) -> int:
         """Asks the questions committed but never sent: their send failed, or the process
@@ -152,16 +150,16 @@ class CheckinService:
         A question whose customer's turn is held is being sent right now, or its customer
         is answering: that task sees to it, and a later call picks up what it leaves.
         """
-        async with self._db.read() as conn:
-            waiting = await invitations.unprompted(conn, now)
+        waiting = await self._db.read(partial(invitations.unprompted, now=now))
         sent = 0
         for candidate in waiting:
             if self._turns.busy(candidate.user_id):
                 continue
             async with self._turns.take(candidate.user_id):
                 # Read again: the customer may have moved on since the list was read.
-                async with self._db.read() as conn:
-                    invitation = await invitations.find(conn, candidate.id)
+                invitation = await self._db.read(
+                    partial(invitations.find, invitation_id=candidate.id)
+                )
                 if invitation is None or not invitation.unasked or invitation.expires_at <= now:
                     continue
                 question = question_reply(invitation)
@@ -173,10 +171,10 @@ class CheckinService:
 
 def _commit(raw: sqlite3.Connection, invitation: Invitation, result: Step, now: int) -> None:
     if result.delivered:
-        invitations.mark_delivered_sync(raw, invitation.id, now=now)
+        invitations.mark_delivered(raw, invitation.id, now=now)
     if not result.changes:
         return
-    invitations.save_step_sync(
+    invitations.save_step(
         raw,
         invitation,
         state=result.state,

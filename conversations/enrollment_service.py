@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
-
-import aiosqlite
+from functools import partial
 
 from conversations import enrollment
 from conversations.enrollment import Decision, Situation
@@ -13,14 +13,13 @@ from storage import (
     customer_base,
     customers,
     enrollments,
-    inbox,
     invitations,
     personal_invites,
     runtime_settings,
     segments,
 )
 from storage.customers import Profile
-from storage.db import Database
+from storage.db import REPEATED, Database
 from storage.invitations import CheckinState
 
 
@@ -43,15 +42,14 @@ class EnrollmentService:
         now: int,
     ) -> Outcome:
         """/start, with the deep-link code if there was one."""
-        async with self._db.transaction() as conn:
-            if not await inbox.claim_effect(conn, now):
-                return Outcome()  # handled before a crash: said and done already
-            situation = await _situation(conn, profile.user_id, telegram_language)
+
+        def answer_start(conn: sqlite3.Connection) -> Outcome:
+            situation = _situation(conn, profile.user_id, telegram_language)
             code_segment = personal = None
             if code is not None and enrollment.CODE_PATTERN.match(code):
-                personal = await personal_invites.find_invite(conn, code)
+                personal = personal_invites.find_invite(conn, code)
                 if personal is None:
-                    code_segment = await segments.find_by_code(conn, code)
+                    code_segment = segments.find_by_code(conn, code)
             if personal is not None:
                 decision = enrollment.decide_personal_start(
                     situation, invite=personal, user_id=profile.user_id, now=now
@@ -63,17 +61,20 @@ class EnrollmentService:
                     code_segment=code_segment,
                     default_segment_id=segments.DEFAULT_SEGMENT_ID,
                 )
-            await _apply(conn, decision, profile, now)
+            _apply(conn, decision, profile, now)
             if not any(isinstance(w, enrollment.OpenPending) for w in decision.writes):
                 return decision.outcome
-            pending = await enrollments.find_for_user(conn, profile.user_id)
+            pending = enrollments.find_for_user(conn, profile.user_id)
             assert pending is not None
             returning = situation.customer is not None
             # The cool-down admins set now: the welcome promises what the rounds will keep.
-            config = await runtime_settings.load(conn)
+            config = runtime_settings.load(conn)
             return enrollment.welcome(
                 pending, returning=returning, cooldown_days=config.cooldown_days
             )
+
+        said = await self._db.write_once(answer_start)
+        return Outcome() if said is REPEATED else said  # REPEATED: said and done already
 
     async def consent(
         self,
@@ -126,13 +127,14 @@ class EnrollmentService:
 
     async def language_of(self, user_id: int, telegram_language: str) -> str:
         """The language to speak to this user: stored if known, else Telegram's."""
-        async with self._db.read() as conn:
-            return (await _situation(conn, user_id, telegram_language)).language
+        situation = await self._db.read(
+            partial(_situation, user_id=user_id, telegram_language=telegram_language)
+        )
+        return situation.language
 
     async def taking_part(self, user_id: int) -> bool:
         """Whether this user is an enrolled customer Pulse may check in with."""
-        async with self._db.read() as conn:
-            customer = await customers.find(conn, user_id)
+        customer = await self._db.read(partial(customers.find, user_id=user_id))
         return customer is not None and customer.reachable
 
     async def _run(
@@ -143,41 +145,41 @@ class EnrollmentService:
         decide: Callable[[Situation], Decision],
     ) -> Outcome:
         """Loads the situation, decides and commits in one transaction."""
-        async with self._db.transaction() as conn:
-            if not await inbox.claim_effect(conn, now):
-                return Outcome()  # handled before a crash: said and done already
-            situation = await _situation(conn, profile.user_id, telegram_language)
+
+        def decide_and_commit(conn: sqlite3.Connection) -> Decision:
+            situation = _situation(conn, profile.user_id, telegram_language)
             decision = decide(situation)
-            await _apply(conn, decision, profile, now)
+            _apply(conn, decision, profile, now)
+            return decision
+
+        decision = await self._db.write_once(decide_and_commit)
+        if decision is REPEATED:
+            return Outcome()  # handled before a crash: said and done already
         return decision.outcome
 
 
-async def _situation(
-    conn: aiosqlite.Connection, user_id: int, telegram_language: str
-) -> Situation:
-    customer = await customers.find(conn, user_id)
-    pending = await enrollments.find_for_user(conn, user_id)
+def _situation(conn: sqlite3.Connection, user_id: int, telegram_language: str) -> Situation:
+    customer = customers.find(conn, user_id)
+    pending = enrollments.find_for_user(conn, user_id)
     names: dict[int, str] = {}
     if customer is not None:
-        names[customer.segment_id] = (await segments.get(conn, customer.segment_id)).name
-    joined = await customer_base.find_for_user(conn, user_id)
+        names[customer.segment_id] = segments.get(conn, customer.segment_id).name
+    joined = customer_base.find_for_user(conn, user_id)
     invite = None
     if pending is not None and pending.personal_invite_id is not None:
-        invite = await personal_invites.get_invite(conn, pending.personal_invite_id)
+        invite = personal_invites.get_invite(conn, pending.personal_invite_id)
     return Situation(
         customer, pending, names, telegram_language, joined.id if joined else None, invite
     )
 
 
-async def _apply(
-    conn: aiosqlite.Connection, decision: Decision, profile: Profile, now: int
-) -> None:
+def _apply(conn: sqlite3.Connection, decision: Decision, profile: Profile, now: int) -> None:
     for write in decision.writes:
         match write:
             case enrollment.OpenPending(
                 segment_id=segment_id, language=language, personal_invite_id=invite_id
             ):
-                await enrollments.open_pending(
+                enrollments.open_pending(
                     conn,
                     user_id=profile.user_id,
                     chat_id=profile.chat_id,
@@ -187,26 +189,22 @@ async def _apply(
                     personal_invite_id=invite_id,
                 )
             case enrollment.JoinBase(invite=invite):
-                await personal_invites.use_invite(conn, invite, profile.user_id, now)
+                personal_invites.use_invite(conn, invite, profile.user_id, now)
             case enrollment.Enroll(profile=who, segment_id=segment_id, language=language):
-                await customers.enroll(
-                    conn, who, language=language, segment_id=segment_id, now=now
-                )
+                customers.enroll(conn, who, language=language, segment_id=segment_id, now=now)
             case enrollment.ClosePending(pending_id=pending_id):
-                await enrollments.close(conn, pending_id)
+                enrollments.close(conn, pending_id)
             case enrollment.RecordRefusal(segment_id=segment_id):
-                await enrollments.record_refusal(
+                enrollments.record_refusal(
                     conn, user_id=profile.user_id, segment_id=segment_id, now=now
                 )
             case enrollment.SetStatus(status=status):
-                await customers.set_status(conn, profile.user_id, status, now=now)
+                customers.set_status(conn, profile.user_id, status, now=now)
                 # A stopped or blocked customer's open check-in ends with them.
-                await invitations.close_open_for_user(
-                    conn, profile.user_id, CheckinState.STOPPED, now
-                )
+                invitations.close_open_for_user(conn, profile.user_id, CheckinState.STOPPED, now)
             case enrollment.SetLanguage(language=language):
-                if await customers.find(conn, profile.user_id) is not None:
-                    await customers.set_language(conn, profile.user_id, language, now=now)
-                pending = await enrollments.find_for_user(conn, profile.user_id)
+                if customers.find(conn, profile.user_id) is not None:
+                    customers.set_language(conn, profile.user_id, language, now=now)
+                pending = enrollments.find_for_user(conn, profile.user_id)
                 if pending is not None:
-                    await enrollments.set_language(conn, pending.id, language)
+                    enrollments.set_language(conn, pending.id, language)

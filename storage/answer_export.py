@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
-
-import aiosqlite
 
 from storage.db import fetch_all
 
@@ -30,7 +29,7 @@ class AnswerRow:
     external_id: str | None = None  # of the customer-base record the account is joined to
 
 
-async def page(conn: aiosqlite.Connection, after_id: int, limit: int = BATCH) -> list[AnswerRow]:
+def page(conn: sqlite3.Connection, after_id: int, limit: int = BATCH) -> list[AnswerRow]:
     """Up to `limit` answers after `after_id`, oldest first: the export reads page by page,
     so customers' answers are not held up behind one long read."""
     return [
@@ -51,7 +50,7 @@ async def page(conn: aiosqlite.Connection, after_id: int, limit: int = BATCH) ->
             None if r[13] is None else int(r[13]),
             r[14],
         )
-        for r in await fetch_all(
+        for r in fetch_all(
             conn,
             "SELECT a.id, a.answered_at, i.round_id, r.started_at, s.name, i.user_id,"
             " c.first_name,"

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
-
-import aiosqlite
 
 from storage.db import fetch_all
 
@@ -20,8 +19,8 @@ class AuditEntry:
     new_value: str | None
 
 
-async def record(
-    conn: aiosqlite.Connection,
+def record(
+    conn: sqlite3.Connection,
     *,
     at: int,
     actor_id: int | None,
@@ -31,18 +30,18 @@ async def record(
     new_value: str | None = None,
 ) -> None:
     """Appends one entry; call it inside the transaction that makes the change."""
-    await conn.execute(
+    conn.execute(
         "INSERT INTO audit_log (at, actor_id, action, subject, old_value, new_value)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         (at, actor_id, action, subject, old_value, new_value),
     )
 
 
-async def recent(conn: aiosqlite.Connection, limit: int) -> list[AuditEntry]:
+def recent(conn: sqlite3.Connection, limit: int) -> list[AuditEntry]:
     """The newest `limit` entries, newest first."""
     return [
         AuditEntry(**dict(row))
-        for row in await fetch_all(
+        for row in fetch_all(
             conn,
             "SELECT id, at, actor_id, action, subject, old_value, new_value FROM audit_log"
             " ORDER BY id DESC LIMIT ?",

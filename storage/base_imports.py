@@ -3,9 +3,8 @@ and is decided (applied or cancelled) once."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
-
-import aiosqlite
 
 from storage.db import fetch_all, fetch_one
 
@@ -21,23 +20,23 @@ class PendingImport:
     created_at: int
 
 
-async def open_import(
-    conn: aiosqlite.Connection, *, actor_id: int, file_name: str, path: str, sha256: str, now: int
+def open_import(
+    conn: sqlite3.Connection, *, actor_id: int, file_name: str, path: str, sha256: str, now: int
 ) -> PendingImport:
     """Records a previewed file that waits for its confirmation."""
-    cursor = await conn.execute(
+    cursor = conn.execute(
         "INSERT INTO base_imports (actor_id, file_name, path, sha256, status, created_at)"
         " VALUES (?, ?, ?, ?, 'pending', ?)",
         (actor_id, file_name, path, sha256, now),
     )
     assert cursor.lastrowid is not None
-    found = await find_import(conn, cursor.lastrowid)
+    found = find_import(conn, cursor.lastrowid)
     assert found is not None
     return found
 
 
-async def find_import(conn: aiosqlite.Connection, import_id: int) -> PendingImport | None:
-    row = await fetch_one(
+def find_import(conn: sqlite3.Connection, import_id: int) -> PendingImport | None:
+    row = fetch_one(
         conn,
         "SELECT id, actor_id, file_name, path, sha256, status, created_at FROM base_imports"
         " WHERE id = ?",
@@ -46,15 +45,15 @@ async def find_import(conn: aiosqlite.Connection, import_id: int) -> PendingImpo
     return None if row is None else PendingImport(**dict(row))
 
 
-async def cancel_pending_imports(conn: aiosqlite.Connection, actor_id: int, now: int) -> list[str]:
+def cancel_pending_imports(conn: sqlite3.Connection, actor_id: int, now: int) -> list[str]:
     """Cancels this admin's imports still waiting (a newer file replaces them); returns
     their files' paths, to delete."""
-    rows = await fetch_all(
+    rows = fetch_all(
         conn,
         "SELECT path FROM base_imports WHERE actor_id = ? AND status = 'pending'",
         (actor_id,),
     )
-    await conn.execute(
+    conn.execute(
         "UPDATE base_imports SET status = 'cancelled', decided_at = ?"
         " WHERE actor_id = ? AND status = 'pending'",
         (now, actor_id),
@@ -62,9 +61,9 @@ async def cancel_pending_imports(conn: aiosqlite.Connection, actor_id: int, now:
     return [str(r[0]) for r in rows]
 
 
-async def decide_import(conn: aiosqlite.Connection, import_id: int, status: str, now: int) -> bool:
+def decide_import(conn: sqlite3.Connection, import_id: int, status: str, now: int) -> bool:
     """Marks a pending import applied or cancelled; False if it was no longer pending."""
-    cursor = await conn.execute(
+    cursor = conn.execute(
         "UPDATE base_imports SET status = ?, decided_at = ? WHERE id = ? AND status = 'pending'",
         (status, now, import_id),
     )

@@ -3,11 +3,10 @@ staged file, and how much of each segment is enrolled (the links: storage.person
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
-
-import aiosqlite
 
 from storage.db import fetch_all, fetch_one
 from storage.invitations import CheckinState, close_open_for_user
@@ -81,25 +80,23 @@ class Comparison:
 # --- the import, on the writer's connection inside one transaction ----------------------
 
 
-async def begin_staging(conn: aiosqlite.Connection) -> None:
+def begin_staging(conn: sqlite3.Connection) -> None:
     """An empty staging table for the rows of one file."""
-    await conn.execute(f"DROP TABLE IF EXISTS temp.{_STAGE}")
-    await conn.execute(_CREATE_STAGE)
-    await conn.execute(f"CREATE INDEX temp.{_STAGE}_id ON {_STAGE}(external_id)")
+    conn.execute(f"DROP TABLE IF EXISTS temp.{_STAGE}")
+    conn.execute(_CREATE_STAGE)
+    conn.execute(f"CREATE INDEX temp.{_STAGE}_id ON {_STAGE}(external_id)")
 
 
-async def stage(conn: aiosqlite.Connection, rows: Sequence[StagedRow]) -> None:
+def stage(conn: sqlite3.Connection, rows: Sequence[StagedRow]) -> None:
     """Adds a chunk of valid rows (one thread hop for the chunk)."""
-    await conn.executemany(
+    conn.executemany(
         f"INSERT INTO {_STAGE} (line, external_id, name, segment, language, attributes)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         rows,
     )
 
 
-async def take_out_duplicates(
-    conn: aiosqlite.Connection, limit: int
-) -> tuple[int, list[Duplicate]]:
+def take_out_duplicates(conn: sqlite3.Connection, limit: int) -> tuple[int, list[Duplicate]]:
     """Removes every staged row whose external id an earlier line already has; returns how
     many, and the first `limit` of them."""
     later = (
@@ -107,16 +104,16 @@ async def take_out_duplicates(
         " GROUP BY external_id HAVING count(*) > 1) f ON f.external_id = r.external_id"
         " WHERE r.line > f.first"
     )
-    rows = await fetch_all(
+    rows = fetch_all(
         conn, f"SELECT r.line, r.external_id, f.first {later} ORDER BY r.line LIMIT ?", (limit,)
     )
-    cursor = await conn.execute(f"DELETE FROM {_STAGE} WHERE line IN (SELECT r.line {later})")
+    cursor = conn.execute(f"DELETE FROM {_STAGE} WHERE line IN (SELECT r.line {later})")
     return cursor.rowcount, [Duplicate(int(r[0]), str(r[1]), int(r[2])) for r in rows]
 
 
-async def compare(conn: aiosqlite.Connection) -> Comparison:
+def compare(conn: sqlite3.Connection) -> Comparison:
     """Counts what an import of the staged rows would change, changing nothing."""
-    row = await fetch_one(
+    row = fetch_one(
         conn,
         "SELECT count(b.id), count(*) - count(b.id),"
         f" count(CASE WHEN b.id IS NOT NULL AND ({_DIFFERS}) THEN 1 END)"
@@ -124,8 +121,8 @@ async def compare(conn: aiosqlite.Connection) -> Comparison:
     )
     assert row is not None
     known, new, changed = int(row[0]), int(row[1]), int(row[2])
-    missing = await fetch_one(conn, f"SELECT count(*) FROM base_customers WHERE {_MISSING}")
-    segments = await fetch_all(
+    missing = fetch_one(conn, f"SELECT count(*) FROM base_customers WHERE {_MISSING}")
+    segments = fetch_all(
         conn,
         f"SELECT min(segment) FROM {_STAGE} r"
         " WHERE NOT EXISTS (SELECT 1 FROM segments s WHERE s.name = r.segment)"
@@ -140,26 +137,26 @@ async def compare(conn: aiosqlite.Connection) -> Comparison:
     )
 
 
-async def create_segments(conn: aiosqlite.Connection, names: Sequence[str], now: int) -> None:
+def create_segments(conn: sqlite3.Connection, names: Sequence[str], now: int) -> None:
     """Creates the segments the staged rows name and the database lacks (`compare` names
     them)."""
-    await conn.executemany(
+    conn.executemany(
         "INSERT INTO segments (name, created_at) VALUES (?, ?)", [(n, now) for n in names]
     )
 
 
-async def upsert_staged(conn: aiosqlite.Connection, now: int) -> None:
+def upsert_staged(conn: sqlite3.Connection, now: int) -> None:
     """Inserts the new records and updates the changed ones (a record that was gone comes
     back, and so does the account its going stopped); the unchanged are not touched. A joined
     account follows its record into a new segment. The segments must exist."""
     segment = "(SELECT s.id FROM segments s WHERE s.name = r.segment)"
-    await conn.execute(
+    conn.execute(
         f"UPDATE customers SET segment_id = {segment}, updated_at = :now"
         f" FROM base_customers b JOIN {_STAGE} r ON r.external_id = b.external_id"
         f" WHERE customers.user_id = b.user_id AND customers.segment_id IS NOT {segment}",
         {"now": now},
     )
-    await conn.execute(
+    conn.execute(
         "UPDATE customers SET status = 'active', stopped_at = NULL, updated_at = :now"
         f" FROM base_customers b JOIN {_STAGE} r ON r.external_id = b.external_id"
         " WHERE customers.user_id = b.user_id AND b.gone_at IS NOT NULL"
@@ -167,7 +164,7 @@ async def upsert_staged(conn: aiosqlite.Connection, now: int) -> None:
         {"now": now},
     )
     # "WHERE true": SQLite's parser needs it between a SELECT and ON CONFLICT.
-    await conn.execute(
+    conn.execute(
         "INSERT INTO base_customers (external_id, name, segment_id, language, attributes,"
         " imported_at, updated_at)"
         f" SELECT r.external_id, r.name, {segment}, r.language, r.attributes, :now, :now"
@@ -185,12 +182,12 @@ async def upsert_staged(conn: aiosqlite.Connection, now: int) -> None:
     )
 
 
-async def mark_missing_gone(conn: aiosqlite.Connection, now: int) -> int:
+def mark_missing_gone(conn: sqlite3.Connection, now: int) -> int:
     """Marks every record not in the staged file gone from the base; their joined accounts
     are stopped (no longer sampled or written to), their answers stay. Returns how many."""
     accounts = [
         int(r[0])
-        for r in await fetch_all(
+        for r in fetch_all(
             conn,
             "SELECT c.user_id FROM base_customers JOIN customers c"
             f" ON c.user_id = base_customers.user_id WHERE {_MISSING}"
@@ -198,51 +195,49 @@ async def mark_missing_gone(conn: aiosqlite.Connection, now: int) -> int:
         )
     ]
     for user_id in accounts:
-        await close_open_for_user(conn, user_id, CheckinState.STOPPED, now)
-    await conn.executemany(
+        close_open_for_user(conn, user_id, CheckinState.STOPPED, now)
+    conn.executemany(
         "UPDATE customers SET status = 'stopped', paused_until = NULL, stopped_at = ?,"
         " updated_at = ? WHERE user_id = ?",
         [(now, now, user_id) for user_id in accounts],
     )
-    await conn.executemany(
+    conn.executemany(
         "UPDATE base_customers SET stopped_account_at = ? WHERE user_id = ?",
         [(now, user_id) for user_id in accounts],
     )
-    cursor = await conn.execute(
+    cursor = conn.execute(
         f"UPDATE base_customers SET gone_at = ?, updated_at = ? WHERE {_MISSING}", (now, now)
     )
     return cursor.rowcount
 
 
-async def end_staging(conn: aiosqlite.Connection) -> None:
-    await conn.execute(f"DROP TABLE IF EXISTS temp.{_STAGE}")
+def end_staging(conn: sqlite3.Connection) -> None:
+    conn.execute(f"DROP TABLE IF EXISTS temp.{_STAGE}")
 
 
 # --- records ------------------------------------------------------------------------------
 
 
-def _record(row: aiosqlite.Row) -> BaseCustomer:
+def _record(row: sqlite3.Row) -> BaseCustomer:
     return BaseCustomer(**dict(row))
 
 
-async def find_by_external_id(conn: aiosqlite.Connection, external_id: str) -> BaseCustomer | None:
+def find_by_external_id(conn: sqlite3.Connection, external_id: str) -> BaseCustomer | None:
     """The record with this external id, or None."""
-    row = await fetch_one(
+    row = fetch_one(
         conn, f"SELECT {_COLUMNS} FROM base_customers WHERE external_id = ?", (external_id,)
     )
     return None if row is None else _record(row)
 
 
-async def find_for_user(conn: aiosqlite.Connection, user_id: int) -> BaseCustomer | None:
+def find_for_user(conn: sqlite3.Connection, user_id: int) -> BaseCustomer | None:
     """The record this Telegram account is joined to, or None."""
-    row = await fetch_one(
-        conn, f"SELECT {_COLUMNS} FROM base_customers WHERE user_id = ?", (user_id,)
-    )
+    row = fetch_one(conn, f"SELECT {_COLUMNS} FROM base_customers WHERE user_id = ?", (user_id,))
     return None if row is None else _record(row)
 
 
-async def page_in_segment(
-    conn: aiosqlite.Connection, segment_id: int | None, after_id: int, limit: int
+def page_in_segment(
+    conn: sqlite3.Connection, segment_id: int | None, after_id: int, limit: int
 ) -> list[BaseCustomer]:
     """Up to `limit` records (not gone) after `after_id`, of one segment or all, by id."""
     where = "gone_at IS NULL AND id > ?"
@@ -252,7 +247,7 @@ async def page_in_segment(
         params += (segment_id,)
     return [
         _record(r)
-        for r in await fetch_all(
+        for r in fetch_all(
             conn,
             f"SELECT {_COLUMNS} FROM base_customers WHERE {where} ORDER BY id LIMIT ?",
             (*params, limit),
@@ -260,26 +255,26 @@ async def page_in_segment(
     ]
 
 
-async def join(conn: aiosqlite.Connection, base_id: int, user_id: int, now: int) -> None:
+def join(conn: sqlite3.Connection, base_id: int, user_id: int, now: int) -> None:
     """Joins a Telegram account to a record (and to no other record)."""
-    await conn.execute(
+    conn.execute(
         "UPDATE base_customers SET user_id = NULL, joined_at = NULL WHERE user_id = ? AND id != ?",
         (user_id, base_id),
     )
-    await conn.execute(
+    conn.execute(
         "UPDATE base_customers SET user_id = ?, joined_at = ? WHERE id = ?",
         (user_id, now, base_id),
     )
 
 
-async def unlink_user(conn: aiosqlite.Connection, user_id: int) -> None:
+def unlink_user(conn: sqlite3.Connection, user_id: int) -> None:
     """Erases every link between a Telegram account and the base (/forget): the records
     stay, joined to nobody; the links it used stay used, by nobody known."""
-    await conn.execute(
+    conn.execute(
         "UPDATE base_customers SET user_id = NULL, joined_at = NULL WHERE user_id = ?",
         (user_id,),
     )
-    await conn.execute("UPDATE personal_invites SET used_by = NULL WHERE used_by = ?", (user_id,))
+    conn.execute("UPDATE personal_invites SET used_by = NULL WHERE used_by = ?", (user_id,))
 
 
 # --- what the digest and exports read ---------------------------------------------------------
@@ -297,23 +292,20 @@ class SegmentCoverage:
     answered: int
 
 
-async def has_base(conn: aiosqlite.Connection) -> bool:
+def has_base(conn: sqlite3.Connection) -> bool:
     """Whether a customer base has been imported (any record not gone)."""
     return (
-        await fetch_one(conn, "SELECT 1 FROM base_customers WHERE gone_at IS NULL LIMIT 1")
-        is not None
+        fetch_one(conn, "SELECT 1 FROM base_customers WHERE gone_at IS NULL LIMIT 1") is not None
     )
 
 
-async def segment_coverage(
-    conn: aiosqlite.Connection, since: int, until: int
-) -> list[SegmentCoverage]:
+def segment_coverage(conn: sqlite3.Connection, since: int, until: int) -> list[SegmentCoverage]:
     """Every segment's size in the base and how much of it is enrolled (an active or paused
     account) and answered a check-in sent in [since, until), by segment id; empty when no
     base is imported. An enrolled account without a record counts in its segment's base."""
-    if not await has_base(conn):
+    if not has_base(conn):
         return []
-    rows = await fetch_all(
+    rows = fetch_all(
         conn,
         "WITH enrolled AS (SELECT user_id, segment_id FROM customers"
         "  WHERE status IN ('active', 'paused') AND user_id > 0),"

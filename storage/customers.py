@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-
-import aiosqlite
 
 from storage.db import fetch_all, fetch_one
 
@@ -68,15 +67,15 @@ _COLUMNS = (
 )
 
 
-def _customer(row: aiosqlite.Row) -> Customer:
+def _customer(row: sqlite3.Row) -> Customer:
     values = dict(row)
     values["status"] = CustomerStatus(values["status"])
     return Customer(**values)
 
 
-async def find(conn: aiosqlite.Connection, user_id: int) -> Customer | None:
+def find(conn: sqlite3.Connection, user_id: int) -> Customer | None:
     """The customer with this user id, or None."""
-    row = await fetch_one(
+    row = fetch_one(
         conn,
         f"SELECT {_COLUMNS} FROM customers WHERE user_id = ?",
         (user_id,),
@@ -84,23 +83,23 @@ async def find(conn: aiosqlite.Connection, user_id: int) -> Customer | None:
     return None if row is None else _customer(row)
 
 
-async def get(conn: aiosqlite.Connection, user_id: int) -> Customer:
+def get(conn: sqlite3.Connection, user_id: int) -> Customer:
     """The customer with this user id; raises CustomerNotFound."""
-    customer = await find(conn, user_id)
+    customer = find(conn, user_id)
     if customer is None:
         raise CustomerNotFound(user_id)
     return customer
 
 
-async def enroll(
-    conn: aiosqlite.Connection, profile: Profile, *, language: str, segment_id: int, now: int
+def enroll(
+    conn: sqlite3.Connection, profile: Profile, *, language: str, segment_id: int, now: int
 ) -> Customer:
     """Enrolls (or re-enrolls, after a stop or block) a consenting customer as active.
 
     A re-enrollment keeps `last_asked_at`, so the cool-down still protects someone who
     stopped and came back the same day.
     """
-    await conn.execute(
+    conn.execute(
         "INSERT INTO customers (user_id, chat_id, first_name, last_name, username, language,"
         " segment_id, status, consented_at, enrolled_at, updated_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)"
@@ -123,50 +122,48 @@ async def enroll(
             now,
         ),
     )
-    return await get(conn, profile.user_id)
+    return get(conn, profile.user_id)
 
 
-async def set_status(
-    conn: aiosqlite.Connection, user_id: int, status: CustomerStatus, *, now: int
+def set_status(
+    conn: sqlite3.Connection, user_id: int, status: CustomerStatus, *, now: int
 ) -> Customer:
     """Marks a customer stopped, blocked or active again; raises CustomerNotFound."""
     if status is CustomerStatus.PAUSED:
         raise ValueError("pausing needs an end time")
     stopped_at = now if status in (CustomerStatus.STOPPED, CustomerStatus.BLOCKED) else None
-    cursor = await conn.execute(
+    cursor = conn.execute(
         "UPDATE customers SET status = ?, paused_until = NULL, stopped_at = ?, updated_at = ?"
         " WHERE user_id = ?",
         (status.value, stopped_at, now, user_id),
     )
     if cursor.rowcount == 0:
         raise CustomerNotFound(user_id)
-    return await get(conn, user_id)
+    return get(conn, user_id)
 
 
-async def set_language(
-    conn: aiosqlite.Connection, user_id: int, language: str, *, now: int
-) -> Customer:
+def set_language(conn: sqlite3.Connection, user_id: int, language: str, *, now: int) -> Customer:
     """Changes the language Pulse speaks to this customer; raises CustomerNotFound."""
-    cursor = await conn.execute(
+    cursor = conn.execute(
         "UPDATE customers SET language = ?, updated_at = ? WHERE user_id = ?",
         (language, now, user_id),
     )
     if cursor.rowcount == 0:
         raise CustomerNotFound(user_id)
-    return await get(conn, user_id)
+    return get(conn, user_id)
 
 
-async def list_all(conn: aiosqlite.Connection) -> list[Customer]:
+def list_all(conn: sqlite3.Connection) -> list[Customer]:
     """Every customer, in enrollment order."""
     return [
         _customer(row)
-        for row in await fetch_all(
+        for row in fetch_all(
             conn, f"SELECT {_COLUMNS} FROM customers ORDER BY enrolled_at, user_id"
         )
     ]
 
 
-async def count_gone(conn: aiosqlite.Connection, segment_id: int | None = None) -> int:
+def count_gone(conn: sqlite3.Connection, segment_id: int | None = None) -> int:
     """Customers who stopped or blocked the bot, in one segment or all; not the anonymous
     records /forget leaves (negative ids), which stand for nobody who could come back."""
     where = "status IN ('stopped', 'blocked') AND user_id > 0"
@@ -174,34 +171,34 @@ async def count_gone(conn: aiosqlite.Connection, segment_id: int | None = None) 
     if segment_id is not None:
         where += " AND segment_id = ?"
         params = (segment_id,)
-    row = await fetch_one(conn, f"SELECT count(*) FROM customers WHERE {where}", params)
+    row = fetch_one(conn, f"SELECT count(*) FROM customers WHERE {where}", params)
     return int(row[0]) if row else 0
 
 
-async def pause(conn: aiosqlite.Connection, user_id: int, *, until: int, now: int) -> Customer:
+def pause(conn: sqlite3.Connection, user_id: int, *, until: int, now: int) -> Customer:
     """Pauses a reachable customer until `until` (a new pause replaces the old one); raises
     CustomerNotFound when there is no reachable customer with this id."""
-    cursor = await conn.execute(
+    cursor = conn.execute(
         "UPDATE customers SET status = 'paused', paused_until = ?, updated_at = ?"
         " WHERE user_id = ? AND status IN ('active', 'paused')",
         (until, now, user_id),
     )
     if cursor.rowcount == 0:
         raise CustomerNotFound(user_id)
-    return await get(conn, user_id)
+    return get(conn, user_id)
 
 
-async def set_cooldown(
-    conn: aiosqlite.Connection, user_id: int, days: int | None, *, now: int
+def set_cooldown(
+    conn: sqlite3.Connection, user_id: int, days: int | None, *, now: int
 ) -> Customer:
     """Sets the customer's own cool-down (None: the global one); raises CustomerNotFound."""
-    cursor = await conn.execute(
+    cursor = conn.execute(
         "UPDATE customers SET cooldown_days = ?, updated_at = ? WHERE user_id = ?",
         (days, now, user_id),
     )
     if cursor.rowcount == 0:
         raise CustomerNotFound(user_id)
-    return await get(conn, user_id)
+    return get(conn, user_id)
 
 
 @dataclass(frozen=True)
@@ -213,7 +210,7 @@ class Contact:
     segment_id: int
 
 
-async def contacts(conn: aiosqlite.Connection, user_ids: Iterable[int]) -> dict[int, Contact]:
+def contacts(conn: sqlite3.Connection, user_ids: Iterable[int]) -> dict[int, Contact]:
     """The chat, language and segment of each of these customers (those that exist)."""
     found: dict[int, Contact] = {}
     ids = list(user_ids)
@@ -221,7 +218,7 @@ async def contacts(conn: aiosqlite.Connection, user_ids: Iterable[int]) -> dict[
     for start in range(0, len(ids), _PAGE):
         page = ids[start : start + _PAGE]
         marks = ", ".join("?" * len(page))
-        for user_id, chat_id, language, segment in await fetch_all(
+        for user_id, chat_id, language, segment in fetch_all(
             conn,
             "SELECT user_id, chat_id, language, segment_id FROM customers"
             f" WHERE user_id IN ({marks})",

@@ -3,10 +3,9 @@ answers, the customers to follow up, and segment sizes. Plain rows; no statistic
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import aiosqlite
 
 from storage.db import fetch_all
 
@@ -69,8 +68,8 @@ class FollowUpRow:
     external_id: str | None = None
 
 
-async def week_segment_counts(
-    conn: aiosqlite.Connection, bounds: Sequence[int]
+def week_segment_counts(
+    conn: sqlite3.Connection, bounds: Sequence[int]
 ) -> list[WeekSegmentCounts]:
     """Counts per (week, segment) for the weeks between consecutive `bounds` (epochs, oldest
     first): invitations delivered in each week, and their scores given within that week.
@@ -89,7 +88,7 @@ async def week_segment_counts(
     params["end"] = bounds[-1]
     # Grouped by score and folded here: measured 40 % faster over a year of answers than
     # five conditional sums per row (bench/digest.py).
-    rows = await fetch_all(
+    rows = fetch_all(
         conn,
         f"SELECT {week} AS week, segment_id,"
         f" CASE WHEN answered_at < {week_end} THEN score END AS given, COUNT(*)"
@@ -116,11 +115,11 @@ async def week_segment_counts(
     ]
 
 
-async def segments(conn: aiosqlite.Connection) -> list[SegmentInfo]:
+def segments(conn: sqlite3.Connection) -> list[SegmentInfo]:
     """Every segment with its reachable customers now, by name."""
     return [
         SegmentInfo(int(r[0]), str(r[1]), int(r[2]), int(r[3]))
-        for r in await fetch_all(
+        for r in fetch_all(
             conn,
             "SELECT s.id, s.name, s.created_at, (SELECT COUNT(*) FROM customers c"
             " WHERE c.segment_id = s.id AND c.status IN ('active', 'paused'))"
@@ -129,11 +128,11 @@ async def segments(conn: aiosqlite.Connection) -> list[SegmentInfo]:
     ]
 
 
-async def populations(conn: aiosqlite.Connection, start: int, end: int) -> dict[int, int]:
+def populations(conn: sqlite3.Connection, start: int, end: int) -> dict[int, int]:
     """Each segment's customer base as the latest round started in [start, end) recorded it."""
     return {
         int(r[0]): int(r[1])
-        for r in await fetch_all(
+        for r in fetch_all(
             conn,
             "SELECT s.segment_id, s.population FROM round_strata s"
             " JOIN rounds r ON r.id = s.round_id"
@@ -143,9 +142,9 @@ async def populations(conn: aiosqlite.Connection, start: int, end: int) -> dict[
     }
 
 
-async def latest_round_start(conn: aiosqlite.Connection, start: int, end: int) -> int | None:
+def latest_round_start(conn: sqlite3.Connection, start: int, end: int) -> int | None:
     """When the latest round started in [start, end) began, or None without one."""
-    rows = await fetch_all(
+    rows = fetch_all(
         conn,
         "SELECT max(started_at) FROM rounds WHERE started_at >= ? AND started_at < ?",
         (start, end),
@@ -154,8 +153,8 @@ async def latest_round_start(conn: aiosqlite.Connection, start: int, end: int) -
     return None if found is None else int(found)
 
 
-async def text_answers(
-    conn: aiosqlite.Connection, start: int, end: int, model: str = ""
+def text_answers(
+    conn: sqlite3.Connection, start: int, end: int, model: str = ""
 ) -> list[TextAnswer]:
     """The challenges and improvement requests given to invitations of [start, end), with
     their vectors of `model` where stored."""
@@ -170,7 +169,7 @@ async def text_answers(
             bool(r[6]),
             bytes(r[7]) if r[7] is not None else None,
         )
-        for r in await fetch_all(
+        for r in fetch_all(
             conn,
             "SELECT a.question, a.value, i.language, i.segment_id, c.first_name, c.username,"
             f" {_CONTACT_YES}, v.vector"
@@ -185,8 +184,8 @@ async def text_answers(
     ]
 
 
-async def follow_ups(
-    conn: aiosqlite.Connection, start: int, end: int, low_score: int
+def follow_ups(
+    conn: sqlite3.Connection, start: int, end: int, low_score: int
 ) -> list[FollowUpRow]:
     """Invitations of [start, end) whose customer asked to be contacted or scored at most
     `low_score`: contact requests first, then the lowest scores, oldest first."""
@@ -211,7 +210,7 @@ async def follow_ups(
             int(r[9]),
             r[10],
         )
-        for r in await fetch_all(
+        for r in fetch_all(
             conn,
             "SELECT * FROM (SELECT i.user_id, i.segment_id, c.first_name, c.last_name, c.username,"
             f" i.score, {_CONTACT_YES} AS contact, {answer('challenge')}, {answer('improvement')},"

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
-
-import aiosqlite
 
 from storage.db import fetch_all, fetch_one
 
@@ -46,11 +45,11 @@ class Recipient:
 _COLUMNS = "id, period_start, period_end, language, figures, text, created_at"
 
 
-async def find(
-    conn: aiosqlite.Connection, period_start: int, period_end: int, language: str
+def find(
+    conn: sqlite3.Connection, period_start: int, period_end: int, language: str
 ) -> StoredDigest | None:
     """The digest of a period in a language, or None."""
-    row = await fetch_one(
+    row = fetch_one(
         conn,
         f"SELECT {_COLUMNS} FROM digests"
         " WHERE period_start = ? AND period_end = ? AND language = ?",
@@ -59,8 +58,8 @@ async def find(
     return None if row is None else StoredDigest(**dict(row))
 
 
-async def put(
-    conn: aiosqlite.Connection,
+def put(
+    conn: sqlite3.Connection,
     *,
     period_start: int,
     period_end: int,
@@ -70,21 +69,21 @@ async def put(
     now: int,
 ) -> StoredDigest:
     """Stores a digest; one already stored for the period and language is kept as it was."""
-    await conn.execute(
+    conn.execute(
         "INSERT INTO digests (period_start, period_end, language, figures, text, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (period_start, period_end, language) DO NOTHING",
         (period_start, period_end, language, figures, PART_SEPARATOR.join(parts), now),
     )
-    stored = await find(conn, period_start, period_end, language)
+    stored = find(conn, period_start, period_end, language)
     assert stored is not None
     return stored
 
 
-async def list_recent(conn: aiosqlite.Connection, limit: int = 20) -> list[StoredDigest]:
+def list_recent(conn: sqlite3.Connection, limit: int = 20) -> list[StoredDigest]:
     """The newest stored digests first."""
     return [
         StoredDigest(**dict(row))
-        for row in await fetch_all(
+        for row in fetch_all(
             conn,
             f"SELECT {_COLUMNS} FROM digests ORDER BY period_end DESC, language LIMIT ?",
             (limit,),
@@ -92,11 +91,11 @@ async def list_recent(conn: aiosqlite.Connection, limit: int = 20) -> list[Store
     ]
 
 
-async def claim(
-    conn: aiosqlite.Connection, period_start: int, user_id: int, digest_id: int, now: int
+def claim(
+    conn: sqlite3.Connection, period_start: int, user_id: int, digest_id: int, now: int
 ) -> bool:
     """Claims the period's digest for one person; False if it was claimed before."""
-    cursor = await conn.execute(
+    cursor = conn.execute(
         "INSERT INTO digest_deliveries (period_start, user_id, digest_id, status, claimed_at)"
         " VALUES (?, ?, ?, 'sending', ?) ON CONFLICT (period_start, user_id) DO NOTHING",
         (period_start, user_id, digest_id, now),
@@ -104,8 +103,8 @@ async def claim(
     return cursor.rowcount == 1
 
 
-async def finish(
-    conn: aiosqlite.Connection,
+def finish(
+    conn: sqlite3.Connection,
     period_start: int,
     user_id: int,
     status: DeliveryStatus,
@@ -114,7 +113,7 @@ async def finish(
     error: str | None = None,
 ) -> None:
     """Records how a claimed delivery ended."""
-    await conn.execute(
+    conn.execute(
         "UPDATE digest_deliveries SET status = ?, sent_at = ?, error = ?"
         " WHERE period_start = ? AND user_id = ?",
         (
@@ -127,11 +126,11 @@ async def finish(
     )
 
 
-async def deliveries(conn: aiosqlite.Connection, period_start: int) -> dict[int, DeliveryStatus]:
+def deliveries(conn: sqlite3.Connection, period_start: int) -> dict[int, DeliveryStatus]:
     """Who the period's digest was claimed for, and how each delivery ended."""
     return {
         int(row[0]): DeliveryStatus(row[1])
-        for row in await fetch_all(
+        for row in fetch_all(
             conn,
             "SELECT user_id, status FROM digest_deliveries WHERE period_start = ?",
             (period_start,),
@@ -139,9 +138,7 @@ async def deliveries(conn: aiosqlite.Connection, period_start: int) -> dict[int,
     }
 
 
-async def recipients(
-    conn: aiosqlite.Connection, configured_admins: tuple[int, ...]
-) -> list[Recipient]:
+def recipients(conn: sqlite3.Connection, configured_admins: tuple[int, ...]) -> list[Recipient]:
     """The configured admins and every team member, each once, with the language Pulse
     knows for them (team record, else customer record, else English)."""
     ids = list(
@@ -150,16 +147,14 @@ async def recipients(
                 *configured_admins,
                 *[
                     int(r[0])
-                    for r in await fetch_all(
-                        conn, "SELECT user_id FROM team_members ORDER BY user_id"
-                    )
+                    for r in fetch_all(conn, "SELECT user_id FROM team_members ORDER BY user_id")
                 ],
             ]
         )
     )
     found: list[Recipient] = []
     for user_id in ids:
-        row = await fetch_one(
+        row = fetch_one(
             conn,
             "SELECT COALESCE((SELECT language FROM team_members WHERE user_id = ?),"
             " (SELECT language FROM customers WHERE user_id = ?), 'en')",

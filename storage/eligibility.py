@@ -5,12 +5,11 @@ themselves, read in index order so a round of tens of thousands costs one pass."
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import NamedTuple
-
-import aiosqlite
 
 from storage.base_shares import attribute_path
 from storage.db import fetch_all
@@ -111,8 +110,8 @@ def _stratum_params(stratum: AttributeValue | None) -> dict[str, str | None]:
     return {"path": attribute_path(stratum.attribute), "value": stratum.value}
 
 
-async def sampling_pool(
-    conn: aiosqlite.Connection, rules: Eligibility, segment_id: int | None = None
+def sampling_pool(
+    conn: sqlite3.Connection, rules: Eligibility, segment_id: int | None = None
 ) -> Pool:
     """Counts every segment's reachable customers by the rules (`SegmentCounts`), by segment id.
 
@@ -124,19 +123,19 @@ async def sampling_pool(
     if segment_id is not None:
         where += " AND segment_id = :segment"
         params["segment"] = segment_id
-    counted = await conn.execute_fetchall(
+    counted = conn.execute(
         f"SELECT segment_id, count(*), count(CASE WHEN {_PAUSED} THEN 1 END),"
         f" count(CASE WHEN last_asked_at IS NULL AND NOT {_PAUSED} THEN 1 END),"
         f" count(CASE WHEN {_COOLING} AND NOT {_PAUSED} THEN 1 END)"
         f" FROM customers INDEXED BY customers_sampling WHERE {where}"
         " GROUP BY segment_id ORDER BY segment_id",
         params,
-    )
+    ).fetchall()
     # Per segment: how many have one open, of them never asked or cooling anyway, and the
     # rest (due by the rules alone), who picking must leave out.
     opened = {
         segment: counts
-        for segment, *counts in await conn.execute_fetchall(
+        for segment, *counts in conn.execute(
             "SELECT segment_id, count(*), count(CASE WHEN last_asked_at IS NULL THEN 1 END),"
             f" count(CASE WHEN {_COOLING} THEN 1 END),"
             f" group_concat(CASE WHEN {_COOLING} IS NOT 1 THEN user_id END) FROM customers"
@@ -165,8 +164,8 @@ async def sampling_pool(
     return Pool(tuple(segments), MappingProxyType(held))
 
 
-async def never_asked(
-    conn: aiosqlite.Connection,
+def never_asked(
+    conn: sqlite3.Connection,
     rules: Eligibility,
     segment_id: int,
     limit: int,
@@ -179,7 +178,7 @@ async def never_asked(
     Read in order from customers_sampling, and as one JSON array: a round may need tens of
     thousands, and one value costs a fraction of as many rows.
     """
-    rows = await conn.execute_fetchall(
+    rows = conn.execute(
         "SELECT json_group_array(user_id) FROM (SELECT user_id FROM customers"
         f" INDEXED BY customers_sampling WHERE last_asked_at IS NULL AND {_due_in(held, stratum)}"
         " ORDER BY user_id LIMIT :limit)",
@@ -197,8 +196,8 @@ async def never_asked(
     return sorted(json.loads(found))
 
 
-async def longest_unasked(
-    conn: aiosqlite.Connection,
+def longest_unasked(
+    conn: sqlite3.Connection,
     rules: Eligibility,
     segment_id: int,
     wanted: int,
@@ -209,7 +208,7 @@ async def longest_unasked(
     everyone else asked at the same moment as the last of them, as (last_asked_at, user_id)
     in that order; `held` left out. Empty when fewer than `wanted` are due."""
     due = f"last_asked_at IS NOT NULL AND {_due_in(held, stratum)} AND NOT {_COOLING}"
-    rows = await conn.execute_fetchall(
+    rows = conn.execute(
         "SELECT last_asked_at, user_id FROM customers INDEXED BY customers_sampling"
         f" WHERE {due} AND last_asked_at <= ("
         "  SELECT last_asked_at FROM customers INDEXED BY customers_sampling"
@@ -226,8 +225,8 @@ async def longest_unasked(
     return [(last, user_id) for last, user_id in rows]
 
 
-async def due_by_value(
-    conn: aiosqlite.Connection,
+def due_by_value(
+    conn: sqlite3.Connection,
     rules: Eligibility,
     segment_id: int,
     attribute: str,
@@ -235,7 +234,7 @@ async def due_by_value(
 ) -> dict[str | None, tuple[int, int]]:
     """A segment's due customers by their value of `attribute` (None: none, or no base
     record), as (never asked, asked before and out of their cool-down); `held` left out."""
-    rows = await fetch_all(
+    rows = fetch_all(
         conn,
         f"SELECT {_VALUE} AS v, count(CASE WHEN last_asked_at IS NULL THEN 1 END),"
         f" count(CASE WHEN last_asked_at IS NOT NULL AND NOT {_COOLING} THEN 1 END)"

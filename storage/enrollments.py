@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
-
-import aiosqlite
 
 from storage.db import fetch_one
 
@@ -24,9 +23,9 @@ class PendingEnrollment:
 _COLUMNS = "id, user_id, chat_id, segment_id, language, created_at, personal_invite_id"
 
 
-async def find_for_user(conn: aiosqlite.Connection, user_id: int) -> PendingEnrollment | None:
+def find_for_user(conn: sqlite3.Connection, user_id: int) -> PendingEnrollment | None:
     """The consent question out to this user, or None."""
-    row = await fetch_one(
+    row = fetch_one(
         conn,
         f"SELECT {_COLUMNS} FROM pending_enrollments WHERE user_id = ?",
         (user_id,),
@@ -34,8 +33,8 @@ async def find_for_user(conn: aiosqlite.Connection, user_id: int) -> PendingEnro
     return None if row is None else PendingEnrollment(**dict(row))
 
 
-async def open_pending(
-    conn: aiosqlite.Connection,
+def open_pending(
+    conn: sqlite3.Connection,
     *,
     user_id: int,
     chat_id: int,
@@ -45,41 +44,39 @@ async def open_pending(
     personal_invite_id: int | None = None,
 ) -> PendingEnrollment:
     """Records a consent question, replacing any earlier one so only the newest counts."""
-    await conn.execute("DELETE FROM pending_enrollments WHERE user_id = ?", (user_id,))
-    await conn.execute(
+    conn.execute("DELETE FROM pending_enrollments WHERE user_id = ?", (user_id,))
+    conn.execute(
         "INSERT INTO pending_enrollments (user_id, chat_id, segment_id, language, created_at,"
         " personal_invite_id) VALUES (?, ?, ?, ?, ?, ?)",
         (user_id, chat_id, segment_id, language, now, personal_invite_id),
     )
-    pending = await find_for_user(conn, user_id)
+    pending = find_for_user(conn, user_id)
     assert pending is not None
     return pending
 
 
-async def set_language(conn: aiosqlite.Connection, pending_id: int, language: str) -> None:
+def set_language(conn: sqlite3.Connection, pending_id: int, language: str) -> None:
     """Changes the language of a consent question still out."""
-    await conn.execute(
+    conn.execute(
         "UPDATE pending_enrollments SET language = ? WHERE id = ?", (language, pending_id)
     )
 
 
-async def close(conn: aiosqlite.Connection, pending_id: int) -> None:
+def close(conn: sqlite3.Connection, pending_id: int) -> None:
     """Removes an answered consent question."""
-    await conn.execute("DELETE FROM pending_enrollments WHERE id = ?", (pending_id,))
+    conn.execute("DELETE FROM pending_enrollments WHERE id = ?", (pending_id,))
 
 
-async def record_refusal(
-    conn: aiosqlite.Connection, *, user_id: int, segment_id: int, now: int
-) -> None:
+def record_refusal(conn: sqlite3.Connection, *, user_id: int, segment_id: int, now: int) -> None:
     """Keeps only the fact that this user said no."""
-    await conn.execute(
+    conn.execute(
         "INSERT INTO consent_refusals (user_id, segment_id, refused_at) VALUES (?, ?, ?)",
         (user_id, segment_id, now),
     )
 
 
-async def count_refusals(conn: aiosqlite.Connection) -> int:
+def count_refusals(conn: sqlite3.Connection) -> int:
     """How many consent questions were answered no."""
-    row = await fetch_one(conn, "SELECT COUNT(*) FROM consent_refusals")
+    row = fetch_one(conn, "SELECT COUNT(*) FROM consent_refusals")
     assert row is not None
     return int(row[0])

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import sqlite3
 
-import aiosqlite
-
 from storage.db import fetch_all
 from storage.followups import SendStatus
 
@@ -66,11 +64,11 @@ def finish_alerts(
     )
 
 
-async def sent_alerts(conn: aiosqlite.Connection, followup_id: int) -> list[tuple[int, int]]:
+def sent_alerts(conn: sqlite3.Connection, followup_id: int) -> list[tuple[int, int]]:
     """(user id, message id) of every alert of the thread that arrived."""
     return [
         (int(r[0]), int(r[1]))
-        for r in await fetch_all(
+        for r in fetch_all(
             conn,
             "SELECT user_id, message_id FROM followup_alerts"
             " WHERE followup_id = ? AND status = 'sent' AND message_id IS NOT NULL"

@@ -4,10 +4,9 @@ still writing."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
-
-import aiosqlite
 
 from storage.db import fetch_all, fetch_one
 from storage.followups import SendStatus, touch
@@ -48,7 +47,7 @@ _MESSAGE_COLUMNS = (
 )
 
 
-def _message(row: aiosqlite.Row) -> ThreadMessage:
+def _message(row: sqlite3.Row) -> ThreadMessage:
     values = dict(row)
     values["direction"] = Direction(values["direction"])
     values["status"] = SendStatus(values["status"])
@@ -58,8 +57,8 @@ def _message(row: aiosqlite.Row) -> ThreadMessage:
 # --- messages ---------------------------------------------------------------------------
 
 
-async def add_message(
-    conn: aiosqlite.Connection,
+def add_message(
+    conn: sqlite3.Connection,
     followup_id: int,
     direction: Direction,
     *,
@@ -71,35 +70,33 @@ async def add_message(
     error: str | None = None,
 ) -> int:
     """Stores a message of the thread (before it is sent) and the thread's activity."""
-    cursor = await conn.execute(
+    cursor = conn.execute(
         "INSERT INTO followup_messages (followup_id, direction, staff_id, staff_name, text,"
         " created_at, status, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (followup_id, direction.value, staff_id, staff_name, text, now, status.value, error),
     )
-    await touch(conn, followup_id, now)
+    touch(conn, followup_id, now)
     if direction is Direction.TO_CUSTOMER and status is not SendStatus.FAILED:
-        await conn.execute(
-            "UPDATE followups SET replier_id = ? WHERE id = ?", (staff_id, followup_id)
-        )
+        conn.execute("UPDATE followups SET replier_id = ? WHERE id = ?", (staff_id, followup_id))
     assert cursor.lastrowid is not None
     return cursor.lastrowid
 
 
-async def finish_message(
-    conn: aiosqlite.Connection, message_id: int, status: SendStatus, error: str | None = None
+def finish_message(
+    conn: sqlite3.Connection, message_id: int, status: SendStatus, error: str | None = None
 ) -> None:
     """Records how a message's send ended."""
-    await conn.execute(
+    conn.execute(
         "UPDATE followup_messages SET status = ?, error = ? WHERE id = ?",
         (status.value, error, message_id),
     )
 
 
-async def messages(conn: aiosqlite.Connection, followup_id: int) -> list[ThreadMessage]:
+def messages(conn: sqlite3.Connection, followup_id: int) -> list[ThreadMessage]:
     """A thread's messages, oldest first."""
     return [
         _message(row)
-        for row in await fetch_all(
+        for row in fetch_all(
             conn,
             f"SELECT {_MESSAGE_COLUMNS} FROM followup_messages WHERE followup_id = ? ORDER BY id",
             (followup_id,),
@@ -107,12 +104,12 @@ async def messages(conn: aiosqlite.Connection, followup_id: int) -> list[ThreadM
     ]
 
 
-async def last_reply_by_other(
-    conn: aiosqlite.Connection, followup_id: int, staff_id: int, since: int | None = None
+def last_reply_by_other(
+    conn: sqlite3.Connection, followup_id: int, staff_id: int, since: int | None = None
 ) -> ThreadMessage | None:
     """The latest reply another team member sent the customer in this thread (after
     `since`, when given), or None."""
-    row = await fetch_one(
+    row = fetch_one(
         conn,
         f"SELECT {_MESSAGE_COLUMNS} FROM followup_messages"
         " WHERE followup_id = ? AND direction = 'to_customer' AND staff_id != ?"
@@ -125,15 +122,15 @@ async def last_reply_by_other(
 # --- drafts -----------------------------------------------------------------------------
 
 
-def _draft(row: aiosqlite.Row) -> Draft:
+def _draft(row: sqlite3.Row) -> Draft:
     values = dict(row)
     values["confirmed"] = bool(values["confirmed"])
     return Draft(**values)
 
 
-async def find_draft(conn: aiosqlite.Connection, staff_id: int) -> Draft | None:
+def find_draft(conn: sqlite3.Connection, staff_id: int) -> Draft | None:
     """The reply this team member is writing, or None."""
-    row = await fetch_one(
+    row = fetch_one(
         conn,
         "SELECT staff_id, staff_name, followup_id, confirmed, text, created_at"
         " FROM followup_drafts"
@@ -143,11 +140,11 @@ async def find_draft(conn: aiosqlite.Connection, staff_id: int) -> Draft | None:
     return None if row is None else _draft(row)
 
 
-async def drafts_for(conn: aiosqlite.Connection, followup_id: int) -> list[Draft]:
+def drafts_for(conn: sqlite3.Connection, followup_id: int) -> list[Draft]:
     """The replies being written in a thread, oldest first."""
     return [
         _draft(row)
-        for row in await fetch_all(
+        for row in fetch_all(
             conn,
             "SELECT staff_id, staff_name, followup_id, confirmed, text, created_at"
             " FROM followup_drafts"
@@ -157,8 +154,8 @@ async def drafts_for(conn: aiosqlite.Connection, followup_id: int) -> list[Draft
     ]
 
 
-async def put_draft(
-    conn: aiosqlite.Connection,
+def put_draft(
+    conn: sqlite3.Connection,
     staff_id: int,
     staff_name: str | None,
     followup_id: int,
@@ -167,7 +164,7 @@ async def put_draft(
     now: int,
 ) -> None:
     """Starts a reply (replacing one the team member was writing elsewhere)."""
-    await conn.execute(
+    conn.execute(
         "INSERT INTO followup_drafts"
         " (staff_id, staff_name, followup_id, confirmed, text, created_at)"
         " VALUES (?, ?, ?, ?, NULL, ?) ON CONFLICT (staff_id) DO UPDATE SET"
@@ -177,14 +174,14 @@ async def put_draft(
     )
 
 
-async def hold_draft_text(conn: aiosqlite.Connection, staff_id: int, text: str) -> None:
+def hold_draft_text(conn: sqlite3.Connection, staff_id: int, text: str) -> None:
     """Keeps typed text in the draft until the team member confirms it."""
-    await conn.execute("UPDATE followup_drafts SET text = ? WHERE staff_id = ?", (text, staff_id))
+    conn.execute("UPDATE followup_drafts SET text = ? WHERE staff_id = ?", (text, staff_id))
 
 
-async def drop_draft(conn: aiosqlite.Connection, staff_id: int) -> Draft | None:
+def drop_draft(conn: sqlite3.Connection, staff_id: int) -> Draft | None:
     """Ends the reply this team member was writing; returns it, or None."""
-    draft = await find_draft(conn, staff_id)
+    draft = find_draft(conn, staff_id)
     if draft is not None:
-        await conn.execute("DELETE FROM followup_drafts WHERE staff_id = ?", (staff_id,))
+        conn.execute("DELETE FROM followup_drafts WHERE staff_id = ?", (staff_id,))
     return draft

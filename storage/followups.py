@@ -8,8 +8,6 @@ import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
 
-import aiosqlite
-
 from storage.db import fetch_all, fetch_one
 from storage.invitations import OPEN_STATES, CheckinState
 
@@ -90,18 +88,16 @@ _COLUMNS = (
 )
 
 
-def _followup(row: aiosqlite.Row) -> Followup:
+def _followup(row: sqlite3.Row) -> Followup:
     values = dict(row)
     values["status"] = FollowupStatus(values["status"])
     return Followup(**values)
 
 
-async def _select(
-    conn: aiosqlite.Connection, where: str, params: tuple[object, ...]
-) -> list[Followup]:
+def _select(conn: sqlite3.Connection, where: str, params: tuple[object, ...]) -> list[Followup]:
     return [
         _followup(row)
-        for row in await fetch_all(conn, f"SELECT {_COLUMNS} FROM followups WHERE {where}", params)
+        for row in fetch_all(conn, f"SELECT {_COLUMNS} FROM followups WHERE {where}", params)
     ]
 
 
@@ -119,8 +115,8 @@ def create(
 ) -> bool:
     """Opens the thread of a check-in; False when it has one already (nothing changes).
 
-    Plain sqlite3, like the alerts' other writes: run in one hop (`Database.run`), since
-    a burst of unhappy answers makes them the busiest writes after the answers."""
+    A short write, like the alerts' other writes: a burst of unhappy answers makes them
+    the busiest writes after the answers."""
     cursor = raw.execute(
         "INSERT INTO followups (invitation_id, user_id, reason, created_at, alert_after,"
         " last_activity_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (invitation_id) DO NOTHING",
@@ -129,30 +125,30 @@ def create(
     return cursor.rowcount == 1
 
 
-async def find(conn: aiosqlite.Connection, followup_id: int) -> Followup | None:
+def find(conn: sqlite3.Connection, followup_id: int) -> Followup | None:
     """The thread with this id, or None."""
-    found = await _select(conn, "id = ?", (followup_id,))
+    found = _select(conn, "id = ?", (followup_id,))
     return found[0] if found else None
 
 
-async def get(conn: aiosqlite.Connection, followup_id: int) -> Followup:
+def get(conn: sqlite3.Connection, followup_id: int) -> Followup:
     """The thread with this id; raises FollowupNotFound."""
-    found = await find(conn, followup_id)
+    found = find(conn, followup_id)
     if found is None:
         raise FollowupNotFound(followup_id)
     return found
 
 
-async def find_for_invitation(conn: aiosqlite.Connection, invitation_id: int) -> Followup | None:
+def find_for_invitation(conn: sqlite3.Connection, invitation_id: int) -> Followup | None:
     """The thread a check-in opened, or None."""
-    found = await _select(conn, "invitation_id = ?", (invitation_id,))
+    found = _select(conn, "invitation_id = ?", (invitation_id,))
     return found[0] if found else None
 
 
-async def waiting_for_customer(conn: aiosqlite.Connection, user_id: int) -> Followup | None:
+def waiting_for_customer(conn: sqlite3.Connection, user_id: int) -> Followup | None:
     """The customer's open thread that a team member wrote in most recently, or None: where
     the customer's own messages go."""
-    found = await _select(
+    found = _select(
         conn,
         "user_id = ? AND status = 'open' AND replier_id IS NOT NULL"
         " ORDER BY last_activity_at DESC, id DESC LIMIT 1",
@@ -161,34 +157,32 @@ async def waiting_for_customer(conn: aiosqlite.Connection, user_id: int) -> Foll
     return found[0] if found else None
 
 
-async def held(conn: aiosqlite.Connection, now: int) -> list[Followup]:
+def held(conn: sqlite3.Connection, now: int) -> list[Followup]:
     """Open threads whose alert is due and not yet sent (held for staff quiet hours, or
     interrupted before it went out), oldest first."""
-    return await _select(
+    return _select(
         conn, "alerted_at IS NULL AND alert_after <= ? AND status = 'open' ORDER BY id", (now,)
     )
 
 
-async def listing(
-    conn: aiosqlite.Connection, status: FollowupStatus, limit: int
-) -> list[Followup]:
+def listing(conn: sqlite3.Connection, status: FollowupStatus, limit: int) -> list[Followup]:
     """Threads with this status, the most recently active first."""
-    return await _select(
+    return _select(
         conn,
         "status = ? ORDER BY last_activity_at DESC, id DESC LIMIT ?",
         (status.value, limit),
     )
 
 
-async def count(conn: aiosqlite.Connection, status: FollowupStatus) -> int:
+def count(conn: sqlite3.Connection, status: FollowupStatus) -> int:
     """How many threads have this status."""
-    row = await fetch_one(conn, "SELECT COUNT(*) FROM followups WHERE status = ?", (status.value,))
+    row = fetch_one(conn, "SELECT COUNT(*) FROM followups WHERE status = ?", (status.value,))
     return int(row[0]) if row else 0
 
 
-async def facts(conn: aiosqlite.Connection, followup: Followup) -> Facts:
+def facts(conn: sqlite3.Connection, followup: Followup) -> Facts:
     """The customer and their check-in's answers, as stored now."""
-    row = await fetch_one(
+    row = fetch_one(
         conn,
         "SELECT c.first_name, c.last_name, c.username, c.language, s.name AS segment,"
         " i.score, i.created_at, i.state,"
@@ -204,7 +198,7 @@ async def facts(conn: aiosqlite.Connection, followup: Followup) -> Facts:
         raise FollowupNotFound(followup.id)
     answers = {
         str(r[0]): r[1]
-        for r in await fetch_all(
+        for r in fetch_all(
             conn,
             "SELECT question, value FROM answers WHERE invitation_id = ? ORDER BY id",
             (followup.invitation_id,),
@@ -226,10 +220,10 @@ async def facts(conn: aiosqlite.Connection, followup: Followup) -> Facts:
     )
 
 
-async def checkin_question_open(conn: aiosqlite.Connection, user_id: int, now: int) -> bool:
+def checkin_question_open(conn: sqlite3.Connection, user_id: int, now: int) -> bool:
     """Whether the customer's newest check-in has a question out that text could answer
     (a check-in answer always goes before a follow-up)."""
-    row = await fetch_one(
+    row = fetch_one(
         conn,
         "SELECT state, sent_at, expires_at FROM invitations WHERE user_id = ?"
         " ORDER BY id DESC LIMIT 1",
@@ -240,12 +234,12 @@ async def checkin_question_open(conn: aiosqlite.Connection, user_id: int, now: i
     return CheckinState(row["state"]) in OPEN_STATES
 
 
-async def alert_state(
-    conn: aiosqlite.Connection, user_id: int, invitation_id: int | None
+def alert_state(
+    conn: sqlite3.Connection, user_id: int, invitation_id: int | None
 ) -> AlertState | None:
     """The customer's check-in `invitation_id` (None: their newest), or None when they have
     no such check-in."""
-    row = await fetch_one(
+    row = fetch_one(
         conn,
         "SELECT i.id, i.score,"
         " (SELECT value FROM answers a WHERE a.invitation_id = i.id AND a.question = 'contact'),"
@@ -256,7 +250,7 @@ async def alert_state(
     )
     if row is None:
         return None
-    followup = await find_for_invitation(conn, int(row[0]))
+    followup = find_for_invitation(conn, int(row[0]))
     return AlertState(int(row[0]), row[1], row[2], int(row[3]), followup)
 
 
@@ -270,21 +264,19 @@ def show_answers(raw: sqlite3.Connection, followup_id: int, answers: int) -> boo
     return cursor.rowcount == 1
 
 
-async def touch(conn: aiosqlite.Connection, followup_id: int, now: int) -> None:
+def touch(conn: sqlite3.Connection, followup_id: int, now: int) -> None:
     """Records activity in a thread now."""
-    await conn.execute(
-        "UPDATE followups SET last_activity_at = ? WHERE id = ?", (now, followup_id)
-    )
+    conn.execute("UPDATE followups SET last_activity_at = ? WHERE id = ?", (now, followup_id))
 
 
-async def close(conn: aiosqlite.Connection, followup_id: int, *, actor_id: int, now: int) -> bool:
+def close(conn: sqlite3.Connection, followup_id: int, *, actor_id: int, now: int) -> bool:
     """Marks a thread done; False when it was done already. Its drafts are dropped."""
-    cursor = await conn.execute(
+    cursor = conn.execute(
         "UPDATE followups SET status = 'done', closed_at = ?, closed_by = ?,"
         " last_activity_at = ? WHERE id = ? AND status = 'open'",
         (now, actor_id, now, followup_id),
     )
     if cursor.rowcount != 1:
         return False
-    await conn.execute("DELETE FROM followup_drafts WHERE followup_id = ?", (followup_id,))
+    conn.execute("DELETE FROM followup_drafts WHERE followup_id = ?", (followup_id,))
     return True

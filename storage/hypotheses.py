@@ -3,10 +3,9 @@ are active, and the answers they gathered."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
-
-import aiosqlite
 
 from storage import audit
 from storage.db import fetch_all, fetch_one
@@ -68,14 +67,14 @@ _COLUMNS = (
 )
 
 
-def _hypothesis(row: aiosqlite.Row) -> Hypothesis:
+def _hypothesis(row: sqlite3.Row) -> Hypothesis:
     values = dict(row)
     values["status"] = HypothesisStatus(values["status"])
     return Hypothesis(**values)
 
 
-async def create(
-    conn: aiosqlite.Connection,
+def create(
+    conn: sqlite3.Connection,
     *,
     segment_id: int | None,
     text: str,
@@ -83,13 +82,13 @@ async def create(
     now: int,
 ) -> Hypothesis:
     """Records an active hypothesis, worded the same in both languages until reworded."""
-    cursor = await conn.execute(
+    cursor = conn.execute(
         "INSERT INTO hypotheses (segment_id, text_nl, text_en, created_by, created_at)"
         " VALUES (?, ?, ?, ?, ?)",
         (segment_id, text, text, actor_id, now),
     )
     assert cursor.lastrowid is not None
-    await audit.record(
+    audit.record(
         conn,
         at=now,
         actor_id=actor_id,
@@ -97,37 +96,35 @@ async def create(
         subject=f"#{cursor.lastrowid}",
         new_value=text,
     )
-    return await get(conn, cursor.lastrowid)
+    return get(conn, cursor.lastrowid)
 
 
-async def find(conn: aiosqlite.Connection, hypothesis_id: int) -> Hypothesis | None:
+def find(conn: sqlite3.Connection, hypothesis_id: int) -> Hypothesis | None:
     """The hypothesis with this id, or None."""
-    row = await fetch_one(
-        conn, f"SELECT {_COLUMNS} FROM hypotheses WHERE id = ?", (hypothesis_id,)
-    )
+    row = fetch_one(conn, f"SELECT {_COLUMNS} FROM hypotheses WHERE id = ?", (hypothesis_id,))
     return None if row is None else _hypothesis(row)
 
 
-async def get(conn: aiosqlite.Connection, hypothesis_id: int) -> Hypothesis:
+def get(conn: sqlite3.Connection, hypothesis_id: int) -> Hypothesis:
     """The hypothesis with this id; raises HypothesisNotFound."""
-    found = await find(conn, hypothesis_id)
+    found = find(conn, hypothesis_id)
     if found is None:
         raise HypothesisNotFound(hypothesis_id)
     return found
 
 
-async def list_all(conn: aiosqlite.Connection) -> list[Hypothesis]:
+def list_all(conn: sqlite3.Connection) -> list[Hypothesis]:
     """Every hypothesis, active ones first, oldest first."""
     return [
         _hypothesis(row)
-        for row in await fetch_all(
+        for row in fetch_all(
             conn, f"SELECT {_COLUMNS} FROM hypotheses ORDER BY status = 'retired', id"
         )
     ]
 
 
-async def reword(
-    conn: aiosqlite.Connection,
+def reword(
+    conn: sqlite3.Connection,
     hypothesis_id: int,
     language: str,
     text: str,
@@ -136,10 +133,10 @@ async def reword(
     now: int,
 ) -> str:
     """Changes one language's wording; returns the old one."""
-    old = (await get(conn, hypothesis_id)).text(language)
+    old = (get(conn, hypothesis_id)).text(language)
     column = "text_nl" if language == "nl" else "text_en"
-    await conn.execute(f"UPDATE hypotheses SET {column} = ? WHERE id = ?", (text, hypothesis_id))
-    await audit.record(
+    conn.execute(f"UPDATE hypotheses SET {column} = ? WHERE id = ?", (text, hypothesis_id))
+    audit.record(
         conn,
         at=now,
         actor_id=actor_id,
@@ -151,18 +148,18 @@ async def reword(
     return old
 
 
-async def retire(
-    conn: aiosqlite.Connection, hypothesis_id: int, *, actor_id: int | None, now: int
+def retire(
+    conn: sqlite3.Connection, hypothesis_id: int, *, actor_id: int | None, now: int
 ) -> bool:
     """Retires an active hypothesis; False when it was retired already."""
-    cursor = await conn.execute(
+    cursor = conn.execute(
         "UPDATE hypotheses SET status = 'retired', retired_at = ?"
         " WHERE id = ? AND status = 'active'",
         (now, hypothesis_id),
     )
     if cursor.rowcount != 1:
         return False
-    await audit.record(
+    audit.record(
         conn,
         at=now,
         actor_id=actor_id,
@@ -174,8 +171,8 @@ async def retire(
     return True
 
 
-async def set_retire_after(
-    conn: aiosqlite.Connection,
+def set_retire_after(
+    conn: sqlite3.Connection,
     hypothesis_id: int,
     answers: int | None,
     *,
@@ -183,11 +180,9 @@ async def set_retire_after(
     now: int,
 ) -> None:
     """Makes the hypothesis retire itself once it has `answers` answers (None: never)."""
-    old = (await get(conn, hypothesis_id)).retire_after
-    await conn.execute(
-        "UPDATE hypotheses SET retire_after = ? WHERE id = ?", (answers, hypothesis_id)
-    )
-    await audit.record(
+    old = (get(conn, hypothesis_id)).retire_after
+    conn.execute("UPDATE hypotheses SET retire_after = ? WHERE id = ?", (answers, hypothesis_id))
+    audit.record(
         conn,
         at=now,
         actor_id=actor_id,
@@ -198,13 +193,13 @@ async def set_retire_after(
     )
 
 
-async def tallies(
-    conn: aiosqlite.Connection, start: int | None = None, end: int | None = None
+def tallies(
+    conn: sqlite3.Connection, start: int | None = None, end: int | None = None
 ) -> dict[int, Tally]:
     """Yes / partly / no per hypothesis, for answers given in [start, end) (all by default)."""
     return {
         int(r[0]): Tally(int(r[0]), int(r[1] or 0), int(r[2] or 0), int(r[3] or 0))
-        for r in await fetch_all(
+        for r in fetch_all(
             conn,
             "SELECT i.hypothesis_id, SUM(a.value = 'yes'), SUM(a.value = 'partly'),"
             " SUM(a.value = 'no') FROM answers a JOIN invitations i ON i.id = a.invitation_id"
@@ -215,11 +210,11 @@ async def tallies(
     }
 
 
-async def whys(conn: aiosqlite.Connection, start: int, end: int) -> list[Why]:
+def whys(conn: sqlite3.Connection, start: int, end: int) -> list[Why]:
     """The "why" answers given in [start, end), with the verdict they explain."""
     return [
         Why(int(r[0]), str(r[1] or ""), str(r[2]), str(r[3]))
-        for r in await fetch_all(
+        for r in fetch_all(
             conn,
             "SELECT i.hypothesis_id, v.value, a.value, i.language FROM answers a"
             " JOIN invitations i ON i.id = a.invitation_id"
@@ -232,11 +227,11 @@ async def whys(conn: aiosqlite.Connection, start: int, end: int) -> list[Why]:
     ]
 
 
-async def assignments(conn: aiosqlite.Connection) -> dict[int, int]:
+def assignments(conn: sqlite3.Connection) -> dict[int, int]:
     """How many invitations each active hypothesis was given to: rotation evens these out."""
     return {
         int(r[0]): int(r[1])
-        for r in await fetch_all(
+        for r in fetch_all(
             conn,
             "SELECT h.id, COUNT(i.id) FROM hypotheses h"
             " LEFT JOIN invitations i ON i.hypothesis_id = h.id"
@@ -245,19 +240,19 @@ async def assignments(conn: aiosqlite.Connection) -> dict[int, int]:
     }
 
 
-async def active(conn: aiosqlite.Connection) -> list[Hypothesis]:
+def active(conn: sqlite3.Connection) -> list[Hypothesis]:
     """The active hypotheses, oldest first."""
     return [
         _hypothesis(row)
-        for row in await fetch_all(
+        for row in fetch_all(
             conn, f"SELECT {_COLUMNS} FROM hypotheses WHERE status = 'active' ORDER BY id"
         )
     ]
 
 
-async def assign(conn: aiosqlite.Connection, pairs: list[tuple[int, int]]) -> None:
+def assign(conn: sqlite3.Connection, pairs: list[tuple[int, int]]) -> None:
     """Gives invitations their hypothesis: (invitation id, hypothesis id) pairs."""
-    await conn.executemany(
+    conn.executemany(
         "UPDATE invitations SET hypothesis_id = ? WHERE id = ?",
         [(hypothesis_id, invitation_id) for invitation_id, hypothesis_id in pairs],
     )

@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-import aiosqlite
-
 from storage.db import fetch_all
 
 
@@ -126,7 +124,7 @@ _COLUMNS = (
 _LATEST = "user_id = ? ORDER BY id DESC LIMIT 1"
 
 
-def _invitation(row: aiosqlite.Row) -> Invitation:
+def _invitation(row: sqlite3.Row) -> Invitation:
     values = dict(row)
     values["state"] = CheckinState(values["state"])
     values["delivery"] = Delivery(values["delivery"])
@@ -136,20 +134,16 @@ def _invitation(row: aiosqlite.Row) -> Invitation:
     return Invitation(**values)
 
 
-async def select(
-    conn: aiosqlite.Connection, where: str, params: Sequence[object]
-) -> list[Invitation]:
+def select(conn: sqlite3.Connection, where: str, params: Sequence[object]) -> list[Invitation]:
     """The invitations matching `where` (a module constant, never user input)."""
     return [
         _invitation(row)
-        for row in await fetch_all(
-            conn, f"SELECT {_COLUMNS} FROM invitations WHERE {where}", params
-        )
+        for row in fetch_all(conn, f"SELECT {_COLUMNS} FROM invitations WHERE {where}", params)
     ]
 
 
-async def create_many(
-    conn: aiosqlite.Connection,
+def create_many(
+    conn: sqlite3.Connection,
     round_id: int,
     people: Sequence[NewInvitation],
     *,
@@ -158,7 +152,7 @@ async def create_many(
     expires_at: int,
 ) -> None:
     """Records a round's invitations (before anything is sent) and when each was asked."""
-    await conn.executemany(
+    conn.executemany(
         "INSERT INTO invitations (round_id, user_id, chat_id, segment_id, language, state,"
         " created_at, send_after, expires_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
         [
@@ -166,40 +160,19 @@ async def create_many(
             for p in people
         ],
     )
-    await conn.executemany(
+    conn.executemany(
         "UPDATE customers SET last_asked_at = ? WHERE user_id = ?",
         [(now, p.user_id) for p in people],
     )
 
 
-async def find(conn: aiosqlite.Connection, invitation_id: int) -> Invitation | None:
+def find(conn: sqlite3.Connection, invitation_id: int) -> Invitation | None:
     """The invitation with this id, or None."""
-    found = await select(conn, "id = ?", (invitation_id,))
+    found = select(conn, "id = ?", (invitation_id,))
     return found[0] if found else None
 
 
-# The check-in's own statements, as plain sqlite3 calls for an answer's transaction run in
-# one go (`Database.run`).
-
-
-def _select_sync(
-    raw: sqlite3.Connection, where: str, params: Sequence[object]
-) -> Invitation | None:
-    rows = raw.execute(f"SELECT {_COLUMNS} FROM invitations WHERE {where}", params)
-    return next((_invitation(r) for r in rows), None)
-
-
-def find_sync(raw: sqlite3.Connection, invitation_id: int) -> Invitation | None:
-    """`find`, on the plain connection."""
-    return _select_sync(raw, "id = ?", (invitation_id,))
-
-
-def latest_for_user_sync(raw: sqlite3.Connection, user_id: int) -> Invitation | None:
-    """`latest_for_user`, on the plain connection."""
-    return _select_sync(raw, _LATEST, (user_id,))
-
-
-def mark_delivered_sync(raw: sqlite3.Connection, invitation_id: int, *, now: int) -> None:
+def mark_delivered(raw: sqlite3.Connection, invitation_id: int, *, now: int) -> None:
     """The customer pressed a button of the first question: it was delivered, whatever the
     sender recorded (a crash between the send and its record leaves it queued)."""
     raw.execute(
@@ -210,7 +183,7 @@ def mark_delivered_sync(raw: sqlite3.Connection, invitation_id: int, *, now: int
     )
 
 
-def save_step_sync(
+def save_step(
     raw: sqlite3.Connection,
     invitation: Invitation,
     *,
@@ -253,7 +226,7 @@ def save_step_sync(
         )
 
 
-def mark_prompted_sync(raw: sqlite3.Connection, invitation_id: int, state: CheckinState) -> None:
+def mark_prompted(raw: sqlite3.Connection, invitation_id: int, state: CheckinState) -> None:
     """The question of `state` reached the customer."""
     raw.execute(
         "UPDATE invitations SET prompted_state = ? WHERE id = ? AND state = ?",
@@ -261,43 +234,43 @@ def mark_prompted_sync(raw: sqlite3.Connection, invitation_id: int, state: Check
     )
 
 
-async def get(conn: aiosqlite.Connection, invitation_id: int) -> Invitation:
+def get(conn: sqlite3.Connection, invitation_id: int) -> Invitation:
     """The invitation with this id; raises InvitationNotFound."""
-    found = await find(conn, invitation_id)
+    found = find(conn, invitation_id)
     if found is None:
         raise InvitationNotFound(invitation_id)
     return found
 
 
-async def latest_for_user(conn: aiosqlite.Connection, user_id: int) -> Invitation | None:
+def latest_for_user(conn: sqlite3.Connection, user_id: int) -> Invitation | None:
     """The customer's newest invitation, open or not, or None."""
-    found = await select(conn, _LATEST, (user_id,))
+    found = select(conn, _LATEST, (user_id,))
     return found[0] if found else None
 
 
-async def open_user_ids(conn: aiosqlite.Connection) -> set[int]:
+def open_user_ids(conn: sqlite3.Connection) -> set[int]:
     """Customers with an invitation still open."""
     return {
         row[0]
-        for row in await fetch_all(
+        for row in fetch_all(
             conn, f"SELECT DISTINCT user_id FROM invitations WHERE state IN {_OPEN_SQL}"
         )
     }
 
 
-async def for_round(conn: aiosqlite.Connection, round_id: int) -> list[Invitation]:
+def for_round(conn: sqlite3.Connection, round_id: int) -> list[Invitation]:
     """A round's invitations, by id."""
-    return await select(conn, "round_id = ? ORDER BY id", (round_id,))
+    return select(conn, "round_id = ? ORDER BY id", (round_id,))
 
 
-async def all_invitations(conn: aiosqlite.Connection) -> list[Invitation]:
+def all_invitations(conn: sqlite3.Connection) -> list[Invitation]:
     """Every invitation, oldest first."""
-    return await select(conn, "1 = 1 ORDER BY id", ())
+    return select(conn, "1 = 1 ORDER BY id", ())
 
 
-async def unprompted(conn: aiosqlite.Connection, now: int) -> list[Invitation]:
+def unprompted(conn: sqlite3.Connection, now: int) -> list[Invitation]:
     """Open conversations whose current question was committed but never sent."""
-    return await select(
+    return select(
         conn,
         f"state IN {_FOLLOW_UPS_SQL}"
         " AND (prompted_state IS NULL OR prompted_state != state) AND expires_at > ?"
@@ -306,9 +279,9 @@ async def unprompted(conn: aiosqlite.Connection, now: int) -> list[Invitation]:
     )
 
 
-async def expire_overdue(conn: aiosqlite.Connection, now: int) -> int:
+def expire_overdue(conn: sqlite3.Connection, now: int) -> int:
     """Ends every open invitation past its expiry; returns how many."""
-    cursor = await conn.execute(
+    cursor = conn.execute(
         f"UPDATE invitations SET state = 'expired', finished_at = ?,"
         f" delivery = CASE WHEN delivery IN ('pending', 'sending') THEN 'failed' ELSE delivery END"
         f" WHERE state IN {_OPEN_SQL} AND expires_at <= ?",
@@ -317,11 +290,11 @@ async def expire_overdue(conn: aiosqlite.Connection, now: int) -> int:
     return cursor.rowcount
 
 
-async def close_open_for_user(
-    conn: aiosqlite.Connection, user_id: int, state: CheckinState, now: int
+def close_open_for_user(
+    conn: sqlite3.Connection, user_id: int, state: CheckinState, now: int
 ) -> int:
     """Ends a customer's open invitations (they stopped or blocked the bot)."""
-    cursor = await conn.execute(
+    cursor = conn.execute(
         f"UPDATE invitations SET state = ?, finished_at = ?,"
         f" delivery = CASE WHEN delivery IN ('pending', 'sending') THEN 'failed' ELSE delivery END"
         f" WHERE user_id = ? AND state IN {_OPEN_SQL}",
@@ -330,9 +303,9 @@ async def close_open_for_user(
     return cursor.rowcount
 
 
-async def answers_for(conn: aiosqlite.Connection, invitation_id: int) -> list[Answer]:
+def answers_for(conn: sqlite3.Connection, invitation_id: int) -> list[Answer]:
     """An invitation's answers in the order given."""
-    rows = await fetch_all(
+    rows = fetch_all(
         conn,
         "SELECT invitation_id, question, value, skipped, answered_at FROM answers"
         " WHERE invitation_id = ? ORDER BY id",

@@ -3,9 +3,8 @@ question), found by user id or @handle, for adding them to the team."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
-
-import aiosqlite
 
 from storage.db import fetch_all, fetch_one
 
@@ -18,9 +17,9 @@ class KnownPerson:
     language: str
 
 
-async def find_by_id(conn: aiosqlite.Connection, user_id: int) -> KnownPerson | None:
+def find_by_id(conn: sqlite3.Connection, user_id: int) -> KnownPerson | None:
     """The person with this id if they ever started the bot, or None."""
-    row = await fetch_one(
+    row = fetch_one(
         conn,
         "SELECT user_id, name, username, language FROM ("
         "  SELECT user_id, first_name AS name, username, language, 0 AS rank FROM customers"
@@ -33,12 +32,12 @@ async def find_by_id(conn: aiosqlite.Connection, user_id: int) -> KnownPerson | 
     return None if row is None else KnownPerson(**dict(row))
 
 
-async def find_by_username(conn: aiosqlite.Connection, username: str) -> list[KnownPerson]:
+def find_by_username(conn: sqlite3.Connection, username: str) -> list[KnownPerson]:
     """Everyone whose Telegram handle is `username` (any case): usually one or none, several
     only when a handle changed hands."""
     ids = [
         int(row[0])
-        for row in await fetch_all(
+        for row in fetch_all(
             conn,
             "SELECT user_id FROM customers WHERE username = ? COLLATE NOCASE"
             " UNION SELECT user_id FROM team_members WHERE username = ? COLLATE NOCASE"
@@ -46,5 +45,5 @@ async def find_by_username(conn: aiosqlite.Connection, username: str) -> list[Kn
             (username, username),
         )
     ]
-    found = [await find_by_id(conn, user_id) for user_id in ids]
+    found = [find_by_id(conn, user_id) for user_id in ids]
     return [person for person in found if person is not None]

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import aiosqlite
 
 from storage.customer_base import join
 from storage.db import fetch_one
@@ -39,8 +38,8 @@ class PersonalInvite:
     language: str
 
 
-async def create_invites(
-    conn: aiosqlite.Connection,
+def create_invites(
+    conn: sqlite3.Connection,
     base_ids: Sequence[int],
     *,
     created_by: int | None,
@@ -49,7 +48,7 @@ async def create_invites(
 ) -> list[str]:
     """A new personal link token for each record, in order; only their hashes are stored."""
     tokens = [new_token() for _ in base_ids]
-    await conn.executemany(
+    conn.executemany(
         "INSERT INTO personal_invites (token_hash, base_id, created_by, created_at, expires_at)"
         " VALUES (?, ?, ?, ?, ?)",
         [
@@ -67,7 +66,7 @@ _INVITE = (
 )
 
 
-def _invite(row: aiosqlite.Row) -> PersonalInvite:
+def _invite(row: sqlite3.Row) -> PersonalInvite:
     return PersonalInvite(
         int(row[0]),
         int(row[1]),
@@ -81,24 +80,22 @@ def _invite(row: aiosqlite.Row) -> PersonalInvite:
     )
 
 
-async def find_invite(conn: aiosqlite.Connection, token: str) -> PersonalInvite | None:
+def find_invite(conn: sqlite3.Connection, token: str) -> PersonalInvite | None:
     """The personal link this token opens, or None."""
-    row = await fetch_one(conn, f"{_INVITE} WHERE p.token_hash = ?", (token_hash(token),))
+    row = fetch_one(conn, f"{_INVITE} WHERE p.token_hash = ?", (token_hash(token),))
     return None if row is None else _invite(row)
 
 
-async def get_invite(conn: aiosqlite.Connection, invite_id: int) -> PersonalInvite | None:
+def get_invite(conn: sqlite3.Connection, invite_id: int) -> PersonalInvite | None:
     """The personal link with this id, or None."""
-    row = await fetch_one(conn, f"{_INVITE} WHERE p.id = ?", (invite_id,))
+    row = fetch_one(conn, f"{_INVITE} WHERE p.id = ?", (invite_id,))
     return None if row is None else _invite(row)
 
 
-async def use_invite(
-    conn: aiosqlite.Connection, invite: PersonalInvite, user_id: int, now: int
-) -> None:
+def use_invite(conn: sqlite3.Connection, invite: PersonalInvite, user_id: int, now: int) -> None:
     """Marks a link used by this account and joins the account to its record."""
-    await conn.execute(
+    conn.execute(
         "UPDATE personal_invites SET used_at = ?, used_by = ? WHERE id = ?",
         (now, user_id, invite.id),
     )
-    await join(conn, invite.base_id, user_id, now)
+    join(conn, invite.base_id, user_id, now)

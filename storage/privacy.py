@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
-
-import aiosqlite
 
 from storage import customer_base, customers, enrollments, invitations
 from storage.customer_base import BaseCustomer
@@ -82,31 +81,29 @@ class StoredDigest:
     text: str
 
 
-async def _tables(conn: aiosqlite.Connection) -> set[str]:
+def _tables(conn: sqlite3.Connection) -> set[str]:
     return {
         str(row[0])
-        for row in await fetch_all(conn, "SELECT name FROM sqlite_master WHERE type = 'table'")
+        for row in fetch_all(conn, "SELECT name FROM sqlite_master WHERE type = 'table'")
     }
 
 
-async def gather(conn: aiosqlite.Connection, user_id: int) -> CustomerData:
+def gather(conn: sqlite3.Connection, user_id: int) -> CustomerData:
     """Everything stored about this user as a customer, oldest check-in first."""
-    customer = await customers.find(conn, user_id)
+    customer = customers.find(conn, user_id)
     segment = None
     if customer is not None:
-        row = await fetch_one(
-            conn, "SELECT name FROM segments WHERE id = ?", (customer.segment_id,)
-        )
+        row = fetch_one(conn, "SELECT name FROM segments WHERE id = ?", (customer.segment_id,))
         segment = None if row is None else str(row[0])
     refusals = tuple(
         int(row[0])
-        for row in await fetch_all(
+        for row in fetch_all(
             conn,
             "SELECT refused_at FROM consent_refusals WHERE user_id = ? ORDER BY refused_at",
             (user_id,),
         )
     )
-    rows = await fetch_all(
+    rows = fetch_all(
         conn,
         "SELECT id, created_at, state, score, answered_at FROM invitations"
         " WHERE user_id = ? ORDER BY id",
@@ -114,13 +111,13 @@ async def gather(conn: aiosqlite.Connection, user_id: int) -> CustomerData:
     )
     checkins: list[CheckinRecord] = []
     for r in rows:
-        answers = tuple(await invitations.answers_for(conn, int(r[0])))
+        answers = tuple(invitations.answers_for(conn, int(r[0])))
         checkins.append(CheckinRecord(int(r[0]), int(r[1]), str(r[2]), r[3], r[4], answers))
     messages: tuple[ThreadMessage, ...] = ()
-    if "followup_messages" in await _tables(conn):
+    if "followup_messages" in _tables(conn):
         messages = tuple(
             ThreadMessage(int(r[0]), str(r[1]), str(r[2]), int(r[3]))
-            for r in await fetch_all(
+            for r in fetch_all(
                 conn,
                 "SELECT m.followup_id, m.direction, m.text, m.created_at FROM followup_messages m"
                 " JOIN followups f ON f.id = m.followup_id WHERE f.user_id = ? ORDER BY m.id",
@@ -131,15 +128,15 @@ async def gather(conn: aiosqlite.Connection, user_id: int) -> CustomerData:
         user_id,
         customer,
         segment,
-        await enrollments.find_for_user(conn, user_id),
+        enrollments.find_for_user(conn, user_id),
         refusals,
         tuple(checkins),
         messages,
-        await customer_base.find_for_user(conn, user_id),
+        customer_base.find_for_user(conn, user_id),
     )
 
 
-async def erase(conn: aiosqlite.Connection, user_id: int, *, now: int) -> Erased:
+def erase(conn: sqlite3.Connection, user_id: int, *, now: int) -> Erased:
     """Erases the customer's personal data; their check-ins stay, re-pointed at a new
     anonymous record that nothing links back to them, so past figures do not change.
 
@@ -147,68 +144,66 @@ async def erase(conn: aiosqlite.Connection, user_id: int, *, now: int) -> Erased
     and refusals, follow-up threads, deliveries of team updates, any handled inbox update
     of their chat, and the link between their account and a customer-base record.
     """
-    await invitations.close_open_for_user(conn, user_id, CheckinState.STOPPED, now)
-    row = await fetch_one(conn, "SELECT COUNT(*) FROM invitations WHERE user_id = ?", (user_id,))
+    invitations.close_open_for_user(conn, user_id, CheckinState.STOPPED, now)
+    row = fetch_one(conn, "SELECT COUNT(*) FROM invitations WHERE user_id = ?", (user_id,))
     kept = int(row[0]) if row else 0
-    cursor = await conn.execute(
+    cursor = conn.execute(
         f"UPDATE answers SET value = NULL WHERE question IN {_FREE_TEXT_SQL}"
         " AND value IS NOT NULL"
         " AND invitation_id IN (SELECT id FROM invitations WHERE user_id = ?)",
         (user_id,),
     )
     erased_answers = cursor.rowcount
-    tables = await _tables(conn)
+    tables = _tables(conn)
     if "followups" in tables:
         thread = "followup_id IN (SELECT id FROM followups WHERE user_id = ?)"
         for table in ("followup_drafts", "followup_messages", "followup_alerts"):
             if table in tables:
                 # Table names from the tuple above, never input.
-                await conn.execute(f"DELETE FROM {table} WHERE {thread}", (user_id,))
-        await conn.execute("DELETE FROM followups WHERE user_id = ?", (user_id,))
+                conn.execute(f"DELETE FROM {table} WHERE {thread}", (user_id,))
+        conn.execute("DELETE FROM followups WHERE user_id = ?", (user_id,))
     if "tell_deliveries" in tables:
-        await conn.execute("DELETE FROM tell_deliveries WHERE user_id = ?", (user_id,))
-    await conn.execute("DELETE FROM pending_enrollments WHERE user_id = ?", (user_id,))
-    await conn.execute("DELETE FROM consent_refusals WHERE user_id = ?", (user_id,))
+        conn.execute("DELETE FROM tell_deliveries WHERE user_id = ?", (user_id,))
+    conn.execute("DELETE FROM pending_enrollments WHERE user_id = ?", (user_id,))
+    conn.execute("DELETE FROM consent_refusals WHERE user_id = ?", (user_id,))
     # The company's record of them stays (it is the company's), joined to no account.
-    await customer_base.unlink_user(conn, user_id)
+    customer_base.unlink_user(conn, user_id)
     # The update being handled (and any after it) is cleared as soon as it is handled.
-    await conn.execute(
+    conn.execute(
         "UPDATE inbox SET chat_id = NULL, payload = NULL"
         " WHERE chat_id = ? AND done_at IS NOT NULL",
         (user_id,),
     )
-    customer = await customers.find(conn, user_id)
+    customer = customers.find(conn, user_id)
     if kept:
         # Negative ids are never Telegram's; taken in order, they say nothing about whom.
         anonymous = int(
             (
-                await fetch_one(
-                    conn, "SELECT MIN(COALESCE(MIN(user_id), 0), 0) - 1 FROM customers"
-                )
+                fetch_one(conn, "SELECT MIN(COALESCE(MIN(user_id), 0), 0) - 1 FROM customers")
                 or (-1,)
             )[0]
         )
-        await conn.execute(
+        conn.execute(
             "INSERT INTO customers (user_id, chat_id, first_name, language, segment_id, status,"
             " consented_at, enrolled_at, updated_at)"
             " SELECT ?, ?, '', language, segment_id, 'stopped', 0, 0, 0 FROM invitations"
             " WHERE user_id = ? ORDER BY id DESC LIMIT 1",
             (anonymous, anonymous, user_id),
         )
-        await conn.execute(
+        conn.execute(
             "UPDATE invitations SET user_id = ?, chat_id = ?, message_id = NULL,"
             " last_error = NULL WHERE user_id = ?",
             (anonymous, anonymous, user_id),
         )
     if customer is not None:
-        await conn.execute("DELETE FROM customers WHERE user_id = ?", (user_id,))
+        conn.execute("DELETE FROM customers WHERE user_id = ?", (user_id,))
     return Erased(kept, erased_answers)
 
 
-async def erase_free_text(conn: aiosqlite.Connection, before: int) -> int:
+def erase_free_text(conn: sqlite3.Connection, before: int) -> int:
     """Erases free-text answers given before `before` (the retention limit); returns how
     many. The answer row stays, so it still counts as answered."""
-    cursor = await conn.execute(
+    cursor = conn.execute(
         f"UPDATE answers SET value = NULL WHERE answered_at < ? AND question IN {_FREE_TEXT_SQL}"
         " AND value IS NOT NULL",
         (before,),
@@ -216,18 +211,16 @@ async def erase_free_text(conn: aiosqlite.Connection, before: int) -> int:
     return cursor.rowcount
 
 
-async def stored_digests(conn: aiosqlite.Connection) -> list[StoredDigest]:
+def stored_digests(conn: sqlite3.Connection) -> list[StoredDigest]:
     """Every stored digest's figures and text (to take a forgotten customer out of them)."""
     return [
         StoredDigest(int(r[0]), str(r[1]), str(r[2]))
-        for r in await fetch_all(conn, "SELECT id, figures, text FROM digests ORDER BY id")
+        for r in fetch_all(conn, "SELECT id, figures, text FROM digests ORDER BY id")
     ]
 
 
-async def rewrite_digest(
-    conn: aiosqlite.Connection, digest_id: int, *, figures: str, text: str
-) -> None:
+def rewrite_digest(conn: sqlite3.Connection, digest_id: int, *, figures: str, text: str) -> None:
     """Replaces a stored digest's figures and text with a redacted copy."""
-    await conn.execute(
+    conn.execute(
         "UPDATE digests SET figures = ?, text = ? WHERE id = ?", (figures, text, digest_id)
     )

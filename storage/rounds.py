@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
-
-import aiosqlite
 
 from storage.db import fetch_all, fetch_one
 
@@ -39,9 +38,9 @@ _COLUMNS = (
 )
 
 
-async def find(conn: aiosqlite.Connection, schedule: str, scheduled_for: int) -> Round | None:
+def find(conn: sqlite3.Connection, schedule: str, scheduled_for: int) -> Round | None:
     """The round of a schedule at a scheduled time, or None."""
-    row = await fetch_one(
+    row = fetch_one(
         conn,
         f"SELECT {_COLUMNS} FROM rounds WHERE schedule = ? AND scheduled_for = ?",
         (schedule, scheduled_for),
@@ -49,8 +48,8 @@ async def find(conn: aiosqlite.Connection, schedule: str, scheduled_for: int) ->
     return None if row is None else Round(**dict(row))
 
 
-async def create(
-    conn: aiosqlite.Connection,
+def create(
+    conn: sqlite3.Connection,
     *,
     schedule: str,
     scheduled_for: int,
@@ -64,7 +63,7 @@ async def create(
     strata: list[StratumRow],
 ) -> Round | None:
     """Records a round and its strata; None when that (schedule, time) already has one."""
-    cursor = await conn.execute(
+    cursor = conn.execute(
         "INSERT INTO rounds (schedule, scheduled_for, started_at, started_by, segment_id,"
         " sample_size, target, seed, skipped_paused, skipped_open, skipped_cooldown)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -84,21 +83,21 @@ async def create(
     if cursor.rowcount == 0:
         return None
     round_id = cursor.lastrowid
-    await conn.executemany(
+    conn.executemany(
         "INSERT INTO round_strata (round_id, segment_id, population, eligible, invited)"
         " VALUES (?, ?, ?, ?, ?)",
         [(round_id, s.segment_id, s.population, s.eligible, s.invited) for s in strata],
     )
-    found = await find(conn, schedule, scheduled_for)
+    found = find(conn, schedule, scheduled_for)
     assert found is not None
     return found
 
 
-async def strata(conn: aiosqlite.Connection, round_id: int) -> list[StratumRow]:
+def strata(conn: sqlite3.Connection, round_id: int) -> list[StratumRow]:
     """A round's sample composition, by segment id."""
     return [
         StratumRow(**dict(row))
-        for row in await fetch_all(
+        for row in fetch_all(
             conn,
             "SELECT segment_id, population, eligible, invited FROM round_strata WHERE round_id = ?"
             " ORDER BY segment_id",

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass, fields, replace
 from typing import Any
 from zoneinfo import ZoneInfo
-
-import aiosqlite
 
 from storage import audit
 from storage.db import fetch_all
@@ -72,31 +71,31 @@ def _decode(name: str, raw: str) -> Any:
     return tuple(value) if name == "checkin_days" else value
 
 
-async def load(conn: aiosqlite.Connection) -> RuntimeSettings:
+def load(conn: sqlite3.Connection) -> RuntimeSettings:
     """The current runtime settings: stored values over the defaults."""
     stored = {
         key: _decode(key, raw)
-        for key, raw in await fetch_all(conn, "SELECT key, value FROM settings")
+        for key, raw in fetch_all(conn, "SELECT key, value FROM settings")
         if key in KEYS
     }
     return replace(RuntimeSettings(), **stored)
 
 
-async def change(
-    conn: aiosqlite.Connection, name: str, value: Any, *, actor_id: int | None, now: int
+def change(
+    conn: sqlite3.Connection, name: str, value: Any, *, actor_id: int | None, now: int
 ) -> tuple[Any, Any]:
     """Stores a new value and audits the change; returns (old, new). Validation is the caller's."""
     if name not in KEYS:
         raise UnknownSetting(name)
-    old = getattr(await load(conn), name)
+    old = getattr(load(conn), name)
     encoded = json.dumps(list(value) if isinstance(value, tuple) else value)
-    await conn.execute(
+    conn.execute(
         "INSERT INTO settings (key, value, updated_by, updated_at) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
         " updated_by = excluded.updated_by, updated_at = excluded.updated_at",
         (name, encoded, actor_id, now),
     )
-    await audit.record(
+    audit.record(
         conn,
         at=now,
         actor_id=actor_id,

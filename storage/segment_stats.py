@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
-
-import aiosqlite
 
 from storage.db import fetch_all, fetch_one
 
@@ -41,11 +40,11 @@ class SegmentUse:
         return bool(self.customers or self.pending or self.invitations or self.hypotheses)
 
 
-async def figures(conn: aiosqlite.Connection, since: int) -> list[SegmentFigures]:
+def figures(conn: sqlite3.Connection, since: int) -> list[SegmentFigures]:
     """Every segment by name, with its customers and its response since `since`."""
     return [
         SegmentFigures(*row)
-        for row in await fetch_all(
+        for row in fetch_all(
             conn,
             "SELECT s.id, s.name, COALESCE(c.active, 0), COALESCE(c.paused, 0),"
             " COALESCE(c.gone, 0),"
@@ -66,10 +65,10 @@ async def figures(conn: aiosqlite.Connection, since: int) -> list[SegmentFigures
     ]
 
 
-async def use_of(conn: aiosqlite.Connection, segment_id: int) -> SegmentUse:
+def use_of(conn: sqlite3.Connection, segment_id: int) -> SegmentUse:
     """What refers to the segment: customers, consent questions out, past invitations, and
     hypotheses stated for it."""
-    row = await fetch_one(
+    row = fetch_one(
         conn,
         "SELECT (SELECT COUNT(*) FROM customers WHERE segment_id = ?),"
         " (SELECT COUNT(*) FROM pending_enrollments WHERE segment_id = ?),"
@@ -90,8 +89,8 @@ class ResponseCounts:
     scored: int
 
 
-async def response_history(
-    conn: aiosqlite.Connection, until: int, days: int, settled_hours: int
+def response_history(
+    conn: sqlite3.Connection, until: int, days: int, settled_hours: int
 ) -> list[ResponseCounts]:
     """Per segment, the check-ins delivered in the `days` before `until` and at least
     `settled_hours` before it (by then answered or expired: a younger one still open would
@@ -101,7 +100,7 @@ async def response_history(
     when the test for an open one read each row)."""
     return [
         ResponseCounts(int(r[0]), int(r[1]), int(r[2]))
-        for r in await fetch_all(
+        for r in fetch_all(
             conn,
             "SELECT segment_id, count(*),"
             " count(CASE WHEN score IS NOT NULL AND answered_at < :until THEN 1 END)"

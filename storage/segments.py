@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import sqlite3
 from dataclasses import dataclass
-
-import aiosqlite
 
 from storage.db import fetch_all, fetch_one
 
@@ -36,44 +35,38 @@ def new_code() -> str:
     return secrets.token_urlsafe(12)
 
 
-async def find_by_name(conn: aiosqlite.Connection, name: str) -> Segment | None:
+def find_by_name(conn: sqlite3.Connection, name: str) -> Segment | None:
     """The segment with this name (case-insensitive), or None."""
-    row = await fetch_one(
-        conn, "SELECT id, name, created_at FROM segments WHERE name = ?", (name,)
-    )
+    row = fetch_one(conn, "SELECT id, name, created_at FROM segments WHERE name = ?", (name,))
     return None if row is None else Segment(**dict(row))
 
 
-async def get(conn: aiosqlite.Connection, segment_id: int) -> Segment:
+def get(conn: sqlite3.Connection, segment_id: int) -> Segment:
     """The segment with this id; raises SegmentNotFound."""
-    row = await fetch_one(
-        conn, "SELECT id, name, created_at FROM segments WHERE id = ?", (segment_id,)
-    )
+    row = fetch_one(conn, "SELECT id, name, created_at FROM segments WHERE id = ?", (segment_id,))
     if row is None:
         raise SegmentNotFound(segment_id)
     return Segment(**dict(row))
 
 
-async def create(conn: aiosqlite.Connection, name: str, *, now: int) -> Segment:
+def create(conn: sqlite3.Connection, name: str, *, now: int) -> Segment:
     """Creates a segment; the caller has checked the name is free."""
-    cursor = await conn.execute(
-        "INSERT INTO segments (name, created_at) VALUES (?, ?)", (name, now)
-    )
+    cursor = conn.execute("INSERT INTO segments (name, created_at) VALUES (?, ?)", (name, now))
     assert cursor.lastrowid is not None
-    return await get(conn, cursor.lastrowid)
+    return get(conn, cursor.lastrowid)
 
 
-async def list_all(conn: aiosqlite.Connection) -> list[Segment]:
+def list_all(conn: sqlite3.Connection) -> list[Segment]:
     """Every segment, by name."""
     return [
         Segment(**dict(row))
-        for row in await fetch_all(conn, "SELECT id, name, created_at FROM segments ORDER BY name")
+        for row in fetch_all(conn, "SELECT id, name, created_at FROM segments ORDER BY name")
     ]
 
 
-async def find_by_code(conn: aiosqlite.Connection, code: str) -> Segment | None:
+def find_by_code(conn: sqlite3.Connection, code: str) -> Segment | None:
     """The segment an unrevoked invite code enrolls into, or None."""
-    row = await fetch_one(
+    row = fetch_one(
         conn,
         "SELECT s.id, s.name, s.created_at FROM invite_codes c"
         " JOIN segments s ON s.id = c.segment_id"
@@ -83,9 +76,9 @@ async def find_by_code(conn: aiosqlite.Connection, code: str) -> Segment | None:
     return None if row is None else Segment(**dict(row))
 
 
-async def find_active_code(conn: aiosqlite.Connection, segment_id: int) -> InviteCode | None:
+def find_active_code(conn: sqlite3.Connection, segment_id: int) -> InviteCode | None:
     """The segment's current invite code, or None."""
-    row = await fetch_one(
+    row = fetch_one(
         conn,
         "SELECT code, segment_id, created_by, created_at FROM invite_codes"
         " WHERE segment_id = ? AND revoked_at IS NULL ORDER BY created_at DESC LIMIT 1",
@@ -94,23 +87,23 @@ async def find_active_code(conn: aiosqlite.Connection, segment_id: int) -> Invit
     return None if row is None else InviteCode(**dict(row))
 
 
-async def create_code(
-    conn: aiosqlite.Connection, segment_id: int, *, created_by: int, now: int
+def create_code(
+    conn: sqlite3.Connection, segment_id: int, *, created_by: int, now: int
 ) -> InviteCode:
     """Creates a new invite code for the segment."""
     code = InviteCode(new_code(), segment_id, created_by, now)
-    await conn.execute(
+    conn.execute(
         "INSERT INTO invite_codes (code, segment_id, created_by, created_at) VALUES (?, ?, ?, ?)",
         (code.code, code.segment_id, code.created_by, code.created_at),
     )
     return code
 
 
-async def rename(conn: aiosqlite.Connection, segment_id: int, name: str) -> None:
+def rename(conn: sqlite3.Connection, segment_id: int, name: str) -> None:
     """Gives a segment a new name; the caller has checked the name is free."""
-    await conn.execute("UPDATE segments SET name = ? WHERE id = ?", (name, segment_id))
+    conn.execute("UPDATE segments SET name = ? WHERE id = ?", (name, segment_id))
 
 
-async def delete(conn: aiosqlite.Connection, segment_id: int) -> None:
+def delete(conn: sqlite3.Connection, segment_id: int) -> None:
     """Deletes a segment and its invite codes; the caller has checked nothing refers to it."""
-    await conn.execute("DELETE FROM segments WHERE id = ?", (segment_id,))
+    conn.execute("DELETE FROM segments WHERE id = ?", (segment_id,))

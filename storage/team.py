@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
-
-import aiosqlite
 
 from storage.db import fetch_all, fetch_one
 
@@ -26,9 +25,9 @@ class TeamMember:
     added_at: int
 
 
-async def find(conn: aiosqlite.Connection, user_id: int) -> TeamMember | None:
+def find(conn: sqlite3.Connection, user_id: int) -> TeamMember | None:
     """The team member with this user id, or None."""
-    row = await fetch_one(
+    row = fetch_one(
         conn,
         "SELECT user_id, role, name, username, language, added_by, added_at"
         " FROM team_members WHERE user_id = ?",
@@ -44,17 +43,17 @@ async def find(conn: aiosqlite.Connection, user_id: int) -> TeamMember | None:
 _COLUMNS = "user_id, role, name, username, language, added_by, added_at"
 
 
-def _member(row: aiosqlite.Row) -> TeamMember:
+def _member(row: sqlite3.Row) -> TeamMember:
     values = dict(row)
     values["role"] = Role(values["role"])
     return TeamMember(**values)
 
 
-async def list_all(conn: aiosqlite.Connection) -> list[TeamMember]:
+def list_all(conn: sqlite3.Connection) -> list[TeamMember]:
     """Every team member added at runtime, admins first, then by when they were added."""
     return [
         _member(row)
-        for row in await fetch_all(
+        for row in fetch_all(
             conn,
             f"SELECT {_COLUMNS} FROM team_members"
             " ORDER BY CASE role WHEN 'admin' THEN 0 ELSE 1 END, added_at, user_id",
@@ -62,9 +61,9 @@ async def list_all(conn: aiosqlite.Connection) -> list[TeamMember]:
     ]
 
 
-async def put(conn: aiosqlite.Connection, member: TeamMember) -> None:
+def put(conn: sqlite3.Connection, member: TeamMember) -> None:
     """Adds a team member, or changes the role and details of one already there."""
-    await conn.execute(
+    conn.execute(
         f"INSERT INTO team_members ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (user_id) DO UPDATE SET role = excluded.role, name = excluded.name,"
         " username = excluded.username, language = excluded.language,"
@@ -81,7 +80,7 @@ async def put(conn: aiosqlite.Connection, member: TeamMember) -> None:
     )
 
 
-async def remove(conn: aiosqlite.Connection, user_id: int) -> bool:
+def remove(conn: sqlite3.Connection, user_id: int) -> bool:
     """Takes someone off the team; False when they were not on it."""
-    cursor = await conn.execute("DELETE FROM team_members WHERE user_id = ?", (user_id,))
+    cursor = conn.execute("DELETE FROM team_members WHERE user_id = ?", (user_id,))
     return cursor.rowcount == 1

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import sqlite3
 from dataclasses import dataclass
-
-import aiosqlite
 
 from storage.db import fetch_one
 from storage.team import Role
@@ -30,12 +29,12 @@ def new_code() -> str:
     return PREFIX + secrets.token_urlsafe(24)
 
 
-async def create(
-    conn: aiosqlite.Connection, role: Role, *, created_by: int, now: int, expires_at: int
+def create(
+    conn: sqlite3.Connection, role: Role, *, created_by: int, now: int, expires_at: int
 ) -> TeamInvite:
     """Records a new unused invite."""
     invite = TeamInvite(new_code(), role, created_by, now, expires_at, None, None)
-    await conn.execute(
+    conn.execute(
         "INSERT INTO team_invites (code, role, created_by, created_at, expires_at)"
         " VALUES (?, ?, ?, ?, ?)",
         (invite.code, role.value, created_by, now, expires_at),
@@ -43,9 +42,9 @@ async def create(
     return invite
 
 
-async def find(conn: aiosqlite.Connection, code: str) -> TeamInvite | None:
+def find(conn: sqlite3.Connection, code: str) -> TeamInvite | None:
     """The invite with this code, used or not, or None."""
-    row = await fetch_one(
+    row = fetch_one(
         conn,
         "SELECT code, role, created_by, created_at, expires_at, used_by, used_at"
         " FROM team_invites WHERE code = ?",
@@ -58,18 +57,18 @@ async def find(conn: aiosqlite.Connection, code: str) -> TeamInvite | None:
     return TeamInvite(**values)
 
 
-async def mark_used(conn: aiosqlite.Connection, code: str, *, user_id: int, now: int) -> bool:
+def mark_used(conn: sqlite3.Connection, code: str, *, user_id: int, now: int) -> bool:
     """Uses the invite up; False when it was already used."""
-    cursor = await conn.execute(
+    cursor = conn.execute(
         "UPDATE team_invites SET used_by = ?, used_at = ? WHERE code = ? AND used_by IS NULL",
         (user_id, now, code),
     )
     return cursor.rowcount == 1
 
 
-async def count_open(conn: aiosqlite.Connection, now: int) -> int:
+def count_open(conn: sqlite3.Connection, now: int) -> int:
     """Invites neither used nor expired."""
-    row = await fetch_one(
+    row = fetch_one(
         conn, "SELECT COUNT(*) FROM team_invites WHERE used_by IS NULL AND expires_at > ?", (now,)
     )
     return int(row[0]) if row else 0

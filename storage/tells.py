@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-
-import aiosqlite
 
 from storage import audit
 from storage.db import fetch_all, fetch_one
@@ -58,16 +57,14 @@ _COLUMNS = (
 )
 
 
-async def recent_texts(
-    conn: aiosqlite.Connection, since: int, model: str = ""
-) -> list[RecentText]:
+def recent_texts(conn: sqlite3.Connection, since: int, model: str = "") -> list[RecentText]:
     """Challenges and improvement requests given since `since` by active customers, with
     their vectors of `model` where stored."""
     return [
         RecentText(
             int(r[0]), str(r[1]), str(r[2]), bytes(r[3]) if r[3] is not None else None, str(r[4])
         )
-        for r in await fetch_all(
+        for r in fetch_all(
             conn,
             "SELECT i.user_id, a.value, i.language, v.vector, a.question FROM answers a"
             " JOIN invitations i ON i.id = a.invitation_id"
@@ -80,11 +77,11 @@ async def recent_texts(
     ]
 
 
-async def hypothesis_audience(conn: aiosqlite.Connection, hypothesis_id: int) -> list[int]:
+def hypothesis_audience(conn: sqlite3.Connection, hypothesis_id: int) -> list[int]:
     """Active customers who answered the hypothesis (not skipped)."""
     return [
         int(r[0])
-        for r in await fetch_all(
+        for r in fetch_all(
             conn,
             "SELECT DISTINCT i.user_id FROM answers a JOIN invitations i ON i.id = a.invitation_id"
             " JOIN customers c ON c.user_id = i.user_id AND c.status = 'active'"
@@ -95,8 +92,8 @@ async def hypothesis_audience(conn: aiosqlite.Connection, hypothesis_id: int) ->
     ]
 
 
-async def draft(
-    conn: aiosqlite.Connection,
+def draft(
+    conn: sqlite3.Connection,
     *,
     target_kind: str,
     target: str,
@@ -106,31 +103,31 @@ async def draft(
     now: int,
 ) -> Tell:
     """Records a draft and its audience (fixed now, so the preview's count is what goes)."""
-    cursor = await conn.execute(
+    cursor = conn.execute(
         "INSERT INTO tells (target_kind, target, message, created_by, created_at)"
         " VALUES (?, ?, ?, ?, ?)",
         (target_kind, target, message, actor_id, now),
     )
     tell_id = cursor.lastrowid
     assert tell_id is not None
-    await conn.executemany(
+    conn.executemany(
         "INSERT INTO tell_deliveries (tell_id, user_id) VALUES (?, ?)",
         [(tell_id, user_id) for user_id in audience],
     )
-    return await get(conn, tell_id)
+    return get(conn, tell_id)
 
 
-async def get(conn: aiosqlite.Connection, tell_id: int) -> Tell:
+def get(conn: sqlite3.Connection, tell_id: int) -> Tell:
     """The update with this id; raises LookupError."""
-    found = await find(conn, tell_id)
+    found = find(conn, tell_id)
     if found is None:
         raise LookupError(tell_id)
     return found
 
 
-async def find(conn: aiosqlite.Connection, tell_id: int) -> Tell | None:
+def find(conn: sqlite3.Connection, tell_id: int) -> Tell | None:
     """The update with this id, or None."""
-    row = await fetch_one(conn, f"SELECT {_COLUMNS} FROM tells WHERE id = ?", (tell_id,))
+    row = fetch_one(conn, f"SELECT {_COLUMNS} FROM tells WHERE id = ?", (tell_id,))
     if row is None:
         return None
     values = dict(row)
@@ -138,11 +135,11 @@ async def find(conn: aiosqlite.Connection, tell_id: int) -> Tell | None:
     return Tell(**values)
 
 
-async def decide(
-    conn: aiosqlite.Connection, tell_id: int, status: TellStatus, *, actor_id: int, now: int
+def decide(
+    conn: sqlite3.Connection, tell_id: int, status: TellStatus, *, actor_id: int, now: int
 ) -> bool:
     """Confirms or cancels a draft; False when it was decided already (by anyone)."""
-    cursor = await conn.execute(
+    cursor = conn.execute(
         "UPDATE tells SET status = ?, decided_by = ?, decided_at = ?"
         " WHERE id = ? AND status = 'draft'",
         (status.value, actor_id, now, tell_id),
@@ -150,11 +147,9 @@ async def decide(
     if cursor.rowcount != 1:
         return False
     if status is TellStatus.CANCELLED:
-        await conn.execute(
-            "UPDATE tell_deliveries SET status = 'skipped' WHERE tell_id = ?", (tell_id,)
-        )
-    tell = await get(conn, tell_id)
-    await audit.record(
+        conn.execute("UPDATE tell_deliveries SET status = 'skipped' WHERE tell_id = ?", (tell_id,))
+    tell = get(conn, tell_id)
+    audit.record(
         conn,
         at=now,
         actor_id=actor_id,
@@ -165,25 +160,23 @@ async def decide(
     return True
 
 
-async def audience_size(conn: aiosqlite.Connection, tell_id: int) -> int:
+def audience_size(conn: sqlite3.Connection, tell_id: int) -> int:
     """How many customers the update is for."""
-    row = await fetch_one(
-        conn, "SELECT COUNT(*) FROM tell_deliveries WHERE tell_id = ?", (tell_id,)
-    )
+    row = fetch_one(conn, "SELECT COUNT(*) FROM tell_deliveries WHERE tell_id = ?", (tell_id,))
     return int(row[0]) if row else 0
 
 
-async def claim_pending(conn: aiosqlite.Connection, limit: int) -> list[Pending]:
+def claim_pending(conn: sqlite3.Connection, limit: int) -> list[Pending]:
     """Claims up to `limit` deliveries of confirmed updates for sending; a customer who has
     stopped, paused or blocked since is skipped instead."""
-    await conn.execute(
+    conn.execute(
         "UPDATE tell_deliveries SET status = 'skipped' WHERE status = 'pending'"
         " AND tell_id IN (SELECT id FROM tells WHERE status = 'confirmed')"
         " AND user_id NOT IN (SELECT user_id FROM customers WHERE status = 'active')"
     )
     rows = [
         Pending(int(r[0]), int(r[1]), int(r[2]), str(r[3]), str(r[4]))
-        for r in await fetch_all(
+        for r in fetch_all(
             conn,
             "SELECT d.tell_id, d.user_id, c.chat_id, c.language, t.message FROM tell_deliveries d"
             " JOIN tells t ON t.id = d.tell_id AND t.status = 'confirmed'"
@@ -192,24 +185,24 @@ async def claim_pending(conn: aiosqlite.Connection, limit: int) -> list[Pending]
             (limit,),
         )
     ]
-    await conn.executemany(
+    conn.executemany(
         "UPDATE tell_deliveries SET status = 'sending' WHERE tell_id = ? AND user_id = ?",
         [(p.tell_id, p.user_id) for p in rows],
     )
     return rows
 
 
-async def release(conn: aiosqlite.Connection, claimed: Sequence[Pending]) -> None:
+def release(conn: sqlite3.Connection, claimed: Sequence[Pending]) -> None:
     """Puts claimed deliveries that were never attempted back in the queue."""
-    await conn.executemany(
+    conn.executemany(
         "UPDATE tell_deliveries SET status = 'pending'"
         " WHERE tell_id = ? AND user_id = ? AND status = 'sending'",
         [(p.tell_id, p.user_id) for p in claimed],
     )
 
 
-async def finish(
-    conn: aiosqlite.Connection,
+def finish(
+    conn: sqlite3.Connection,
     tell_id: int,
     user_id: int,
     *,
@@ -218,18 +211,18 @@ async def finish(
     error: str | None = None,
 ) -> None:
     """Records how a claimed delivery ended."""
-    await conn.execute(
+    conn.execute(
         "UPDATE tell_deliveries SET status = ?, sent_at = ?, error = ?"
         " WHERE tell_id = ? AND user_id = ?",
         ("sent" if sent else "failed", now if sent else None, error, tell_id, user_id),
     )
 
 
-async def counts(conn: aiosqlite.Connection, tell_id: int) -> dict[str, int]:
+def counts(conn: sqlite3.Connection, tell_id: int) -> dict[str, int]:
     """Deliveries by status."""
     return {
         str(r[0]): int(r[1])
-        for r in await fetch_all(
+        for r in fetch_all(
             conn,
             "SELECT status, COUNT(*) FROM tell_deliveries WHERE tell_id = ? GROUP BY status",
             (tell_id,),

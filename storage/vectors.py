@@ -10,8 +10,6 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import aiosqlite
-
 from storage.db import fetch_all
 from storage.privacy import FREE_TEXT_QUESTIONS
 
@@ -36,12 +34,12 @@ class StoredTheme:
     counts: dict[int, int]  # week start -> answers
 
 
-async def missing(
-    conn: aiosqlite.Connection, model: str, limit: int, *, since: int | None = None
+def missing(
+    conn: sqlite3.Connection, model: str, limit: int, *, since: int | None = None
 ) -> list[Unembedded]:
     """Free-text answers with words and no vector of `model`, oldest first (only those given
     at or after `since` when it is set)."""
-    rows = await fetch_all(
+    rows = fetch_all(
         conn,
         "SELECT a.id, a.value FROM answers a"
         " LEFT JOIN answer_vectors v ON v.answer_id = a.id AND v.model = ?"
@@ -53,7 +51,7 @@ async def missing(
 
 
 def store(raw: sqlite3.Connection, model: str, vectors: Sequence[tuple[int, bytes]]) -> int:
-    """Stores vectors of answers that still have these words (`Database.run`); an answer
+    """Stores vectors of answers that still have these words (a short write); an answer
     erased meanwhile gets none. Returns how many were stored."""
     before = raw.total_changes
     raw.executemany(
@@ -64,11 +62,11 @@ def store(raw: sqlite3.Connection, model: str, vectors: Sequence[tuple[int, byte
     return raw.total_changes - before
 
 
-async def recent_themes(
-    conn: aiosqlite.Connection, question: str, model: str, since: int
+def recent_themes(
+    conn: sqlite3.Connection, question: str, model: str, since: int
 ) -> list[StoredTheme]:
     """The themes of `question` with answers in a week starting at or after `since`."""
-    rows = await fetch_all(
+    rows = fetch_all(
         conn,
         "SELECT t.id, t.centroid, w.week_start, w.count FROM themes t"
         " JOIN theme_weeks w ON w.theme_id = t.id"
@@ -101,7 +99,7 @@ def record_week(
     found: Sequence[WeekTheme],
     now: int,
 ) -> list[int]:
-    """Records a week's themes of a question (`Database.run`), replacing what an earlier run
+    """Records a week's themes of a question (a short write), replacing what an earlier run
     for the same week wrote; returns their ids in order."""
     raw.execute(
         "DELETE FROM theme_weeks WHERE week_start = ?"

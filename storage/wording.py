@@ -7,8 +7,7 @@ value; a question without a row is worded as the language catalog words it.
 from __future__ import annotations
 
 import json
-
-import aiosqlite
+import sqlite3
 
 from storage import audit
 from storage.db import fetch_all
@@ -20,9 +19,9 @@ def _key(question: str, language: str) -> str:
     return f"{PREFIX}{question}.{language}"
 
 
-async def load(conn: aiosqlite.Connection) -> dict[tuple[str, str], str]:
+def load(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
     """Every changed wording, by (question, language)."""
-    rows = await fetch_all(conn, "SELECT key, value FROM settings WHERE key LIKE 'question.%'")
+    rows = fetch_all(conn, "SELECT key, value FROM settings WHERE key LIKE 'question.%'")
     wording: dict[tuple[str, str], str] = {}
     for key, value in rows:
         question, _, language = str(key).removeprefix(PREFIX).partition(".")
@@ -30,8 +29,8 @@ async def load(conn: aiosqlite.Connection) -> dict[tuple[str, str], str]:
     return wording
 
 
-async def change(
-    conn: aiosqlite.Connection,
+def change(
+    conn: sqlite3.Connection,
     question: str,
     language: str,
     text: str | None,
@@ -44,15 +43,15 @@ async def change(
     """Stores a wording (None: back to the catalog's) and audits it as old → new."""
     key = _key(question, language)
     if text is None:
-        await conn.execute("DELETE FROM settings WHERE key = ?", (key,))
+        conn.execute("DELETE FROM settings WHERE key = ?", (key,))
     else:
-        await conn.execute(
+        conn.execute(
             "INSERT INTO settings (key, value, updated_by, updated_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
             " updated_by = excluded.updated_by, updated_at = excluded.updated_at",
             (key, json.dumps(text, ensure_ascii=False), actor_id, now),
         )
-    await audit.record(
+    audit.record(
         conn,
         at=now,
         actor_id=actor_id,

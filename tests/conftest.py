@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -70,12 +71,15 @@ async def started_app(
     """The real Application as the `app` fixture has it (`embedder`: its sentence model)."""
     # No pacing between messages: the fake transport has no flood limits to respect.
     setup = await Database.open(settings.database_path)
-    async with setup.transaction() as conn:
+
+    def store_no_pacing(conn: sqlite3.Connection) -> None:
         # Stored as an operator would have; not through `change`, which audits.
-        await conn.executemany(
+        conn.executemany(
             "INSERT OR REPLACE INTO settings (key, value, updated_at) VALUES (?, ?, 0)",
             [("send_rate", "10000.0"), ("chat_interval", "0.0")],
         )
+
+    await setup.write(store_no_pacing)
     await setup.close()
     application = build_application(settings, clock, request=telegram, embedder=embedder)
     await application.initialize()

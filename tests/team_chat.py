@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from bot.common.context import PulseApplication
 from storage import customers, team
 from storage.customers import Profile
+from storage.db import fetch_all
 from storage.team import Role, TeamMember
 from tests import builders
 from tests.builders import Person
@@ -45,30 +48,35 @@ async def reply(app: PulseApplication, telegram: FakeTelegram, person: Person, t
 
 async def enroll(app: PulseApplication, person: Person, segment_id: int = 1) -> None:
     """Makes `person` an active customer, as consenting to an invite link would."""
-    async with services_of(app).db.transaction() as conn:
-        await customers.enroll(
+    await services_of(app).db.write(
+        lambda conn: customers.enroll(
             conn,
             Profile(person.id, person.id, person.first_name, None, person.username),
             language="nl" if (person.language_code or "").startswith("nl") else "en",
             segment_id=segment_id,
             now=0,
         )
+    )
 
 
 async def make_member(app: PulseApplication, person: Person, role: Role) -> None:
     """Puts `person` on the team, as /staff add or /admin add would."""
-    async with services_of(app).db.transaction() as conn:
-        await team.put(
+    await services_of(app).db.write(
+        lambda conn: team.put(
             conn,
             TeamMember(person.id, role, person.first_name, person.username, "en", None, 0),
         )
+    )
 
 
 async def snapshot(app: PulseApplication) -> dict[str, list[tuple[object, ...]]]:
     """Every row of the tables admin commands change."""
-    db = services_of(app).db
-    return {
-        # Table names from the constant above, never input.
-        table: [tuple(r) for r in await db.fetch_all(f"SELECT * FROM {table} ORDER BY 1")]  # noqa: S608
-        for table in STATE_TABLES
-    }
+
+    def rows(conn: sqlite3.Connection) -> dict[str, list[tuple[object, ...]]]:
+        return {
+            # Table names from the constant above, never input.
+            table: [tuple(r) for r in fetch_all(conn, f"SELECT * FROM {table} ORDER BY 1")]  # noqa: S608
+            for table in STATE_TABLES
+        }
+
+    return await services_of(app).db.read(rows)

@@ -102,6 +102,5 @@ async def test_a_customers_pause_pauses_only_them_and_a_staff_members_is_refused
     assert "geen vragen tot" in await reply(app, telegram, CUSTOMER, "/pause 2")
     assert REFUSAL in await reply(app, telegram, STAFF, "/pause")
     assert await snapshot(app) == before  # the programme's rounds still run
-    async with services_of(app).db.read() as conn:
-        paused = await customers.get(conn, CUSTOMER.id)
+    paused = await services_of(app).db.read(lambda conn: customers.get(conn, CUSTOMER.id))
     assert paused.status is CustomerStatus.PAUSED

@@ -12,6 +12,7 @@ from bot.clock import ManualClock
 from bot.common.context import PulseApplication
 from bot.settings import Settings
 from storage import audit
+from storage.db import fetch_all
 from tests import builders
 from tests.conftest import ADMIN, handle, services_of
 from tests.team_chat import CUSTOMER, enroll, reply
@@ -54,7 +55,9 @@ async def test_a_new_wording_is_asked_by_the_next_check_in(
     first = telegram.last_text(CUSTOMER.id)
     assert first.startswith("Hoi Bram! Een korte check-in")
     assert first.endswith("<b>Hoe &lt;tevreden&gt; ben je over ons?</b>")
-    invitation = (await services_of(app).db.fetch_all("SELECT id FROM invitations"))[0][0]
+    invitation = (
+        await services_of(app).db.read(lambda conn: fetch_all(conn, "SELECT id FROM invitations"))
+    )[0][0]
     await handle(app, builders.press(app.bot, CUSTOMER, f"ci:{invitation}:score:2"))
     assert telegram.last_text(CUSTOMER.id) == (
         "<b>Waar lig je wakker van?</b>\nTyp het gewoon, of kies Overslaan."
@@ -62,8 +65,7 @@ async def test_a_new_wording_is_asked_by_the_next_check_in(
     shown = await reply(app, telegram, ADMIN, "/questions")
     assert "nl ✏️: Hoe &lt;tevreden&gt; ben je over ons?" in shown
     assert "en: How are things going with us?" in shown
-    async with services_of(app).db.read() as conn:
-        entry = (await audit.recent(conn, 2))[1]
+    entry = (await services_of(app).db.read(lambda conn: audit.recent(conn, 2)))[1]
     assert (entry.action, entry.subject, entry.old_value) == (
         "question.set",
         "score/nl",

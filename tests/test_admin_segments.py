@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from bot.checkins.rounds import start_round
 from bot.clock import ManualClock
 from bot.common.context import PulseApplication
 from storage import audit, segments
+from storage.audit import AuditEntry
+from storage.db import fetch_all
+from storage.segments import Segment
 from tests import builders
 from tests.builders import Person
 from tests.conftest import ADMIN, handle, services_of
@@ -16,8 +21,7 @@ CLAIRE = Person(702, "Claire", "en")
 
 
 async def segment_id(app: PulseApplication, name: str) -> int:
-    async with services_of(app).db.read() as conn:
-        found = await segments.find_by_name(conn, name)
+    found = await services_of(app).db.read(lambda conn: segments.find_by_name(conn, name))
     assert found is not None
     return found.id
 
@@ -35,8 +39,10 @@ async def test_segments_show_customers_links_and_response(
     )
     assert started is not None
     await services.sender.drain()
-    rows = await services.db.fetch_all(
-        "SELECT id FROM invitations WHERE user_id = ?", (CUSTOMER.id,)
+    rows = await services.db.read(
+        lambda conn: fetch_all(
+            conn, "SELECT id FROM invitations WHERE user_id = ?", (CUSTOMER.id,)
+        )
     )
     await handle(app, builders.press(app.bot, CUSTOMER, f"ci:{rows[0][0]}:score:4"))
     text = await reply(app, telegram, ADMIN, "/segments")
@@ -61,9 +67,11 @@ async def test_a_segment_is_renamed_and_its_link_keeps_working(
     assert text == (
         "Segment <b>big retail</b> is now called <b>large shops</b>; its invite link still works."
     )
-    async with services_of(app).db.read() as conn:
-        found = await segments.find_by_code(conn, code)
-        entries = await audit.recent(conn, 1)
+
+    def renamed(conn: sqlite3.Connection) -> tuple[Segment | None, list[AuditEntry]]:
+        return segments.find_by_code(conn, code), audit.recent(conn, 1)
+
+    found, entries = await services_of(app).db.read(renamed)
     assert found is not None
     assert found.name == "large shops"
     assert (entries[0].action, entries[0].old_value, entries[0].new_value) == (
@@ -101,10 +109,20 @@ async def test_an_unused_segment_is_removed_with_its_link(
     code = invite.split("?start=", 1)[1].split()[0]
     text = await reply(app, telegram, ADMIN, "/segment remove retial")
     assert text == "Segment <b>retial</b> is removed, and its invite link no longer works."
-    async with services_of(app).db.read() as conn:
-        assert await segments.find_by_code(conn, code) is None
-        assert await segments.find_by_name(conn, "retial") is None
-        assert (await audit.recent(conn, 1))[0].action == "segment.remove"
+
+    def removed(
+        conn: sqlite3.Connection,
+    ) -> tuple[Segment | None, Segment | None, list[AuditEntry]]:
+        return (
+            segments.find_by_code(conn, code),
+            segments.find_by_name(conn, "retial"),
+            audit.recent(conn, 1),
+        )
+
+    by_code, by_name, entries = await services_of(app).db.read(removed)
+    assert by_code is None
+    assert by_name is None
+    assert entries[0].action == "segment.remove"
 
 
 async def test_segment_without_a_known_verb_gets_the_usage_line(

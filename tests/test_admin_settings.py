@@ -19,6 +19,7 @@ from bot.common.schedule import next_runs
 from bot.running.scheduling import ROUND_JOB, run_due_round
 from bot.settings import Settings
 from storage import audit, invitations, runtime_settings
+from storage.db import fetch_all
 from tests import builders
 from tests.builders import Person
 from tests.conftest import ADMIN, TOKEN, services_of
@@ -39,8 +40,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 async def stored(app: PulseApplication) -> runtime_settings.RuntimeSettings:
-    async with services_of(app).db.read() as conn:
-        return await runtime_settings.load(conn)
+    return await services_of(app).db.read(runtime_settings.load)
 
 
 def round_trigger(app: PulseApplication) -> str:
@@ -160,8 +160,9 @@ async def test_a_time_zone_change_moves_schedules_and_quiet_hours(
         zone_name=services.settings.timezone,
     )
     assert started is not None
-    async with services.db.read() as conn:
-        (invitation,) = await invitations.for_round(conn, started.round.id)
+    (invitation,) = await services.db.read(
+        lambda conn: invitations.for_round(conn, started.round.id)
+    )
     assert invitation.send_after == epoch(datetime(2026, 11, 17, 14, 0, tzinfo=UTC))
 
 
@@ -280,12 +281,12 @@ async def test_pause_stops_scheduled_rounds_and_resume_starts_them_again(
     assert "the digest still goes out" in text
     services = services_of(app)
     await run_due_round(services)  # 10:00 on a Tuesday: the scheduled moment
-    assert await services.db.fetch_all("SELECT id FROM rounds") == []
+    assert await services.db.read(lambda conn: fetch_all(conn, "SELECT id FROM rounds")) == []
     text = await reply(app, telegram, ADMIN, "/resume")
     assert "<b>Check-in rounds</b>: paused → running" in text
     assert "Next check-ins: Tue 24 November 10:00" in text
     await run_due_round(services)
-    assert len(await services.db.fetch_all("SELECT id FROM rounds")) == 1
+    assert len(await services.db.read(lambda conn: fetch_all(conn, "SELECT id FROM rounds"))) == 1
 
 
 async def test_every_change_is_in_the_audit_log_with_who_old_and_new(
@@ -294,8 +295,7 @@ async def test_every_change_is_in_the_audit_log_with_who_old_and_new(
     await reply(app, telegram, ADMIN, "/schedule checkin mon-fri 09:30")
     clock.advance(timedelta(minutes=5))
     await reply(app, telegram, DUTCH_ADMIN, "/cooldown 14")
-    async with services_of(app).db.read() as conn:
-        entries = await audit.recent(conn, 10)
+    entries = await services_of(app).db.read(lambda conn: audit.recent(conn, 10))
     assert [(e.actor_id, e.subject, e.old_value, e.new_value) for e in entries] == [
         (DUTCH_ADMIN.id, "cooldown_days", "30", "14"),
         (ADMIN.id, "checkin_time", '"10:00"', '"09:30"'),
@@ -316,8 +316,9 @@ async def test_an_update_acts_on_one_snapshot_of_the_settings(app: PulseApplicat
     update = builders.message(app.bot, CUSTOMER, "/frequency")
     context = PulseContext.from_update(update, app)
     first = await context.config()
-    async with services.db.transaction() as conn:
-        await runtime_settings.change(conn, "cooldown_days", 9, actor_id=ADMIN.id, now=0)
+    await services.db.write(
+        lambda conn: runtime_settings.change(conn, "cooldown_days", 9, actor_id=ADMIN.id, now=0)
+    )
     assert (await context.config()).cooldown_days == first.cooldown_days == 30
     assert await context.zone() == first.zone(services.settings.timezone)
     assert (await PulseContext.from_update(update, app).config()).cooldown_days == 9

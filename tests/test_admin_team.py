@@ -93,8 +93,7 @@ async def test_an_admin_adds_by_handle_and_removes_again(
     assert await role(app, CUSTOMER.id) is None
     removal = menu_calls(telegram, CUSTOMER.id)[-2:]
     assert [call.method for call in removal] == ["deleteMyCommands", "deleteMyCommands"]
-    async with services_of(app).db.read() as conn:
-        entries = await audit.recent(conn, 5)
+    entries = await services_of(app).db.read(lambda conn: audit.recent(conn, 5))
     assert [(e.action, e.subject, e.old_value, e.new_value) for e in entries] == [
         ("team.remove", "Bram @bram_nl (700)", "staff", None),
         ("team.add", "Bram @bram_nl (700)", None, "staff"),

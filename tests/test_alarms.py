@@ -38,11 +38,12 @@ async def fail_a_handler(app: PulseApplication, telegram: FakeTelegram) -> None:
 
 
 async def add_dutch_admin(app: PulseApplication) -> None:
-    async with services_of(app).db.transaction() as conn:
-        await team.put(
+    await services_of(app).db.write(
+        lambda conn: team.put(
             conn,
             TeamMember(DUTCH_ADMIN.id, Role.ADMIN, DUTCH_ADMIN.first_name, None, "nl", None, 0),
         )
+    )
 
 
 async def test_an_error_alarms_the_admins_once_an_hour(
@@ -115,12 +116,13 @@ async def test_a_failed_round_alarms_the_admins_once(
     clock._now = TUESDAY_10
     await enroll_directly(app, PEOPLE)
     services = services_of(app)
-    async with services.db.transaction() as conn:
-        # A stored setting that no longer parses makes the round fail as it draws.
-        await conn.execute(
+    # A stored setting that no longer parses makes the round fail as it draws.
+    await services.db.write(
+        lambda conn: conn.execute(
             "INSERT OR REPLACE INTO settings (key, value, updated_at)"
             " VALUES ('sample_size', '\"lots\"', 0)"
         )
+    )
     await run_due_round(services)
     (alarm,) = alarms_to(telegram, ADMIN.id)
     assert "The check-in round of Tue 17 November 10:00 failed" in alarm

@@ -4,6 +4,7 @@ and the response history are read."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from types import MappingProxyType
 
@@ -141,15 +142,16 @@ async def test_a_round_reads_the_response_of_the_last_90_days_and_splits_by_it(
     invitation of yesterday (perhaps still open) and one older than 90 days do not count."""
     now = datetime(2026, 11, 17, 9, 0, tzinfo=UTC)
     stamp = epoch(now)
-    async with db.transaction() as conn:
-        await conn.execute("INSERT INTO segments (id, name, created_at) VALUES (2, 'b', 0)")
-        await conn.executemany(
+
+    def record_history(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO segments (id, name, created_at) VALUES (2, 'b', 0)")
+        conn.executemany(
             "INSERT INTO customers (user_id, chat_id, first_name, language, segment_id, status,"
             " consented_at, enrolled_at, updated_at, last_asked_at)"
             " VALUES (?, ?, 'C', 'en', ?, 'active', 0, 0, 0, ?)",
             [(u, u, 1 if u <= 50 else 2, stamp - 40 * DAY) for u in range(1, 101)],
         )
-        await conn.execute(
+        conn.execute(
             "INSERT INTO rounds (id, schedule, scheduled_for, started_at, sample_size, target,"
             " seed) VALUES (1, 'earlier', 0, 0, '20', 20, 0)"
         )
@@ -161,16 +163,19 @@ async def test_a_round_reads_the_response_of_the_last_90_days_and_splits_by_it(
         ]
         rows.append((61, 2, stamp - DAY, stamp + 2 * DAY, None))  # still open
         rows.append((62, 2, stamp - 100 * DAY, stamp - 97 * DAY, None))  # too long ago
-        await conn.executemany(
+        conn.executemany(
             "INSERT INTO invitations (round_id, user_id, chat_id, segment_id, language, state,"
             " delivery, created_at, send_after, expires_at, score, answered_at)"
             " VALUES (1, ?1, ?1, ?2, 'en', 'expired', 'sent', ?3, ?3, ?4, ?5,"
             " CASE WHEN ?5 IS NULL THEN NULL ELSE ?3 + 60 END)",
             rows,
         )
-        await conn.execute("UPDATE invitations SET state = 'asked_score' WHERE user_id = 61")
-    async with db.read() as conn:
-        history = await segment_stats.response_history(conn, stamp, 90, settled_hours=96)
+        conn.execute("UPDATE invitations SET state = 'asked_score' WHERE user_id = 61")
+
+    await db.write(record_history)
+    history = await db.read(
+        lambda conn: segment_stats.response_history(conn, stamp, 90, settled_hours=96)
+    )
     assert history == [ResponseCounts(1, 10, 8), ResponseCounts(2, 10, 1)]
     started = await start_round(
         db, schedule="checkin", scheduled_for=stamp, now=now, zone_name="UTC"

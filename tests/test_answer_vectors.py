@@ -18,6 +18,7 @@ from bot.digest.embedding import Embedder
 from bot.digest.figures import week_themes
 from bot.settings import Settings
 from storage import vectors
+from storage.db import fetch_all
 from storage.invitations import CheckinState
 from tests.builders import Person
 from tests.conftest import services_of, started_app
@@ -36,8 +37,9 @@ SAID = [
 
 
 async def stored_vectors(app: PulseApplication) -> list[tuple[int, str]]:
-    async with services_of(app).db.read() as conn:
-        rows = await conn.execute_fetchall("SELECT answer_id, model FROM answer_vectors")
+    rows = await services_of(app).db.read(
+        lambda conn: fetch_all(conn, "SELECT answer_id, model FROM answer_vectors")
+    )
     return [(int(r[0]), str(r[1])) for r in rows]
 
 
@@ -69,10 +71,11 @@ async def test_each_free_text_answer_gets_its_vector_once_it_is_committed(
     found = await stored_vectors(app)
     assert len(found) == len(SAID)
     assert {model for _, model in found} == {embedding.MODEL}
-    async with services_of(app).db.read() as conn:
-        rows = await conn.execute_fetchall(
-            "SELECT a.id FROM answers a WHERE a.question = 'challenge' ORDER BY a.id"
+    rows = await services_of(app).db.read(
+        lambda conn: fetch_all(
+            conn, "SELECT a.id FROM answers a WHERE a.question = 'challenge' ORDER BY a.id"
         )
+    )
     assert sorted(answer_id for answer_id, _ in found) == [int(r[0]) for r in rows]
 
 
@@ -81,10 +84,11 @@ async def test_a_model_that_cannot_load_loses_no_answer_and_the_digest_uses_word
 ) -> None:
     await everyone_answers(modelless, clock)
     services = services_of(modelless)
-    async with services.db.read() as conn:
-        rows = await conn.execute_fetchall(
-            "SELECT value FROM answers WHERE question = 'challenge' ORDER BY id"
+    rows = await services.db.read(
+        lambda conn: fetch_all(
+            conn, "SELECT value FROM answers WHERE question = 'challenge' ORDER BY id"
         )
+    )
     assert [r[0] for r in rows] == SAID  # every answer stored
     for person in PEOPLE:  # and every check-in went on to its end
         assert (await invitation_of(modelless, person.id)).state is CheckinState.DONE
@@ -99,7 +103,7 @@ async def test_the_digest_computes_the_vectors_still_missing(
 ) -> None:
     await everyone_answers(app, clock)
     services = services_of(app)
-    await services.db.run(lambda raw: raw.execute("DELETE FROM answer_vectors"))
+    await services.db.write(lambda conn: conn.execute("DELETE FROM answer_vectors"))
     figures = await collect(services.db, WEEK_OF_TUESDAY, ZONE, services.vectors)
     assert len(await stored_vectors(app)) == len(SAID)
     assert sorted(t.count for t in figures.challenges) == [2, 2]
@@ -117,7 +121,7 @@ async def test_a_theme_recorded_by_a_weeks_digest_is_known_and_trended_the_next_
     week_before = epoch(WEEK_OF_TUESDAY.start) - trends.WEEK
     recorded: list[int] = []
     for question, found in week_themes(first).items():
-        recorded += await services.db.run(
+        recorded += await services.db.write(
             partial(
                 vectors.record_week,
                 question=question,
@@ -132,6 +136,7 @@ async def test_a_theme_recorded_by_a_weeks_digest_is_known_and_trended_the_next_
     assert sorted(t.theme_id for t in again.challenges if t.theme_id) == sorted(recorded)
     # Two answers after two the week before (and none the three weeks before that).
     assert [t.trend for t in again.challenges] == ["steady", "steady"]
-    async with services.db.read() as conn:
-        known = await vectors.recent_themes(conn, "challenge", embedding.MODEL, week_before)
+    known = await services.db.read(
+        lambda conn: vectors.recent_themes(conn, "challenge", embedding.MODEL, week_before)
+    )
     assert {t.id: t.counts for t in known} == {i: {week_before: 2} for i in recorded}

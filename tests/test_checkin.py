@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 from bot.checkins.rounds import RoundStarted, start_round
@@ -10,6 +11,7 @@ from bot.common.context import PulseApplication
 from bot.running.scheduling import run_due_round
 from storage import customers, invitations, runtime_settings
 from storage.customers import CustomerStatus, Profile
+from storage.db import fetch_all
 from storage.invitations import CheckinState, Delivery
 from tests import builders
 from tests.builders import Person
@@ -24,16 +26,17 @@ PEOPLE = [Person(100 + i, f"P{i}", "en" if i % 2 else "nl") for i in range(6)]
 async def enroll_directly(
     app: PulseApplication, people: list[Person], segment_id: int = 1
 ) -> None:
-    services = services_of(app)
-    async with services.db.transaction() as conn:
+    def enroll(conn: sqlite3.Connection) -> None:
         for p in people:
-            await customers.enroll(
+            customers.enroll(
                 conn,
                 Profile(p.id, p.id, p.first_name, None, None),
                 language="nl" if (p.language_code or "").startswith("nl") else "en",
                 segment_id=segment_id,
                 now=epoch(TUESDAY_10) - 86400 * 60,
             )
+
+    await services_of(app).db.write(enroll)
 
 
 async def start_test_round(app: PulseApplication, clock: ManualClock) -> RoundStarted:
@@ -56,8 +59,7 @@ async def round_now(app: PulseApplication, clock: ManualClock) -> int:
 
 
 async def invitation_of(app: PulseApplication, user_id: int) -> invitations.Invitation:
-    async with services_of(app).db.read() as conn:
-        found = await invitations.latest_for_user(conn, user_id)
+    found = await services_of(app).db.read(lambda conn: invitations.latest_for_user(conn, user_id))
     assert found is not None
     return found
 
@@ -68,8 +70,7 @@ async def test_a_round_records_invitations_then_sends_the_first_question(
     clock._now = TUESDAY_10
     await enroll_directly(app, PEOPLE)
     round_id = await round_now(app, clock)
-    async with services_of(app).db.read() as conn:
-        sent = await invitations.for_round(conn, round_id)
+    sent = await services_of(app).db.read(lambda conn: invitations.for_round(conn, round_id))
     assert len(sent) == 6  # the default sample of 20 takes everyone eligible
     assert {i.state for i in sent} == {CheckinState.ASKED_SCORE}
     assert {i.delivery for i in sent} == {Delivery.SENT}
@@ -96,9 +97,13 @@ async def test_a_full_check_in_stores_every_answer_as_it_is_given(
     assert "contact you" in telegram.last_text(person.id)
     await handle(app, builders.press(app.bot, person, f"ci:{inv.id}:contact:yes"))
     assert "won't hear from me again before 17 December" in telegram.last_text(person.id)
-    async with services_of(app).db.read() as conn:
-        answers = await invitations.answers_for(conn, inv.id)
-        done = await invitations.get(conn, inv.id)
+
+    def stored(
+        conn: sqlite3.Connection,
+    ) -> tuple[list[invitations.Answer], invitations.Invitation]:
+        return invitations.answers_for(conn, inv.id), invitations.get(conn, inv.id)
+
+    answers, done = await services_of(app).db.read(stored)
     assert [(a.question, a.value, a.skipped) for a in answers] == [
         ("score", "2", False),
         ("challenge", "Finding <good> staff & more", False),
@@ -156,8 +161,7 @@ async def test_a_press_on_an_expired_invitation_says_so_and_stores_nothing(
     assert await services_of(app).sender.expire() == 1
     await handle(app, builders.press(app.bot, person, f"ci:{inv.id}:score:5"))
     assert "expired" in telegram.of("answerCallbackQuery")[-1].params["text"]
-    async with services_of(app).db.read() as conn:
-        assert await invitations.answers_for(conn, inv.id) == []
+    assert await services_of(app).db.read(lambda conn: invitations.answers_for(conn, inv.id)) == []
 
 
 async def test_a_customer_cannot_answer_another_customers_invitation(
@@ -197,8 +201,8 @@ async def test_a_blocked_customer_is_marked_and_never_retried(
     await round_now(app, clock)
     inv = await invitation_of(app, person.id)
     assert (inv.state, inv.delivery) == (CheckinState.FAILED, Delivery.FAILED)
-    async with services_of(app).db.read() as conn:
-        assert (await customers.get(conn, person.id)).status is CustomerStatus.BLOCKED
+    blocked = await services_of(app).db.read(lambda conn: customers.get(conn, person.id))
+    assert blocked.status is CustomerStatus.BLOCKED
     await services_of(app).sender.drain()
     assert len(telegram.of("sendMessage")) == 1
 
@@ -227,15 +231,20 @@ async def test_the_scheduled_round_runs_once_per_occurrence_and_catches_up_after
     clock._now = TUESDAY_10 + timedelta(hours=3)  # the bot was down at 10:00
     await run_due_round(services)
     await run_due_round(services)  # a duplicate trigger
-    rows = await services.db.fetch_all("SELECT schedule, scheduled_for FROM rounds")
+    rows = await services.db.read(
+        lambda conn: fetch_all(conn, "SELECT schedule, scheduled_for FROM rounds")
+    )
     assert [tuple(r) for r in rows] == [("checkin", epoch(TUESDAY_10))]
     clock._now = TUESDAY_10 + timedelta(hours=13)  # past the 12-hour catch-up window
-    async with services.db.transaction() as conn:
-        await conn.execute("DELETE FROM invitations")
-        await conn.execute("DELETE FROM round_strata")
-        await conn.execute("DELETE FROM rounds")
+
+    def delete_rounds(conn: sqlite3.Connection) -> None:
+        conn.execute("DELETE FROM invitations")
+        conn.execute("DELETE FROM round_strata")
+        conn.execute("DELETE FROM rounds")
+
+    await services.db.write(delete_rounds)
     await run_due_round(services)
-    assert await services.db.fetch_all("SELECT id FROM rounds") == []
+    assert await services.db.read(lambda conn: fetch_all(conn, "SELECT id FROM rounds")) == []
 
 
 async def test_checkin_now_reports_who_was_invited_and_who_was_skipped(
@@ -244,10 +253,11 @@ async def test_checkin_now_reports_who_was_invited_and_who_was_skipped(
     clock._now = TUESDAY_10
     await enroll_directly(app, PEOPLE)
     services = services_of(app)
-    async with services.db.transaction() as conn:
-        await runtime_settings.change(
+    await services.db.write(
+        lambda conn: runtime_settings.change(
             conn, "sample_size", "4", actor_id=ADMIN.id, now=epoch(TUESDAY_10)
         )
+    )
     await handle(app, builders.message(app.bot, ADMIN, "/checkin_now"))
     report = telegram.last_text(ADMIN.id)
     assert "<b>4</b> invited" in report
@@ -280,8 +290,7 @@ async def test_the_thanks_promises_the_date_the_cool_down_really_ends(
     assert "won't hear from me again before 17 December" in telegram.last_text(person.id)
     services = services_of(app)
     # And it is true: a round the day before finds them cooling down, one that day asks them.
-    async with services.db.transaction() as conn:
-        await conn.execute("UPDATE invitations SET state = 'done'")
+    await services.db.write(lambda conn: conn.execute("UPDATE invitations SET state = 'done'"))
     for day, expected in ((29, False), (30, True)):
         moment = TUESDAY_10 + timedelta(days=day)
         started = await start_round(
@@ -320,10 +329,13 @@ async def test_checkin_now_when_everyone_stopped_or_blocked_says_so(
 ) -> None:
     clock._now = TUESDAY_10
     await enroll_directly(app, PEOPLE[:3])
-    async with services_of(app).db.transaction() as conn:
+
+    def stop_or_block(conn: sqlite3.Connection) -> None:
         statuses = (CustomerStatus.STOPPED, CustomerStatus.BLOCKED, CustomerStatus.STOPPED)
         for person, status in zip(PEOPLE[:3], statuses, strict=True):
-            await customers.set_status(conn, person.id, status, now=epoch(TUESDAY_10))
+            customers.set_status(conn, person.id, status, now=epoch(TUESDAY_10))
+
+    await services_of(app).db.write(stop_or_block)
     await handle(app, builders.message(app.bot, ADMIN, "/checkin_now"))
     assert telegram.last_text(ADMIN.id).startswith(
         "Nobody can be asked: all 3 customers who took part have stopped or blocked the bot."
@@ -359,8 +371,7 @@ async def test_text_typed_at_a_buttons_question_is_told_which_buttons(
     await handle(app, builders.message(app.bot, person, "call me maybe"))
     assert "Yes, please" in telegram.last_text(person.id)
     assert "No, thanks" in telegram.last_text(person.id)
-    async with services_of(app).db.read() as conn:
-        answers = await invitations.answers_for(conn, inv.id)
+    answers = await services_of(app).db.read(lambda conn: invitations.answers_for(conn, inv.id))
     assert [a.question for a in answers] == ["score", "challenge", "improvement"]
 
 
@@ -370,9 +381,10 @@ async def test_the_thanks_promises_the_customers_own_longer_cool_down(
     clock._now = TUESDAY_10
     person = PEOPLE[1]
     await enroll_directly(app, [person])
-    async with services_of(app).db.transaction() as conn:
-        # As /frequency "every 3 months" stores it.
-        await customers.set_cooldown(conn, person.id, 90, now=0)
+    # As /frequency "every 3 months" stores it.
+    await services_of(app).db.write(
+        lambda conn: customers.set_cooldown(conn, person.id, 90, now=0)
+    )
     await round_now(app, clock)
     inv = await invitation_of(app, person.id)
     await handle(app, builders.press(app.bot, person, f"ci:{inv.id}:score:5"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -17,8 +18,8 @@ from bot.digest.export import write_csv
 from bot.digest.sending import run_due_digest
 from conversations.checkin import parse_press, question_reply, step
 from storage import hypotheses, invitations
-from storage.hypotheses import HypothesisStatus
-from storage.invitations import CheckinState
+from storage.hypotheses import Hypothesis, HypothesisStatus
+from storage.invitations import CheckinState, Invitation
 from tests import builders
 from tests.builders import Person
 from tests.conftest import ADMIN, handle, services_of
@@ -121,8 +122,10 @@ async def test_a_round_spreads_the_active_hypotheses_evenly(
     await add_hypotheses(app, telegram)
     await enroll_directly(app, PEOPLE)
     round_id = await round_now(app, clock)
-    async with services_of(app).db.read() as conn:
-        given = [i.hypothesis_id for i in await invitations.for_round(conn, round_id)]
+    given = [
+        i.hypothesis_id
+        for i in await services_of(app).db.read(lambda conn: invitations.for_round(conn, round_id))
+    ]
     assert sorted(h or 0 for h in given) == [1, 1, 1, 2, 2, 2]
 
 
@@ -149,8 +152,7 @@ async def test_a_customer_answers_the_probe_in_their_language_and_the_digest_cou
             await handle(app, builders.message(app.bot, person, "Trucks <always> late"))
         else:
             await handle(app, builders.press(app.bot, person, f"ci:{inv.id}:skip:why"))
-    async with services_of(app).db.read() as conn:
-        tally = (await hypotheses.tallies(conn))[1]
+    tally = (await services_of(app).db.read(hypotheses.tallies))[1]
     assert (tally.yes, tally.partly, tally.no) == (4, 1, 1)
     exported = io.StringIO()
     await write_csv(services_of(app).db, exported, ZoneInfo("Europe/Amsterdam"))
@@ -191,9 +193,13 @@ async def test_a_hypothesis_set_to_retire_after_n_answers_is_not_asked_again(
     await enroll_directly(app, PEOPLE[1:3])
     clock.advance(timedelta(days=1))
     second = await round_now(app, clock)
-    async with services_of(app).db.read() as conn:
-        assert (await hypotheses.get(conn, 1)).status is HypothesisStatus.RETIRED
-        assert [i.hypothesis_id for i in await invitations.for_round(conn, second)] == [
-            None,
-            None,
-        ]
+
+    def asked(conn: sqlite3.Connection) -> tuple[Hypothesis, list[Invitation]]:
+        return hypotheses.get(conn, 1), invitations.for_round(conn, second)
+
+    retired, invited = await services_of(app).db.read(asked)
+    assert retired.status is HypothesisStatus.RETIRED
+    assert [i.hypothesis_id for i in invited] == [
+        None,
+        None,
+    ]

@@ -22,7 +22,8 @@ from bot.common.context import PulseApplication
 from bot.running.scheduling import UPKEEP_JOB
 from bot.sending.retries import SEND
 from bot.settings import Settings
-from storage import inbox, invitation_delivery, invitations
+from storage import effects, inbox, invitation_delivery, invitations
+from storage.db import fetch_all
 from storage.invitations import CheckinState, Delivery
 from tests import builders
 from tests.conftest import ADMIN, handle, services_of
@@ -94,17 +95,17 @@ async def received(app: PulseApplication, update: Update) -> None:
     """Records `update` in the inbox, as the pipeline does before handling it."""
     services = services_of(app)
     row = inbox.Received(update.update_id, None, json.dumps(update.to_dict()))
-    await services.db.run(partial(inbox.record, updates=[row], now=services.now()))
+    await services.db.write(partial(inbox.record, updates=[row], now=services.now()))
 
 
 async def handle_from_inbox(app: PulseApplication, update: Update) -> None:
     """Handles a recorded update as the pipeline does: the first time, or again after a
     crash that came before it was marked done (its effect, if committed, stays claimed)."""
-    token = inbox.handling.set(inbox.Handling(update.update_id))
+    token = effects.handling.set(effects.Handling(update.update_id))
     try:
         await handle(app, update)
     finally:
-        inbox.handling.reset(token)
+        effects.handling.reset(token)
 
 
 def send_tries() -> int:
@@ -166,8 +167,7 @@ async def test_pressing_the_answered_buttons_again_asks_the_question_that_never_
     await upkeep(app)
     # The failed tries, then this one.
     assert challenges_sent(telegram, person.id) == send_tries() + 1
-    async with services_of(app).db.read() as conn:
-        answers = await invitations.answers_for(conn, inv.id)
+    answers = await services_of(app).db.read(lambda conn: invitations.answers_for(conn, inv.id))
     assert [(a.question, a.value) for a in answers] == [("score", "4")]
 
 
@@ -213,10 +213,8 @@ async def test_a_press_on_an_invitation_delivered_but_not_recorded_is_taken_as_t
     assert started is not None
     inv = await invitation_of(app, person.id)
     # Claimed and sent, then the process died before recording it; the restart requeues it.
-    async with services.db.transaction() as conn:
-        await invitation_delivery.mark_sending(conn, [inv.id])
-    async with services.db.transaction() as conn:
-        assert await invitation_delivery.requeue_interrupted(conn) == 1
+    await services.db.write(lambda conn: invitation_delivery.mark_sending(conn, [inv.id]))
+    assert await services.db.write(invitation_delivery.requeue_interrupted) == 1
     await handle(app, builders.press(app.bot, person, f"ci:{inv.id}:score:2"))
     assert CHALLENGE in telegram.last_text(person.id)
     pressed = await invitation_of(app, person.id)
@@ -250,8 +248,8 @@ async def test_a_press_handled_again_is_answered_after_the_transaction_not_insid
     await handle_from_inbox(app, update)
     assert len(telegram.of("answerCallbackQuery")) == before + 1  # its spinner stops too
     assert telegram.locked_during == []
-    async with services_of(app).db.read() as conn:
-        assert len(await invitations.answers_for(conn, inv.id)) == 1
+    answers = await services_of(app).db.read(lambda conn: invitations.answers_for(conn, inv.id))
+    assert len(answers) == 1
 
 
 async def test_checkin_now_handled_again_after_a_crash_starts_no_second_round(
@@ -266,6 +264,6 @@ async def test_checkin_now_handled_again_after_a_crash_starts_no_second_round(
     clock.advance(timedelta(seconds=30))
     await handle_from_inbox(app, update)
     services = services_of(app)
-    rounds = await services.db.fetch_all("SELECT id FROM rounds")
+    rounds = await services.db.read(lambda conn: fetch_all(conn, "SELECT id FROM rounds"))
     assert len(rounds) == 1
     assert "already" in telegram.last_text(ADMIN.id).lower()

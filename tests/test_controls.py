@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from bot.clock import ManualClock, epoch
 from bot.common.context import PulseApplication
 from storage import customers, invitations, runtime_settings
 from storage.customers import Customer, CustomerStatus, Profile
+from storage.db import fetch_all
 from storage.invitations import CheckinState
 from tests import builders
 from tests.builders import Person
@@ -36,9 +38,9 @@ async def press(app: PulseApplication, person: Person, data: str) -> None:
 
 
 async def enroll(app: PulseApplication, *people: Person) -> None:
-    async with services_of(app).db.transaction() as conn:
+    def enroll_people(conn: sqlite3.Connection) -> None:
         for p in people:
-            await customers.enroll(
+            customers.enroll(
                 conn,
                 Profile(p.id, p.id, p.first_name, None, p.username),
                 language="nl" if (p.language_code or "").startswith("nl") else "en",
@@ -46,15 +48,15 @@ async def enroll(app: PulseApplication, *people: Person) -> None:
                 now=epoch(TUESDAY_10) - 86400 * 60,
             )
 
+    await services_of(app).db.write(enroll_people)
+
 
 async def customer(app: PulseApplication, person: Person) -> Customer:
-    async with services_of(app).db.read() as conn:
-        return await customers.get(conn, person.id)
+    return await services_of(app).db.read(lambda conn: customers.get(conn, person.id))
 
 
 async def programme_paused(app: PulseApplication) -> bool:
-    async with services_of(app).db.read() as conn:
-        return (await runtime_settings.load(conn)).checkins_paused
+    return (await services_of(app).db.read(runtime_settings.load)).checkins_paused
 
 
 async def round_now(app: PulseApplication, clock: ManualClock) -> set[int]:
@@ -128,8 +130,7 @@ async def test_someone_not_taking_part_cannot_pause_or_resume(
     for text in ("/pause", "/pause 2", "/resume", "/frequency"):
         await send(app, STRANGER, text)
         assert "not taking part" in telegram.last_text(STRANGER.id), text
-    async with services_of(app).db.read() as conn:
-        assert await customers.find(conn, STRANGER.id) is None
+    assert await services_of(app).db.read(lambda conn: customers.find(conn, STRANGER.id)) is None
 
 
 async def test_an_admins_pause_and_resume_are_the_programmes_not_their_own(
@@ -216,11 +217,15 @@ async def test_an_admin_sets_the_not_now_cool_down_and_it_is_audited_and_shown(
     shown = telegram.last_text(ADMIN.id)
     assert "After “Not now”: 7 days" in shown
     assert "Free text kept: off" in shown
-    async with services_of(app).db.read() as conn:
-        config = await runtime_settings.load(conn)
-        rows = await conn.execute_fetchall(
-            "SELECT subject, old_value, new_value FROM audit_log ORDER BY id"
+
+    def config_and_audit(
+        conn: sqlite3.Connection,
+    ) -> tuple[runtime_settings.RuntimeSettings, list[sqlite3.Row]]:
+        return runtime_settings.load(conn), fetch_all(
+            conn, "SELECT subject, old_value, new_value FROM audit_log ORDER BY id"
         )
+
+    config, rows = await services_of(app).db.read(config_and_audit)
     assert (config.notnow_days, config.retention_days) == (7, None)
     assert [tuple(r) for r in rows] == [
         ("notnow_days", "14", "7"),

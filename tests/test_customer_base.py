@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from bot.common.context import PulseApplication
 from bot.customer_base.importing import run_import
 from storage import customer_base, customers
 from storage.customers import CustomerStatus
+from storage.db import fetch_all
 from tests import builders
 from tests.builders import Person
 from tests.conftest import ADMIN, handle, services_of
@@ -53,11 +55,15 @@ async def send_file(
 
 async def records(app: PulseApplication) -> dict[str, customer_base.BaseCustomer | None]:
     """The base by external id; a record marked gone as None."""
-    async with services_of(app).db.read() as conn:
-        found = await customer_base.page_in_segment(conn, None, 0, 1000)
-        gone = await conn.execute_fetchall(
-            "SELECT external_id FROM base_customers WHERE gone_at IS NOT NULL"
-        )
+
+    def read_base(
+        conn: sqlite3.Connection,
+    ) -> tuple[list[customer_base.BaseCustomer], list[sqlite3.Row]]:
+        found = customer_base.page_in_segment(conn, None, 0, 1000)
+        gone = fetch_all(conn, "SELECT external_id FROM base_customers WHERE gone_at IS NOT NULL")
+        return found, gone
+
+    found, gone = await services_of(app).db.read(read_base)
     kept: dict[str, customer_base.BaseCustomer | None] = {r.external_id: r for r in found}
     return kept | {str(g[0]): None for g in gone}
 
@@ -123,10 +129,11 @@ async def test_an_admins_csv_is_previewed_and_imported_only_on_the_button(
     # A second press of the same button imports nothing more.
     await press(app, ADMIN, buttons[0][1])
     assert "already confirmed" in telegram.of("answerCallbackQuery")[-1].params["text"]
-    async with services_of(app).db.read() as conn:
-        audited = await conn.execute_fetchall(
-            "SELECT action, subject FROM audit_log WHERE action = 'base.import'"
+    audited = await services_of(app).db.read(
+        lambda conn: fetch_all(
+            conn, "SELECT action, subject FROM audit_log WHERE action = 'base.import'"
         )
+    )
     assert [tuple(r) for r in audited] == [("base.import", "crm.csv")]
 
 
@@ -218,14 +225,12 @@ async def test_a_customer_missing_from_a_new_file_is_marked_gone_only_with_that_
     await press(app, ADMIN, telegram.last_buttons(ADMIN.id)[1][1])
     assert "marked gone" in telegram.last_text(ADMIN.id)
     assert (await records(app))["C-3"] is None  # gone, not deleted
-    async with services_of(app).db.read() as conn:
-        claire = await customers.get(conn, CLAIRE.id)
+    claire = await services_of(app).db.read(lambda conn: customers.get(conn, CLAIRE.id))
     assert claire.status is CustomerStatus.STOPPED  # no longer sampled
 
     # Back in a later file: the record and the account it stopped come back.
     await import_directly(app, tmp_path, BASE)
-    async with services_of(app).db.read() as conn:
-        claire = await customers.get(conn, CLAIRE.id)
+    claire = await services_of(app).db.read(lambda conn: customers.get(conn, CLAIRE.id))
     assert claire.status is CustomerStatus.ACTIVE
 
 
@@ -243,9 +248,13 @@ async def test_a_personal_link_enrolls_its_customer_once_and_nobody_else(
     assert "Pulse" in telegram.last_text(BRAM.id)  # the usual welcome, in Dutch (from the base)
     assert "30 dagen" in telegram.last_text(BRAM.id)
     await press(app, BRAM, telegram.last_buttons(BRAM.id)[0][1])
-    async with services_of(app).db.read() as conn:
-        bram = await customers.get(conn, BRAM.id)
-        record = await customer_base.find_for_user(conn, BRAM.id)
+
+    def brams(
+        conn: sqlite3.Connection,
+    ) -> tuple[customers.Customer, customer_base.BaseCustomer | None]:
+        return customers.get(conn, BRAM.id), customer_base.find_for_user(conn, BRAM.id)
+
+    bram, record = await services_of(app).db.read(brams)
     assert record is not None
     assert record.external_id == "C-1"
     assert bram.segment_id == record.segment_id  # the base's segment
@@ -255,14 +264,12 @@ async def test_a_personal_link_enrolls_its_customer_once_and_nobody_else(
     await send(app, DEAN, f"/start {code}")
     assert "already been used" in telegram.last_text(DEAN.id)
     assert telegram.last_buttons(DEAN.id) == []
-    async with services_of(app).db.read() as conn:
-        assert await customers.find(conn, DEAN.id) is None
+    assert await services_of(app).db.read(lambda conn: customers.find(conn, DEAN.id)) is None
 
     # The right customer a second time: told so, nothing changes.
     await send(app, BRAM, f"/start {code}")
     assert "al gebruikt" in telegram.last_text(BRAM.id)
-    async with services_of(app).db.read() as conn:
-        assert await customers.get(conn, BRAM.id) == bram
+    assert await services_of(app).db.read(lambda conn: customers.get(conn, BRAM.id)) == bram
 
 
 async def test_two_people_holding_the_same_consent_question_only_the_first_yes_joins(
@@ -277,9 +284,10 @@ async def test_two_people_holding_the_same_consent_question_only_the_first_yes_j
     await press(app, DEAN, deans_yes)
     await press(app, CLAIRE, claires_yes)
     assert "already been used" in telegram.last_text(CLAIRE.id)
-    async with services_of(app).db.read() as conn:
-        assert await customers.find(conn, CLAIRE.id) is None
-        record = await customer_base.find_by_external_id(conn, "C-2")
+    assert await services_of(app).db.read(lambda conn: customers.find(conn, CLAIRE.id)) is None
+    record = await services_of(app).db.read(
+        lambda conn: customer_base.find_by_external_id(conn, "C-2")
+    )
     assert record is not None
     assert record.user_id == DEAN.id
 
@@ -296,9 +304,14 @@ async def test_an_expired_personal_link_says_so_and_segment_links_still_work(
 
     segment_code = await invite_code(app, telegram, "retail")
     await consent(app, telegram, DEAN, segment_code)
-    async with services_of(app).db.read() as conn:
-        dean = await customers.get(conn, DEAN.id)
-        assert await customer_base.find_for_user(conn, DEAN.id) is None
+
+    def deans(
+        conn: sqlite3.Connection,
+    ) -> tuple[customers.Customer, customer_base.BaseCustomer | None]:
+        return customers.get(conn, DEAN.id), customer_base.find_for_user(conn, DEAN.id)
+
+    dean, record = await services_of(app).db.read(deans)
+    assert record is None
     assert dean.status is CustomerStatus.ACTIVE
 
 
@@ -343,12 +356,16 @@ async def test_mydata_and_export_show_the_external_id_and_forget_unlinks_the_rec
 
     await send(app, BRAM, "/forget")
     await press(app, BRAM, telegram.last_buttons(BRAM.id)[0][1])
-    async with services_of(app).db.read() as conn:
-        record = await customer_base.find_by_external_id(conn, "C-1")
-        used = await conn.execute_fetchall("SELECT used_at, used_by FROM personal_invites")
-        words = await conn.execute_fetchall(
-            "SELECT count(*) FROM answers WHERE value LIKE '%Leveringen%'"
-        )
+
+    def left_behind(
+        conn: sqlite3.Connection,
+    ) -> tuple[customer_base.BaseCustomer | None, list[sqlite3.Row], list[sqlite3.Row]]:
+        record = customer_base.find_by_external_id(conn, "C-1")
+        used = fetch_all(conn, "SELECT used_at, used_by FROM personal_invites")
+        words = fetch_all(conn, "SELECT count(*) FROM answers WHERE value LIKE '%Leveringen%'")
+        return record, used, words
+
+    record, used, words = await services_of(app).db.read(left_behind)
     assert record is not None  # the company's record stays
     assert (record.user_id, record.name) == (None, "Bakkerij de Vries")
     assert [(r[0] is not None, r[1]) for r in used] == [(True, None)]

@@ -4,6 +4,7 @@ and the digest shows and warns about how thinly a segment is enrolled."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,7 +19,7 @@ from bot.digest.period import Period
 from bot.digest.render import render
 from bot.privacy import controls as privacy
 from storage import customer_base
-from storage.db import Database
+from storage.db import Database, fetch_all
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 END = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -44,16 +45,14 @@ def base_file(tmp_path: Path) -> Path:
 async def enrol_and_answer(db: Database, *, join: bool) -> None:
     """Ten enrolled customers per segment, each answering this week's check-in: retail
     5, 4, 5, 4, ... and wholesale 1, 2, 1, 2, ...; joined to base records when `join`."""
-    async with db.transaction() as conn:
-        await conn.execute(
+
+    def enrol_answered(conn: sqlite3.Connection) -> None:
+        conn.execute(
             "INSERT INTO segments (name, created_at) VALUES ('retail', 0), ('wholesale', 0)"
             " ON CONFLICT DO NOTHING"
         )
-        ids = {
-            str(r[0]): int(r[1])
-            for r in await conn.execute_fetchall("SELECT name, id FROM segments")
-        }
-        await conn.execute(
+        ids = {str(r[0]): int(r[1]) for r in fetch_all(conn, "SELECT name, id FROM segments")}
+        conn.execute(
             "INSERT INTO rounds (id, schedule, scheduled_for, started_at, sample_size, target,"
             " seed) VALUES (1, 'checkin', ?, ?, '20', 20, 1)",
             (ASKED, ASKED),
@@ -63,13 +62,13 @@ async def enrol_and_answer(db: Database, *, join: bool) -> None:
             retail = k < 10
             segment = ids["retail" if retail else "wholesale"]
             score = (5 if k % 2 == 0 else 4) if retail else (1 if k % 2 == 0 else 2)
-            await conn.execute(
+            conn.execute(
                 "INSERT INTO customers (user_id, chat_id, first_name, language, segment_id,"
                 " status, consented_at, enrolled_at, updated_at)"
                 " VALUES (?, ?, 'C', 'en', ?, 'active', 0, 0, 0)",
                 (user_id, user_id, segment),
             )
-            await conn.execute(
+            conn.execute(
                 "INSERT INTO invitations (round_id, user_id, chat_id, segment_id, language,"
                 " state, delivery, score, created_at, send_after, expires_at, answered_at)"
                 " VALUES (1, ?, ?, ?, 'en', 'done', 'sent', ?, ?, 0, 0, ?)",
@@ -77,9 +76,11 @@ async def enrol_and_answer(db: Database, *, join: bool) -> None:
             )
             if join:
                 external_id = f"R-{k + 1}" if retail else f"W-{k - 9}"
-                record = await customer_base.find_by_external_id(conn, external_id)
+                record = customer_base.find_by_external_id(conn, external_id)
                 assert record is not None
-                await customer_base.join(conn, record.id, user_id, ASKED)
+                customer_base.join(conn, record.id, user_id, ASKED)
+
+    await db.write(enrol_answered)
 
 
 async def import_base(db: Database, path: Path) -> None:
@@ -143,8 +144,7 @@ async def test_gone_customers_leave_the_frame(db: Database, tmp_path: Path) -> N
         db, only_wholesale, skip_bad=False, mark_gone=True, actor_id=None, now=1, source="w"
     )
     assert (report.unchanged, report.marked_gone) == (WHOLESALE, RETAIL)
-    async with db.read() as conn:
-        coverage = await customer_base.segment_coverage(conn, 0, epoch(END))
+    coverage = await db.read(lambda conn: customer_base.segment_coverage(conn, 0, epoch(END)))
     assert [(c.base, c.enrolled) for c in coverage] == [(WHOLESALE, 0)]
 
 
@@ -157,17 +157,17 @@ async def test_follow_ups_show_the_external_id_and_forget_takes_it_out_of_stored
     text = "\n".join(render(Catalog.load(), "en", found, ZONE))
     # Wholesale's first customer (user 110, record W-1) scored 1: a follow-up.
     assert "• <b>C</b> · id W-1 · wholesale" in text
-    async with db.transaction() as conn:
-        await conn.execute(
+    await db.write(
+        lambda conn: conn.execute(
             "INSERT INTO digests (period_start, period_end, language, figures, text, created_at)"
             " VALUES (?, ?, 'en', '{}', ?, 0)",
             (epoch(PERIOD.start), epoch(PERIOD.end), text),
         )
+    )
 
     await privacy.forget(db, 110, now=epoch(END))
 
-    async with db.read() as conn:
-        rows = await conn.execute_fetchall("SELECT text FROM digests")
+    rows = await db.read(lambda conn: fetch_all(conn, "SELECT text FROM digests"))
     stored = str(next(iter(rows))[0])
     assert "W-1 " not in stored
     assert "W-2 " in stored  # the others stay

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 from bot.clock import ManualClock, epoch
@@ -13,6 +14,7 @@ from bot.common.context import PulseApplication
 from bot.digest.sending import run_due_digest
 from storage import customers, team
 from storage.customers import Profile
+from storage.db import fetch_all
 from storage.team import Role, TeamMember
 from tests import builders
 from tests.builders import Person
@@ -36,22 +38,24 @@ ANSWERS = [
 
 
 async def enroll_customers(app: PulseApplication) -> None:
-    async with services_of(app).db.transaction() as conn:
-        await conn.execute(
+    def enroll(conn: sqlite3.Connection) -> None:
+        conn.execute(
             "INSERT INTO segments (name, created_at) VALUES ('wholesale', 0)"
             " ON CONFLICT DO NOTHING"
         )
         for person, segment, *_ in ANSWERS:
-            await customers.enroll(
+            customers.enroll(
                 conn,
                 Profile(person.id, person.id, person.first_name, None, person.username),
                 language=person.language_code or "en",
                 segment_id=segment,
                 now=epoch(TUESDAY_10) - 86400 * 60,
             )
-        await team.put(
+        team.put(
             conn, TeamMember(STAFF.id, Role.STAFF, STAFF.first_name, STAFF.username, "nl", None, 0)
         )
+
+    await services_of(app).db.write(enroll)
 
 
 async def answer_round(app: PulseApplication, clock: ManualClock) -> None:
@@ -141,7 +145,9 @@ async def test_the_scheduled_digest_reaches_each_team_member_once_with_its_chart
     assert second.sent == []
     assert sorted(second.already) == [ADMIN.id, STAFF.id]
     assert len(telegram.calls) == again
-    stored = await services_of(app).db.fetch_all("SELECT language FROM digests ORDER BY 1")
+    stored = await services_of(app).db.read(
+        lambda conn: fetch_all(conn, "SELECT language FROM digests ORDER BY 1")
+    )
     assert [row[0] for row in stored] == ["en", "nl"]
 
 
@@ -164,7 +170,9 @@ async def test_a_blocked_team_member_is_recorded_as_failed_and_the_rest_still_ge
     assert report is not None
     assert len(report.failed) == 1
     assert len(report.sent) == 1
-    rows = await services_of(app).db.fetch_all("SELECT status, error FROM digest_deliveries")
+    rows = await services_of(app).db.read(
+        lambda conn: fetch_all(conn, "SELECT status, error FROM digest_deliveries")
+    )
     assert sorted(str(r[0]) for r in rows) == ["failed", "sent"]
 
 
@@ -240,7 +248,9 @@ async def test_export_sends_every_answer_as_spreadsheet_safe_csv(
     ((filename, content),) = document.files.values()
     assert filename == "pulse-answers-2026-11-17.csv"
     rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
-    answered = await services_of(app).db.fetch_all("SELECT COUNT(*) FROM answers")
+    answered = await services_of(app).db.read(
+        lambda conn: fetch_all(conn, "SELECT COUNT(*) FROM answers")
+    )
     assert len(rows) == int(answered[0][0])
     noah = [r for r in rows if r["customer_id"] == "104" and r["question"] == "challenge"]
     # A formula typed by a customer arrives as text, never as a formula.

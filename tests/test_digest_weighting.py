@@ -29,18 +29,18 @@ SCORES = {user_id: 4 + user_id % 2 if user_id <= 60 else 2 for user_id in range(
 
 
 async def enroll(db: Database) -> None:
-    async with db.transaction() as conn:
-        await conn.execute(
-            "INSERT INTO segments (id, name, created_at) VALUES (2, 'wholesale', 0)"
-        )
-        await conn.executemany(
+    def add_customers(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO segments (id, name, created_at) VALUES (2, 'wholesale', 0)")
+        conn.executemany(
             "INSERT INTO customers (user_id, chat_id, first_name, language, segment_id, status,"
             " consented_at, enrolled_at, updated_at) VALUES (?1, ?1, 'C', 'en', ?2, 'active',"
             " 0, 0, 0)",
             [(u, 1 if u <= 60 else 2) for u in range(1, 101)],
         )
-        await runtime_settings.change(conn, "quiet_start", None, actor_id=None, now=0)
-        await runtime_settings.change(conn, "quiet_end", None, actor_id=None, now=0)
+        runtime_settings.change(conn, "quiet_start", None, actor_id=None, now=0)
+        runtime_settings.change(conn, "quiet_end", None, actor_id=None, now=0)
+
+    await db.write(add_customers)
 
 
 async def week_of(db: Database, tuesday: datetime, answering: set[int]) -> figures.DigestFigures:
@@ -51,17 +51,21 @@ async def week_of(db: Database, tuesday: datetime, answering: set[int]) -> figur
         db, schedule="checkin", scheduled_for=stamp, now=tuesday, zone_name="Europe/Amsterdam"
     )
     assert started is not None
-    async with db.transaction() as conn:
-        sent = await invitations.for_round(conn, started.round.id)
+
+    def mark_sent(conn: sqlite3.Connection) -> list[invitations.Invitation]:
+        sent = invitations.for_round(conn, started.round.id)
         for invitation in sent:
-            await invitation_delivery.mark_sent(conn, invitation.id, message_id=1, now=stamp)
+            invitation_delivery.mark_sent(conn, invitation.id, message_id=1, now=stamp)
+        return sent
+
+    sent = await db.write(mark_sent)
     scoring = [i for i in sent if i.segment_id in answering]
 
-    def answer(raw: sqlite3.Connection) -> None:
+    def answer(conn: sqlite3.Connection) -> None:
         for invitation in scoring:
             score = SCORES[invitation.user_id]
-            invitations.save_step_sync(
-                raw,
+            invitations.save_step(
+                conn,
                 invitation,
                 state=invitations.CheckinState.DONE,
                 answer=invitations.Answer(invitation.id, "score", str(score), False, stamp + 60),
@@ -70,7 +74,7 @@ async def week_of(db: Database, tuesday: datetime, answering: set[int]) -> figur
                 now=stamp + 60,
             )
 
-    await db.run(answer)
+    await db.write(answer)
     monday = datetime(tuesday.year, tuesday.month, tuesday.day, tzinfo=ZONE) - timedelta(days=1)
     return await assembly.collect(db, Period(monday, monday + timedelta(days=7)), ZONE)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sqlite3
 from pathlib import Path
 
 from sandbox import Sandbox, SimUser
@@ -27,13 +28,14 @@ UNSENT = "SELECT COUNT(*) FROM invitations WHERE delivery IN ('pending', 'sendin
 async def existing_customers(sandbox: Sandbox, database: Path, number: int) -> list[SimUser]:
     """`number` enrolled customers over the segments, half Dutch, half English."""
     db = await Database.open(database)
-    async with db.transaction() as conn:
-        made = [await segments.create(conn, name, now=0) for name in SEGMENTS]
+
+    def enroll_existing(conn: sqlite3.Connection) -> list[SimUser]:
+        made = [segments.create(conn, name, now=0) for name in SEGMENTS]
         people = []
         for i in range(number):
             language = "nl" if i % 2 else "en"
             user_id = 5000 + i
-            await customers.enroll(
+            customers.enroll(
                 conn,
                 Profile(user_id, user_id, f"C{i}", None, None),
                 language=language,
@@ -41,6 +43,9 @@ async def existing_customers(sandbox: Sandbox, database: Path, number: int) -> l
                 now=0,
             )
             people.append(sandbox.user(user_id, f"C{i}", language_code=language, started=True))
+        return people
+
+    people = await db.write(enroll_existing)
     await db.close()
     return people
 

@@ -39,9 +39,12 @@ async def next_message(user: SimUser, action: object) -> ChatMessage:
 async def configure(database: Path, **values: object) -> None:
     """Sets runtime settings in the database before the bot starts."""
     db = await Database.open(database)
-    async with db.transaction() as conn:
+
+    def change_settings(conn: sqlite3.Connection) -> None:
         for name, value in values.items():
-            await runtime_settings.change(conn, name, value, actor_id=None, now=0)
+            runtime_settings.change(conn, name, value, actor_id=None, now=0)
+
+    await db.write(change_settings)
     await db.close()
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from bot.common.context import PulseApplication
 from storage import customers, enrollments
 from storage.customers import CustomerStatus
+from storage.db import fetch_all
 from tests import builders
 from tests.builders import Person
 from tests.conftest import ADMIN, handle, services_of
@@ -39,8 +42,7 @@ async def enroll(app: PulseApplication, telegram: FakeTelegram, person: Person, 
 
 
 async def customer(app: PulseApplication, user_id: int) -> customers.Customer | None:
-    async with services_of(app).db.read() as conn:
-        return await customers.find(conn, user_id)
+    return await services_of(app).db.read(lambda conn: customers.find(conn, user_id))
 
 
 async def test_invite_link_start_and_yes_enrolls_the_customer_in_that_segment(
@@ -63,11 +65,12 @@ async def test_invite_link_start_and_yes_enrolls_the_customer_in_that_segment(
     assert stored.status is CustomerStatus.ACTIVE
     assert stored.language == "nl"
     assert stored.username == "bram"
-    async with services_of(app).db.read() as conn:
-        segment = await customers.get(conn, BRAM.id)
-        rows = await conn.execute_fetchall(
-            "SELECT name FROM segments WHERE id = ?", (segment.segment_id,)
-        )
+
+    def segment_of_bram(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+        segment = customers.get(conn, BRAM.id)
+        return fetch_all(conn, "SELECT name FROM segments WHERE id = ?", (segment.segment_id,))
+
+    rows = await services_of(app).db.read(segment_of_bram)
     assert [row[0] for row in rows] == ["retail"]
     assert "je doet mee" in telegram.last_text(BRAM.id).lower()
     assert telegram.of("answerCallbackQuery")
@@ -82,12 +85,19 @@ async def test_no_to_consent_stores_only_the_refusal(
     no = telegram.last_buttons(CLAIRE.id)[1][1]
     await press(app, CLAIRE, no)
     assert await customer(app, CLAIRE.id) is None
-    async with services_of(app).db.read() as conn:
-        assert await enrollments.count_refusals(conn) == 1
-        assert await enrollments.find_for_user(conn, CLAIRE.id) is None
-        names = await conn.execute_fetchall(
-            "SELECT COUNT(*) FROM customers WHERE first_name = 'Claire'"
+
+    def refusal(
+        conn: sqlite3.Connection,
+    ) -> tuple[int, enrollments.PendingEnrollment | None, list[sqlite3.Row]]:
+        return (
+            enrollments.count_refusals(conn),
+            enrollments.find_for_user(conn, CLAIRE.id),
+            fetch_all(conn, "SELECT COUNT(*) FROM customers WHERE first_name = 'Claire'"),
         )
+
+    refusals, pending, names = await services_of(app).db.read(refusal)
+    assert refusals == 1
+    assert pending is None
     assert next(iter(names))[0] == 0
     assert "nothing about you" in telegram.last_text(CLAIRE.id)
 
@@ -110,8 +120,10 @@ async def test_unknown_or_malformed_code_stores_nothing(
     await send(app, CLAIRE, f"/start {code}")
     assert "not valid" in telegram.last_text(CLAIRE.id)
     assert telegram.last_buttons(CLAIRE.id) == []
-    async with services_of(app).db.read() as conn:
-        assert await enrollments.find_for_user(conn, CLAIRE.id) is None
+    pending = await services_of(app).db.read(
+        lambda conn: enrollments.find_for_user(conn, CLAIRE.id)
+    )
+    assert pending is None
 
 
 async def test_second_start_from_an_enrolled_customer_changes_nothing(
@@ -148,8 +160,8 @@ async def test_a_customer_cannot_answer_someone_elses_consent_question(
     await press(app, CLAIRE, brams_yes)
     assert await customer(app, CLAIRE.id) is None
     assert await customer(app, BRAM.id) is None
-    async with services_of(app).db.read() as conn:
-        assert await enrollments.find_for_user(conn, BRAM.id) is not None
+    pending = await services_of(app).db.read(lambda conn: enrollments.find_for_user(conn, BRAM.id))
+    assert pending is not None
 
 
 async def test_stop_needs_confirmation_and_then_stops_the_customer(
@@ -186,10 +198,10 @@ async def test_a_stopped_customer_is_re_enrolled_only_after_consent(
     stored = await customer(app, CLAIRE.id)
     assert stored is not None
     assert stored.status is CustomerStatus.ACTIVE
-    async with services_of(app).db.read() as conn:
-        rows = await conn.execute_fetchall(
-            "SELECT name FROM segments WHERE id = ?", (stored.segment_id,)
-        )
+    segment_id = stored.segment_id
+    rows = await services_of(app).db.read(
+        lambda conn: fetch_all(conn, "SELECT name FROM segments WHERE id = ?", (segment_id,))
+    )
     assert [row[0] for row in rows] == ["retail"]  # back in the segment they had
 
 
@@ -240,8 +252,9 @@ async def test_a_customer_cannot_create_invites(
 ) -> None:
     await send(app, CLAIRE, "/invite sneaky")
     assert "only for our team" in telegram.last_text(CLAIRE.id)
-    async with services_of(app).db.read() as conn:
-        rows = await conn.execute_fetchall("SELECT COUNT(*) FROM segments WHERE name = 'sneaky'")
+    rows = await services_of(app).db.read(
+        lambda conn: fetch_all(conn, "SELECT COUNT(*) FROM segments WHERE name = 'sneaky'")
+    )
     assert next(iter(rows))[0] == 0
 
 
@@ -253,8 +266,9 @@ async def test_invite_reuses_the_segments_link_and_audits_its_creation(
     second = await invite_code(app, telegram, "retail")
     assert first == second
     assert "new segment" not in telegram.last_text(ADMIN.id)
-    async with services_of(app).db.read() as conn:
-        rows = await conn.execute_fetchall("SELECT actor_id, action FROM audit_log ORDER BY id")
+    rows = await services_of(app).db.read(
+        lambda conn: fetch_all(conn, "SELECT actor_id, action FROM audit_log ORDER BY id")
+    )
     assert [tuple(row) for row in rows] == [
         (ADMIN.id, "segment.create"),
         (ADMIN.id, "invite.create"),
@@ -269,8 +283,9 @@ async def test_invite_with_a_bad_segment_name_explains_and_creates_nothing(
     assert "/invite" in telegram.last_text(ADMIN.id) or "1 to 32 characters" in telegram.last_text(
         ADMIN.id
     )
-    async with services_of(app).db.read() as conn:
-        rows = await conn.execute_fetchall("SELECT COUNT(*) FROM segments")
+    rows = await services_of(app).db.read(
+        lambda conn: fetch_all(conn, "SELECT COUNT(*) FROM segments")
+    )
     assert next(iter(rows))[0] == 1
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import ManualClock
 from bot.common.context import PulseApplication
 from bot.digest.export import COLUMNS, export_for_telegram
+from storage.db import fetch_all
 from tests import builders
 from tests.conftest import ADMIN, handle, services_of
 from tests.test_cli import pulsebot
@@ -42,7 +43,9 @@ def sheet_rows(workbook: bytes) -> list[list[str]]:
 async def answered(app: PulseApplication, clock: ManualClock) -> int:
     await enroll_customers(app)
     await answer_round(app, clock)
-    count = await services_of(app).db.fetch_all("SELECT COUNT(*) FROM answers")
+    count = await services_of(app).db.read(
+        lambda conn: fetch_all(conn, "SELECT COUNT(*) FROM answers")
+    )
     return int(count[0][0])
 
 

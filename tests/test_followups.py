@@ -4,6 +4,7 @@ same staff member, and the thread is marked done."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 
 from bot.clock import ManualClock
@@ -11,6 +12,7 @@ from bot.common.context import PulseApplication
 from bot.followups import alerts
 from storage import customers, runtime_settings
 from storage.customers import CustomerStatus
+from storage.db import fetch_all
 from storage.team import Role
 from tests import builders
 from tests.builders import Person
@@ -63,12 +65,15 @@ def popup(telegram: FakeTelegram) -> str:
 async def rows(
     app: PulseApplication, sql: str, params: tuple[object, ...] = ()
 ) -> list[tuple[object, ...]]:
-    return [tuple(r) for r in await services_of(app).db.fetch_all(sql, params)]
+    return [
+        tuple(r) for r in await services_of(app).db.read(lambda conn: fetch_all(conn, sql, params))
+    ]
 
 
 async def set_setting(app: PulseApplication, name: str, value: object) -> None:
-    async with services_of(app).db.transaction() as conn:
-        await runtime_settings.change(conn, name, value, actor_id=None, now=0)
+    await services_of(app).db.write(
+        lambda conn: runtime_settings.change(conn, name, value, actor_id=None, now=0)
+    )
 
 
 async def replied(app: PulseApplication, telegram: FakeTelegram, person: Person) -> None:
@@ -320,8 +325,8 @@ async def test_a_reply_to_a_customer_who_blocked_the_bot_fails_cleanly(
     telegram.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
     told = await reply(app, telegram, STAFF, "Are you there?")
     assert "stopped taking part or blocked the bot" in told
-    async with services_of(app).db.read() as conn:
-        assert (await customers.get(conn, CUSTOMER.id)).status is CustomerStatus.BLOCKED
+    blocked = await services_of(app).db.read(lambda conn: customers.get(conn, CUSTOMER.id))
+    assert blocked.status is CustomerStatus.BLOCKED
     assert await rows(app, "SELECT status, error FROM followup_messages") == [
         ("failed", "Forbidden: bot was blocked by the user")
     ]
@@ -394,8 +399,7 @@ async def test_alert_settings_are_validated_audited_and_shown(
         ("alert_score", "2", "3"),
         ("alert_quiet", "null", '"22:00-08:00"'),
     ]
-    async with services_of(app).db.read() as conn:
-        config = await runtime_settings.load(conn)
+    config = await services_of(app).db.read(runtime_settings.load)
     assert (config.alert_score, config.alert_quiet) == (3, "22:00-08:00")
 
 
@@ -426,20 +430,23 @@ async def test_an_alert_cut_off_by_a_crash_is_sent_by_the_upkeep(
     app: PulseApplication, telegram: FakeTelegram, clock: ManualClock
 ) -> None:
     await checked_in(app, clock)
-    async with services_of(app).db.transaction() as conn:
+
+    def leave_claims_unsent(conn: sqlite3.Connection) -> None:
         # As a process that died right after claiming the alert, before sending it: the
         # thread exists, the claims say "sending", nothing went out.
-        await conn.execute(
+        conn.execute(
             "INSERT INTO followups (invitation_id, user_id, reason, status, created_at,"
             " alert_after, last_activity_at)"
             " SELECT id, user_id, 'score', 'open', ?, ?, ? FROM invitations",
             (services_of(app).now(),) * 3,
         )
-        await conn.executemany(
+        conn.executemany(
             "INSERT INTO followup_alerts (followup_id, user_id, status, claimed_at)"
             " VALUES (1, ?, 'sending', ?)",
             [(ADMIN.id, services_of(app).now()), (STAFF.id, services_of(app).now())],
         )
+
+    await services_of(app).db.write(leave_claims_unsent)
     await alerts.release_held(services_of(app))
     assert alerts_to(telegram, STAFF.id) == []  # in flight, for all it knows
     clock._now = datetime.fromtimestamp(services_of(app).now() + 300, UTC)

@@ -65,8 +65,7 @@ def test_a_leading_segment_name_scopes_the_hypothesis() -> None:
 
 
 async def listed(app: PulseApplication) -> list[hypotheses.Hypothesis]:
-    async with services_of(app).db.read() as conn:
-        return await hypotheses.list_all(conn)
+    return await services_of(app).db.read(hypotheses.list_all)
 
 
 async def test_an_admin_adds_rewords_and_retires_a_hypothesis(

@@ -18,7 +18,7 @@ from bot.clock import ManualClock
 from bot.common.context import PulseApplication
 from bot.running.logs import configure_logging
 from sandbox import Sandbox
-from storage import inbox
+from storage import effects
 from tests import builders
 from tests.conftest import TOKEN, handle
 from tests.test_checkin import PEOPLE, TUESDAY_10, enroll_directly, invitation_of, round_now
@@ -56,11 +56,11 @@ def entries(stream: io.StringIO) -> list[dict[str, Any]]:
 async def handled_as_the_pipeline_does(app: PulseApplication, update: Update) -> None:
     """Handles `update` with the pipeline's note of which update and chat it is."""
     chat = update.effective_chat
-    token = inbox.handling.set(inbox.Handling(update.update_id, chat.id if chat else None))
+    token = effects.handling.set(effects.Handling(update.update_id, chat.id if chat else None))
     try:
         await handle(app, update)
     finally:
-        inbox.handling.reset(token)
+        effects.handling.reset(token)
 
 
 async def test_json_lines_carry_time_level_logger_message_update_chat_and_exception(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.db import Database
+from storage.db import Database, fetch_all
 from storage.migrate import MIGRATIONS_DIR, MigrationError, load_migrations, split_statements
 
 
@@ -16,13 +16,17 @@ def _write(directory: Path, name: str, sql: str) -> None:
 
 
 async def _tables(db: Database) -> set[str]:
-    rows = await db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")
+    rows = await db.read(
+        lambda conn: fetch_all(conn, "SELECT name FROM sqlite_master WHERE type = 'table'")
+    )
     return {row[0] for row in rows}
 
 
 async def test_fresh_database_gets_every_migration_recorded(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "p.db")
-    rows = await db.fetch_all("SELECT number FROM schema_migrations ORDER BY number")
+    rows = await db.read(
+        lambda conn: fetch_all(conn, "SELECT number FROM schema_migrations ORDER BY number")
+    )
     await db.close()
     assert [row[0] for row in rows] == [m.number for m in load_migrations(MIGRATIONS_DIR)]
 
@@ -52,8 +56,10 @@ async def test_rerun_after_failure_applies_each_migration_once(tmp_path: Path) -
     db = await Database.open(tmp_path / "p.db", migrations_dir=tmp_path)
     await db.close()
     db = await Database.open(tmp_path / "p.db", migrations_dir=tmp_path)
-    rows = await db.fetch_all("SELECT x FROM a ORDER BY x")
-    recorded = await db.fetch_all("SELECT number FROM schema_migrations ORDER BY number")
+    rows = await db.read(lambda conn: fetch_all(conn, "SELECT x FROM a ORDER BY x"))
+    recorded = await db.read(
+        lambda conn: fetch_all(conn, "SELECT number FROM schema_migrations ORDER BY number")
+    )
     await db.close()
     assert [row[0] for row in rows] == [1, 2]
     assert [row[0] for row in recorded] == [1, 2]

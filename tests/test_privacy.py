@@ -4,6 +4,7 @@ retention goes while everything else stays."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from bot.digest.sending import run_due_digest
 from bot.privacy.controls import apply_retention
 from storage import customers, runtime_settings
 from storage.customers import Profile
-from storage.db import Database
+from storage.db import Database, fetch_all
 from tests import builders
 from tests.builders import Person
 from tests.conftest import ADMIN, handle, services_of
@@ -68,9 +69,9 @@ async def answer(
 
 
 async def enroll_others(app: PulseApplication) -> None:
-    async with services_of(app).db.transaction() as conn:
+    def enroll(conn: sqlite3.Connection) -> None:
         for p in OTHERS:
-            await customers.enroll(
+            customers.enroll(
                 conn,
                 Profile(p.id, p.id, p.first_name, None, None),
                 language="nl" if p.language_code == "nl" else "en",
@@ -78,17 +79,23 @@ async def enroll_others(app: PulseApplication) -> None:
                 now=0,
             )
 
+    await services_of(app).db.write(enroll)
+
 
 async def everything_stored(db: Database) -> list[tuple[str, str, Any]]:
     """(table, column, value) of every value in every table of the database."""
-    found: list[tuple[str, str, Any]] = []
-    tables = await db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")
-    for (table,) in tables:
-        # Table names from sqlite_master, never input.
-        rows = await db.fetch_all(f'SELECT * FROM "{table}"')  # noqa: S608
-        for row in rows:
-            found += [(table, column, row[column]) for column in row.keys()]  # noqa: SIM118
-    return found
+
+    def every_value(conn: sqlite3.Connection) -> list[tuple[str, str, Any]]:
+        found: list[tuple[str, str, Any]] = []
+        tables = fetch_all(conn, "SELECT name FROM sqlite_master WHERE type = 'table'")
+        for (table,) in tables:
+            # Table names from sqlite_master, never input.
+            rows = fetch_all(conn, f'SELECT * FROM "{table}"')  # noqa: S608
+            for row in rows:
+                found += [(table, column, row[column]) for column in row.keys()]  # noqa: SIM118
+        return found
+
+    return await db.read(every_value)
 
 
 async def vector_count(db: Database, where: str = "1") -> int:
@@ -97,7 +104,7 @@ async def vector_count(db: Database, where: str = "1") -> int:
     sql = (
         f"SELECT COUNT(*) FROM answer_vectors v JOIN answers a ON a.id = v.answer_id WHERE {where}"  # noqa: S608
     )
-    rows = await db.fetch_all(sql)
+    rows = await db.read(lambda conn: fetch_all(conn, sql))
     return int(rows[0][0])
 
 
@@ -164,13 +171,18 @@ async def test_forget_leaves_nothing_personal_in_any_table_and_the_figures_uncha
     after = await collect(services.db, WEEK_OF_TUESDAY, ZONE)
     assert figures_that_must_not_change(after) == figures_that_must_not_change(before)
     assert (after.invited, after.answered, after.scores) == (5, 5, before.scores)
-    rows = await services.db.fetch_all(
-        "SELECT actor_id, action, subject, old_value, new_value FROM audit_log"
-        " WHERE action = 'customer.forget'"
+    rows = await services.db.read(
+        lambda conn: fetch_all(
+            conn,
+            "SELECT actor_id, action, subject, old_value, new_value FROM audit_log"
+            " WHERE action = 'customer.forget'",
+        )
     )
     assert [tuple(r) for r in rows] == [(None, "customer.forget", "1 customer", None, None)]
     # The others are untouched.
-    kept = await services.db.fetch_all("SELECT first_name FROM customers WHERE user_id > 0")
+    kept = await services.db.read(
+        lambda conn: fetch_all(conn, "SELECT first_name FROM customers WHERE user_id > 0")
+    )
     assert sorted(r[0] for r in kept) == sorted(p.first_name for p in OTHERS)
 
     # /start afterwards begins anew, as someone Pulse never met.
@@ -189,8 +201,8 @@ async def test_forget_needs_its_confirmation_and_no_keeps_everything(
     assert labels == ["Yes, erase my data", "No, keep it"]
     await press(app, QUIRINUS, "forget:confirm:no")
     assert "nothing changes" in telegram.last_text(QUIRINUS.id)
-    async with services_of(app).db.read() as conn:
-        assert await customers.find(conn, QUIRINUS.id) is not None
+    kept = await services_of(app).db.read(lambda conn: customers.find(conn, QUIRINUS.id))
+    assert kept is not None
 
 
 async def test_forget_from_someone_unknown_erases_nothing_and_says_so(
@@ -200,7 +212,9 @@ async def test_forget_from_someone_unknown_erases_nothing_and_says_so(
     assert "nothing to erase" in telegram.last_text(QUIRINUS.id)
     await press(app, QUIRINUS, "forget:confirm:yes")
     assert "nothing to erase" in telegram.last_text(QUIRINUS.id)
-    rows = await services_of(app).db.fetch_all("SELECT COUNT(*) FROM audit_log")
+    rows = await services_of(app).db.read(
+        lambda conn: fetch_all(conn, "SELECT COUNT(*) FROM audit_log")
+    )
     assert rows[0][0] == 0
 
 
@@ -218,7 +232,9 @@ async def test_forget_keeps_the_hypothesis_verdict_and_erases_its_why(
     await send(app, QUIRINUS, WHY)
     await send(app, QUIRINUS, "/forget")
     await press(app, QUIRINUS, "forget:confirm:yes")
-    rows = await services_of(app).db.fetch_all("SELECT question, value FROM answers ORDER BY id")
+    rows = await services_of(app).db.read(
+        lambda conn: fetch_all(conn, "SELECT question, value FROM answers ORDER BY id")
+    )
     assert [tuple(r) for r in rows] == [
         ("score", "4"),
         ("challenge", None),
@@ -242,11 +258,13 @@ async def test_retention_erases_exactly_the_free_text_older_than_the_limit(
     await answer(app, recent, 4, "A recent challenge", "no")
     clock._now = TUESDAY_10
 
-    async with services.db.transaction() as conn:
-        await runtime_settings.change(conn, "retention_days", None, actor_id=None, now=0)
+    await services.db.write(
+        lambda conn: runtime_settings.change(conn, "retention_days", None, actor_id=None, now=0)
+    )
     assert await apply_retention(services.db, epoch(TUESDAY_10)) == 0  # off keeps them
-    async with services.db.transaction() as conn:
-        await runtime_settings.change(conn, "retention_days", 365, actor_id=None, now=0)
+    await services.db.write(
+        lambda conn: runtime_settings.change(conn, "retention_days", 365, actor_id=None, now=0)
+    )
     assert await vector_count(services.db) == 2
     assert await apply_retention(services.db, epoch(TUESDAY_10)) == 1
     assert await apply_retention(services.db, epoch(TUESDAY_10)) == 0  # done once
@@ -254,9 +272,12 @@ async def test_retention_erases_exactly_the_free_text_older_than_the_limit(
     assert await vector_count(services.db) == 1
     assert await vector_count(services.db, "a.value IS NULL") == 0
 
-    rows = await services.db.fetch_all(
-        "SELECT i.user_id, a.question, a.value, a.skipped FROM answers a"
-        " JOIN invitations i ON i.id = a.invitation_id ORDER BY a.id"
+    rows = await services.db.read(
+        lambda conn: fetch_all(
+            conn,
+            "SELECT i.user_id, a.question, a.value, a.skipped FROM answers a"
+            " JOIN invitations i ON i.id = a.invitation_id ORDER BY a.id",
+        )
     )
     assert [tuple(r) for r in rows] == [
         (old.id, "score", "2", 0),

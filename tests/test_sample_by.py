@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from bot.common.context import PulseApplication
 from bot.settings import Settings
 from storage import runtime_settings
+from storage.db import fetch_all
 from tests.builders import Person
 from tests.conftest import ADMIN, TOKEN, services_of
 from tests.team_chat import reply, snapshot
@@ -32,8 +33,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 async def stored(app: PulseApplication) -> runtime_settings.RuntimeSettings:
-    async with services_of(app).db.read() as conn:
-        return await runtime_settings.load(conn)
+    return await services_of(app).db.read(runtime_settings.load)
 
 
 async def test_sample_by_sets_the_attribute_and_says_it_waits_for_a_base(
@@ -105,6 +105,6 @@ async def test_a_stratified_round_reports_its_split_by_the_attribute(
         "Within each segment split by <b>plan</b>, in proportion to the customer base:"
         " retail: basic 15, pro 5." in report
     )
-    invited = await db.fetch_all("SELECT user_id FROM invitations")
+    invited = await db.read(lambda conn: fetch_all(conn, "SELECT user_id FROM invitations"))
     basic = [r for r in invited if int(r[0]) < 2000]
     assert (len(basic), len(invited) - len(basic)) == (15, 5)

@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import random
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -93,12 +94,13 @@ async def stored(
         path.write_bytes(await migrated())
         db = await Database.open(path)
         try:
-            async with db.transaction() as conn:
-                await conn.executemany(
+
+            def store_people(conn: sqlite3.Connection) -> None:
+                conn.executemany(
                     "INSERT OR IGNORE INTO segments (id, name, created_at) VALUES (?, ?, 0)",
                     [(s, f"segment {s}") for s in sorted({c.segment_id for c in people})],
                 )
-                await conn.executemany(
+                conn.executemany(
                     "INSERT INTO customers (user_id, chat_id, first_name, language, segment_id,"
                     " status, paused_until, consented_at, enrolled_at, last_asked_at, updated_at,"
                     " cooldown_days, declined_at) VALUES (:user_id, :user_id, 'C', 'en',"
@@ -106,11 +108,11 @@ async def stored(
                     " :cooldown_days, :declined_at)",
                     [c._asdict() for c in people],
                 )
-                await conn.execute(
+                conn.execute(
                     "INSERT INTO rounds (id, schedule, scheduled_for, started_at, sample_size,"
                     " target, seed) VALUES (1, 'earlier', 0, 0, '20', 20, 0)"
                 )
-                await conn.executemany(
+                conn.executemany(
                     "INSERT INTO invitations (round_id, user_id, chat_id, segment_id, language,"
                     " state, created_at, send_after, expires_at)"
                     " VALUES (1, :user, :user, :segment, 'en', :state, 0, 0, :expires)",
@@ -121,6 +123,8 @@ async def stored(
                         if c.has_open_invitation
                     ],
                 )
+
+            await db.write(store_people)
             yield db
         finally:
             await db.close()
@@ -140,16 +144,18 @@ async def draw_stored(
 ) -> Sample:
     """The sample a round draws from `people` stored in a fresh database (split by due
     customers, or with `rates` by expected answers)."""
-    async with stored(people, invitation_state) as db, db.read() as conn:
-        return await draw_sample(
-            conn,
-            size=size,
-            now=now,
-            cooldown_seconds=cooldown,
-            seed=seed,
-            segment_id=segment_id,
-            notnow_seconds=notnow,
-            rates=rates,
+    async with stored(people, invitation_state) as db:
+        return await db.read(
+            lambda conn: draw_sample(
+                conn,
+                size=size,
+                now=now,
+                cooldown_seconds=cooldown,
+                seed=seed,
+                segment_id=segment_id,
+                notnow_seconds=notnow,
+                rates=rates,
+            )
         )
 
 

@@ -4,6 +4,7 @@ base's attributes within each segment."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from bot.checkins.allocation import ResponseRates
@@ -11,7 +12,8 @@ from bot.checkins.sampling import Sample, base_sizes, draw_sample
 from bot.common.sample_size import parse_sample_size
 from bot.customer_base.importing import run_import
 from storage import customer_base, eligibility
-from storage.db import Database
+from storage.customer_base import SegmentCoverage
+from storage.db import Database, fetch_all
 from storage.eligibility import Eligibility
 
 NOW = 10**9
@@ -46,35 +48,37 @@ async def enrol(
 ) -> None:
     """Enrolled, active customers of `segment`; joined to the records `<joined_to>-<first>`,
     and on in order, when `joined_to` is given."""
-    async with db.transaction() as conn:
-        await conn.execute(
+
+    def enrol_customers(conn: sqlite3.Connection) -> None:
+        conn.execute(
             "INSERT INTO segments (name, created_at) VALUES (?, 0) ON CONFLICT DO NOTHING",
             (segment,),
         )
-        rows = await conn.execute_fetchall("SELECT id FROM segments WHERE name = ?", (segment,))
+        rows = fetch_all(conn, "SELECT id FROM segments WHERE name = ?", (segment,))
         segment_id = int(next(iter(rows))[0])
         for k, user_id in enumerate(user_ids, start=first):
-            await conn.execute(
+            conn.execute(
                 "INSERT INTO customers (user_id, chat_id, first_name, language, segment_id,"
                 " status, consented_at, enrolled_at, updated_at, last_asked_at)"
                 " VALUES (?, ?, 'C', 'en', ?, 'active', 0, 0, 0, ?)",
                 (user_id, user_id, segment_id, last_asked_at),
             )
             if joined_to is not None:
-                record = await customer_base.find_by_external_id(conn, f"{joined_to}-{k}")
+                record = customer_base.find_by_external_id(conn, f"{joined_to}-{k}")
                 assert record is not None
-                await customer_base.join(conn, record.id, user_id, 0)
+                customer_base.join(conn, record.id, user_id, 0)
+
+    await db.write(enrol_customers)
 
 
 async def segment_ids(db: Database) -> dict[str, int]:
-    async with db.read() as conn:
-        rows = await conn.execute_fetchall("SELECT name, id FROM segments")
+    rows = await db.read(lambda conn: fetch_all(conn, "SELECT name, id FROM segments"))
     return {str(r[0]): int(r[1]) for r in rows}
 
 
 async def drawn(db: Database, size: str = "20", *, stratify_by: str | None = None) -> Sample:
-    async with db.read() as conn:
-        return await draw_sample(
+    return await db.read(
+        lambda conn: draw_sample(
             conn,
             size=parse_sample_size(size),
             now=NOW,
@@ -83,6 +87,7 @@ async def drawn(db: Database, size: str = "20", *, stratify_by: str | None = Non
             rates=ResponseRates(),
             stratify_by=stratify_by,
         )
+    )
 
 
 def invited(sample: Sample, ids: dict[str, int]) -> dict[str, int]:
@@ -131,10 +136,12 @@ async def test_the_draws_base_sizes_are_the_digests(db: Database, tmp_path: Path
     # Five of retail's records go, and the accounts joined to them are stopped.
     kept = records("R", "retail", 50)[5:] + records("W", "wholesale", 20)
     await import_rows(db, tmp_path, kept, gone=True)
-    async with db.read() as conn:
-        pool = await eligibility.sampling_pool(conn, Eligibility(NOW, COOLDOWN))
-        sizes = await base_sizes(conn, pool)
-        coverage = await customer_base.segment_coverage(conn, 0, NOW)
+
+    def figures(conn: sqlite3.Connection) -> tuple[dict[int, int], list[SegmentCoverage]]:
+        pool = eligibility.sampling_pool(conn, Eligibility(NOW, COOLDOWN))
+        return base_sizes(conn, pool), customer_base.segment_coverage(conn, 0, NOW)
+
+    sizes, coverage = await db.read(figures)
     assert {c.segment_id: c.base for c in coverage} == sizes
     ids = await segment_ids(db)
     assert sizes == {ids["retail"]: 48, ids["wholesale"]: 20, ids["other"]: 4}

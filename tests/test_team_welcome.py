@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from bot.common.context import PulseApplication
 from storage import customers, enrollments
+from storage.customers import Customer
+from storage.enrollments import PendingEnrollment
 from storage.team import Role
 from tests.builders import Person
 from tests.conftest import ADMIN, services_of
@@ -15,9 +19,13 @@ DUTCH_STAFF = Person(601, "Sanne", "nl", "sanne")
 
 
 async def nothing_stored_about(app: PulseApplication, person: Person) -> None:
-    async with services_of(app).db.read() as conn:
-        assert await customers.find(conn, person.id) is None
-        assert await enrollments.find_for_user(conn, person.id) is None
+
+    def stored(conn: sqlite3.Connection) -> tuple[Customer | None, PendingEnrollment | None]:
+        return customers.find(conn, person.id), enrollments.find_for_user(conn, person.id)
+
+    customer, pending = await services_of(app).db.read(stored)
+    assert customer is None
+    assert pending is None
 
 
 async def test_an_admins_first_start_says_what_pulse_does_what_to_do_first_and_the_commands(

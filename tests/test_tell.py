@@ -9,6 +9,7 @@ from bot.clock import ManualClock
 from bot.common.context import PulseApplication
 from storage import customers
 from storage.customers import CustomerStatus
+from storage.db import fetch_all
 from storage.team import Role
 from tests import builders
 from tests.builders import Person
@@ -73,7 +74,9 @@ async def test_an_update_goes_to_exactly_the_theme_s_customers_after_confirmatio
     await handle(app, builders.press(app.bot, LOTTE, send))
     await services_of(app).tells.idle()
     assert told(telegram, before) == {}
-    drafts = await services_of(app).db.fetch_all("SELECT status FROM tells")
+    drafts = await services_of(app).db.read(
+        lambda conn: fetch_all(conn, "SELECT status FROM tells")
+    )
     assert [r[0] for r in drafts] == ["draft"]
     await handle(app, builders.press(app.bot, STAFF, send))
     await services_of(app).tells.idle()
@@ -100,14 +103,17 @@ async def test_a_customer_who_stopped_before_it_went_is_skipped(
     await prepared(app, clock)
     await reply(app, telegram, STAFF, "/tell levering duurt: Extra chauffeurs vanaf maandag.")
     send = buttons(telegram, STAFF.id)["Stuur naar 2"]
-    async with services_of(app).db.transaction() as conn:
-        await customers.set_status(conn, MIA.id, CustomerStatus.STOPPED, now=0)
+    await services_of(app).db.write(
+        lambda conn: customers.set_status(conn, MIA.id, CustomerStatus.STOPPED, now=0)
+    )
     before = len(telegram.calls)
     await handle(app, builders.press(app.bot, STAFF, send))
     await services_of(app).tells.idle()
     assert set(told(telegram, before)) == {LOTTE.id}
-    rows = await services_of(app).db.fetch_all(
-        "SELECT user_id, status FROM tell_deliveries ORDER BY user_id"
+    rows = await services_of(app).db.read(
+        lambda conn: fetch_all(
+            conn, "SELECT user_id, status FROM tell_deliveries ORDER BY user_id"
+        )
     )
     assert [tuple(r) for r in rows] == [
         (LOTTE.id, "sent"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -39,11 +40,15 @@ def value_text(raw: str | None) -> str:
 
 async def _lines(chat: AdminChat, entries: list[AuditEntry], zone: ZoneInfo) -> list[str]:
     services = chat.services
-    names: dict[int, str] = {}
-    async with services.db.read() as conn:
+
+    def actor_names(conn: sqlite3.Connection) -> dict[int, str]:
+        names: dict[int, str] = {}
         for actor in {e.actor_id for e in entries if e.actor_id is not None}:
-            person = await people.find_by_id(conn, actor)
+            person = people.find_by_id(conn, actor)
             names[actor] = describe(person) if person else str(actor)
+        return names
+
+    names = await services.db.read(actor_names)
     action_keys = services.catalog.keys(chat.language)
     lines: list[str] = []
     for entry in entries:
@@ -77,8 +82,7 @@ async def audit_command(update: Update, context: PulseContext) -> None:
     except InvalidArgument as exc:
         await chat.refuse(exc, "audit")
         return
-    async with services.db.read() as conn:
-        entries = await audit.recent(conn, count)
+    entries = await services.db.read(lambda conn: audit.recent(conn, count))
     config = await context.config()
     if not entries:
         await chat.say("audit.empty")

@@ -139,9 +139,8 @@ async def _without_base(chat: AdminChat, change: SettingsChange) -> Html | None:
     """That the attribute waits for an imported base, when there is none yet."""
     if change.new.sample_by is None:
         return None
-    async with chat.services.db.read() as conn:
-        if await customer_base.has_base(conn):
-            return None
+    if await chat.services.db.read(customer_base.has_base):
+        return None
     return chat.text("admin.sample_by_no_base", attribute=change.new.sample_by)
 
 

@@ -3,6 +3,7 @@ entry in one transaction, and the scheduled jobs rebuilt at once (invariant 3)."
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -11,8 +12,8 @@ from bot.admin.validation import check
 from bot.clock import epoch
 from bot.common.context import PulseContext
 from bot.common.display import SCHEDULE_FIELDS
-from storage import inbox, runtime_settings
-from storage.db import Database
+from storage import runtime_settings
+from storage.db import REPEATED, Database
 from storage.runtime_settings import RuntimeSettings
 
 
@@ -47,16 +48,18 @@ async def change_settings(
     earlier handling of the same update already made the change.
     """
     stamp = epoch(now)
-    async with db.transaction() as conn:
-        if not await inbox.claim_effect(conn, stamp):
-            return None  # a refusal raises and rolls the claim back with it
-        old = await runtime_settings.load(conn)
+
+    def change(conn: sqlite3.Connection) -> SettingsChange:
+        old = runtime_settings.load(conn)
         new = replace(old, **values)
-        check(new, values.keys(), configured_zone, now)
+        check(new, values.keys(), configured_zone, now)  # a refusal rolls the claim back
         for name, value in values.items():
             if getattr(old, name) != value:
-                await runtime_settings.change(conn, name, value, actor_id=actor_id, now=stamp)
-    return SettingsChange(old, new)
+                runtime_settings.change(conn, name, value, actor_id=actor_id, now=stamp)
+        return SettingsChange(old, new)
+
+    done = await db.write_once(change)
+    return None if done is REPEATED else done
 
 
 async def apply_change(context: PulseContext, change: SettingsChange) -> None:

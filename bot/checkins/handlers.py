@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from telegram import Update
 
@@ -24,8 +25,7 @@ async def _next_date(context: PulseContext, user_id: int) -> NextDate:
     sampling counts it, not after they answered."""
     services = context.services
     config = await context.config()
-    async with services.db.read() as conn:
-        customer = await customers.find(conn, user_id)
+    customer = await services.db.read(partial(customers.find, user_id=user_id))
     zone = config.zone(services.settings.timezone)
     own = customer.cooldown_days if customer is not None else None
     days = max(config.cooldown_days, own or 0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from telegram import Update
 
 from bot.catalog import Html
@@ -25,8 +27,8 @@ async def checkin_now_command(update: Update, context: PulseContext) -> None:
     segment_note = ""
     if context.args:
         name = " ".join(context.args)
-        async with services.db.read() as conn:
-            segment = await segments.find_by_name(conn, segment_names.meant(catalog, name))
+        meant = segment_names.meant(catalog, name)
+        segment = await services.db.read(partial(segments.find_by_name, name=meant))
         if segment is None:
             text = catalog.text(language, "rounds.unknown_segment", segment=echo(name))
             await context.bot.send_message(profile.chat_id, text)

@@ -6,10 +6,9 @@ Everything is committed before anything is sent (invariant 2); `bot.sending.deli
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-import aiosqlite
 
 from bot.checkins.allocation import RESPONSE_DAYS, estimate_rates, settled_hours
 from bot.checkins.sampling import Sample, SkipReason, draw_sample
@@ -22,14 +21,13 @@ from bot.hypotheses.evidence import rotate
 from storage import (
     customers,
     hypotheses,
-    inbox,
     invitations,
     rounds,
     runtime_settings,
     segment_stats,
     segments,
 )
-from storage.db import Database
+from storage.db import REPEATED, Database
 from storage.invitations import NewInvitation
 from storage.rounds import Round, StratumRow
 
@@ -80,20 +78,19 @@ async def start_round(
     of a manual round is the time it was asked, which a replay does not repeat).
     """
     stamp = epoch(now)
-    async with db.transaction() as conn:
-        if not await inbox.claim_effect(conn, stamp):
-            raise AlreadyHandled(schedule)
-        if await rounds.find(conn, schedule, scheduled_for) is not None:
+
+    def draw_and_record(conn: sqlite3.Connection) -> RoundStarted | None:
+        if rounds.find(conn, schedule, scheduled_for) is not None:
             return None
-        config = await runtime_settings.load(conn)
+        config = runtime_settings.load(conn)
         # An admin's /timezone overrides the zone the caller was configured with.
         zone = config.zone(zone_name)
         seed = seed_for(schedule, scheduled_for)
-        history = await segment_stats.response_history(
+        history = segment_stats.response_history(
             conn, stamp, RESPONSE_DAYS, settled_hours(config.expiry_hours)
         )
         # Counted in SQL; chat and language are read for the sampled customers only, below.
-        sample = await draw_sample(
+        sample = draw_sample(
             conn,
             size=parse_sample_size(config.sample_size),
             now=stamp,
@@ -104,7 +101,7 @@ async def start_round(
             rates=estimate_rates(history) if by_answers else None,
             stratify_by=config.sample_by,
         )
-        recorded = await rounds.create(
+        recorded = rounds.create(
             conn,
             schedule=schedule,
             scheduled_for=scheduled_for,
@@ -128,8 +125,8 @@ async def start_round(
         # Quiet hours hold the first question until the morning; expiry counts from then.
         quiet_end = quiet_until(now, zone, config.quiet_start, config.quiet_end)
         send_after = epoch(quiet_end) if quiet_end else stamp
-        to = await customers.contacts(conn, sample.user_ids)
-        await invitations.create_many(
+        to = customers.contacts(conn, sample.user_ids)
+        invitations.create_many(
             conn,
             recorded.id,
             [
@@ -140,21 +137,27 @@ async def start_round(
             send_after=send_after,
             expires_at=send_after + int(timedelta(hours=config.expiry_hours).total_seconds()),
         )
-        await _assign_hypotheses(conn, recorded.id, stamp)
-        names = {s.id: s.name for s in await segments.list_all(conn)}
-        gone = 0 if sample.strata else await customers.count_gone(conn, segment_id)
-    return RoundStarted(recorded, sample, names, gone)
+        _assign_hypotheses(conn, recorded.id, stamp)
+        names = {s.id: s.name for s in segments.list_all(conn)}
+        gone = 0 if sample.strata else customers.count_gone(conn, segment_id)
+        return RoundStarted(recorded, sample, names, gone)
+
+    # Thousands of invitations: on a worker thread, so the loop goes on meanwhile.
+    started = await db.write_once(draw_and_record, long=True)
+    if started is REPEATED:
+        raise AlreadyHandled(schedule)
+    return started
 
 
-async def _assign_hypotheses(conn: aiosqlite.Connection, round_id: int, now: int) -> None:
+def _assign_hypotheses(conn: sqlite3.Connection, round_id: int, now: int) -> None:
     """Gives each invitation the active hypothesis for its segment asked least so far, so
     the third question probes it (in the same transaction as the invitations); one that
     has gathered the answers it was to retire at is retired first."""
-    await hypothesis_book.retire_answered(conn, now)
-    active = await hypotheses.active(conn)
+    hypothesis_book.retire_answered(conn, now)
+    active = hypotheses.active(conn)
     if not active:
         return
-    asked = await hypotheses.assignments(conn)
+    asked = hypotheses.assignments(conn)
     candidates = [HypothesisCandidate(h.id, h.segment_id, asked.get(h.id, 0)) for h in active]
-    recorded = await invitations.for_round(conn, round_id)
-    await hypotheses.assign(conn, rotate([(i.id, i.segment_id) for i in recorded], candidates))
+    recorded = invitations.for_round(conn, round_id)
+    hypotheses.assign(conn, rotate([(i.id, i.segment_id) for i in recorded], candidates))

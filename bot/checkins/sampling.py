@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import heapq
 import random
+import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import groupby
 from operator import itemgetter
 from types import MappingProxyType
-
-import aiosqlite
 
 from bot.checkins.allocation import ResponseRates, allocate_by_answers, split_in_proportion
 from bot.common.sample_size import SampleSize
@@ -98,11 +97,11 @@ def allocate(eligible: Mapping[int, int], size: int) -> dict[int, int]:
     return shares
 
 
-async def base_sizes(conn: aiosqlite.Connection, pool: Pool) -> dict[int, int]:
+def base_sizes(conn: sqlite3.Connection, pool: Pool) -> dict[int, int]:
     """Each segment's size in the customer base, by segment id: the one source of segment
     shares, for the sample's split and, through the sizes a round records, the digest's
     weights (`base_sizes_of` says how it is counted)."""
-    return base_sizes_of(pool, await base_shares.segment_records(conn))
+    return base_sizes_of(pool, base_shares.segment_records(conn))
 
 
 def base_sizes_of(pool: Pool, records: Sequence[SegmentRecords]) -> dict[int, int]:
@@ -121,8 +120,8 @@ def base_sizes_of(pool: Pool, records: Sequence[SegmentRecords]) -> dict[int, in
     return sizes
 
 
-async def draw_sample(
-    conn: aiosqlite.Connection,
+def draw_sample(
+    conn: sqlite3.Connection,
     *,
     size: SampleSize,
     now: int,
@@ -153,10 +152,10 @@ async def draw_sample(
     made over the customers in user-id order, so the stored order of the rows does not matter.
     """
     rules = Eligibility(now, cooldown_seconds, notnow_seconds)
-    pool = await eligibility.sampling_pool(conn, rules, segment_id)
+    pool = eligibility.sampling_pool(conn, rules, segment_id)
     target = size.target(sum(s.population for s in pool.segments))
     eligible = {s.segment_id: s.never_asked + s.asked for s in pool.segments}
-    records = await base_shares.segment_records(conn)
+    records = base_shares.segment_records(conn)
     base = base_sizes_of(pool, records)
     population = {s.segment_id: base.get(s.segment_id, s.population) for s in pool.segments}
     if rates is None:
@@ -164,9 +163,7 @@ async def draw_sample(
     else:
         invited = allocate_by_answers(population, eligible, rates, target)
     stratified_by = stratify_by if records else None
-    counted = (
-        {} if stratified_by is None else await base_shares.attribute_counts(conn, stratified_by)
-    )
+    counted = {} if stratified_by is None else base_shares.attribute_counts(conn, stratified_by)
     chosen: list[int] = []
     by_value: dict[int, tuple[tuple[str | None, int], ...]] = {}
     for counts in pool.segments:
@@ -176,12 +173,12 @@ async def draw_sample(
         held = pool.held.get(segment, ())
         if stratified_by is None:
             rng = random.Random(f"{seed}:{segment}")
-            chosen += await _first(conn, rules, segment, counts.never_asked, held, wanted, rng)
+            chosen += _first(conn, rules, segment, counts.never_asked, held, wanted, rng)
             continue
         # The enrolled without a record are in the base with no value: the unknown stratum.
         in_base = {v: n for (s, v), n in counted.items() if s == segment}
         in_base[None] = in_base.get(None, 0) + base[segment] - sum(in_base.values())
-        picked, by_value[segment] = await _by_value(
+        picked, by_value[segment] = _by_value(
             conn, rules, AttributeValue(stratified_by, None), segment, in_base, held, wanted, seed
         )
         chosen += picked
@@ -210,8 +207,8 @@ async def draw_sample(
     )
 
 
-async def _by_value(
-    conn: aiosqlite.Connection,
+def _by_value(
+    conn: sqlite3.Connection,
     rules: Eligibility,
     attribute: AttributeValue,
     segment: int,
@@ -223,7 +220,7 @@ async def _by_value(
     """A segment's `wanted` customers split over `attribute`'s values in proportion to their
     counts `in_base` (never beyond a value's due customers), each value's in priority order;
     and how many each value got (the values with any, in order, None last)."""
-    due = await eligibility.due_by_value(conn, rules, segment, attribute.attribute, held)
+    due = eligibility.due_by_value(conn, rules, segment, attribute.attribute, held)
     values = sorted(v for v in due if v is not None) + ([None] if None in due else [])
     seats = split_in_proportion(
         [in_base.get(v, 0) for v in values], [sum(due[v]) for v in values], wanted
@@ -233,12 +230,12 @@ async def _by_value(
     for value, n in split:
         rng = random.Random(f"{seed}:{segment}:{value}")
         stratum = attribute._replace(value=value)
-        chosen += await _first(conn, rules, segment, due[value][0], held, n, rng, stratum)
+        chosen += _first(conn, rules, segment, due[value][0], held, n, rng, stratum)
     return chosen, split
 
 
-async def _first(
-    conn: aiosqlite.Connection,
+def _first(
+    conn: sqlite3.Connection,
     rules: Eligibility,
     segment: int,
     never_asked: int,
@@ -253,14 +250,12 @@ async def _first(
         # Which places the draw picks depends only on how many there are: read the never-asked
         # up to the last place picked, not all of them.
         places = rng.sample(range(never_asked), wanted)
-        never = await eligibility.never_asked(conn, rules, segment, max(places) + 1, held, stratum)
+        never = eligibility.never_asked(conn, rules, segment, max(places) + 1, held, stratum)
         return [never[place] for place in places]
-    never = await eligibility.never_asked(conn, rules, segment, never_asked, held, stratum)
+    never = eligibility.never_asked(conn, rules, segment, never_asked, held, stratum)
     rng.shuffle(never)
     return never + _longest_unasked(
-        await eligibility.longest_unasked(
-            conn, rules, segment, wanted - len(never), held, stratum
-        ),
+        eligibility.longest_unasked(conn, rules, segment, wanted - len(never), held, stratum),
         wanted - len(never),
         rng,
     )

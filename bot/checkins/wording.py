@@ -3,12 +3,13 @@ start-up and at every change, so the check-in conversation asks it from then on.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
 from bot.catalog import Catalog
 from bot.checkins.questions import LANGUAGE_NAMES, QUESTIONS, TEXTS, default_wording, reworded
-from storage import inbox, wording
-from storage.db import Database
+from storage import wording
+from storage.db import REPEATED, Database
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,7 @@ def apply(catalog: Catalog, question: str, language: str, text: str | None) -> N
 
 async def load(db: Database, catalog: Catalog) -> None:
     """At start-up: the stored wording into the catalog."""
-    async with db.read() as conn:
-        stored = await wording.load(conn)
+    stored = await db.read(wording.load)
     for (question, language), text in stored.items():
         if question in TEXTS and language in LANGUAGE_NAMES:
             apply(catalog, question, language, text)
@@ -44,8 +44,7 @@ async def load(db: Database, catalog: Catalog) -> None:
 
 async def current(db: Database, catalog: Catalog) -> list[Wording]:
     """Every question in both languages, as customers are asked it now."""
-    async with db.read() as conn:
-        stored = await wording.load(conn)
+    stored = await db.read(wording.load)
     return [
         Wording(
             question,
@@ -70,17 +69,24 @@ async def change(
 ) -> tuple[str, str] | None:
     """Rewords a question in one language; returns (old, new), or None when an earlier
     handling of the same update already did."""
-    async with db.transaction() as conn:
-        if not await inbox.claim_effect(conn, now):
-            return None
-        stored = await wording.load(conn)
+
+    def reword(conn: sqlite3.Connection) -> tuple[str, bool]:
+        """The old wording, and whether it changed."""
+        stored = wording.load(conn)
         old = stored.get((question, language)) or catalog_default(catalog, question, language)
         if old == text:
-            return old, text
-        await wording.change(
+            return old, False
+        wording.change(
             conn, question, language, text, actor_id=actor_id, now=now, old=old, new=text
         )
-    apply(catalog, question, language, text)
+        return old, True
+
+    done = await db.write_once(reword)
+    if done is REPEATED:
+        return None
+    old, changed = done
+    if changed:
+        apply(catalog, question, language, text)
     return old, text
 
 
@@ -90,21 +96,25 @@ async def reset(
     """Back to the catalog's wording for one question or all; returns what was reset, or
     None when an earlier handling of the same update already did."""
     questions = QUESTIONS if question is None else (question,)
-    reset_ones: list[Wording] = []
-    async with db.transaction() as conn:
-        if not await inbox.claim_effect(conn, now):
-            return None
-        stored = await wording.load(conn)
+
+    def reset_stored(conn: sqlite3.Connection) -> list[Wording]:
+        reset_ones: list[Wording] = []
+        stored = wording.load(conn)
         for name in questions:
             for language in LANGUAGE_NAMES:
                 old = stored.get((name, language))
                 if old is None:
                     continue
                 default = catalog_default(catalog, name, language)
-                await wording.change(
+                wording.change(
                     conn, name, language, None, actor_id=actor_id, now=now, old=old, new=default
                 )
                 reset_ones.append(Wording(name, language, default, False))
+        return reset_ones
+
+    reset_ones = await db.write_once(reset_stored)
+    if reset_ones is REPEATED:
+        return None
     for name in questions:
         for language in LANGUAGE_NAMES:
             apply(catalog, name, language, None)

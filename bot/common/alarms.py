@@ -5,6 +5,7 @@ an hour, counted in the database so that a crash loop does not repeat them at ev
 from __future__ import annotations
 
 import logging
+import sqlite3
 from datetime import datetime
 from enum import StrEnum
 from functools import partial
@@ -54,7 +55,7 @@ async def raise_alarm(
 async def _raise(
     services: Services, kind: Alarm, key: str, when: datetime, params: dict[str, Any]
 ) -> int:
-    claimed = await services.db.run(
+    claimed = await services.db.write(
         partial(alarms.claim, kind=kind.value, now=services.now(), interval=INTERVAL_SECONDS)
     )
     if not claimed:
@@ -83,8 +84,12 @@ async def _raise(
 
 async def _admins(services: Services) -> list[Recipient]:
     """The configured admins and the admins added at runtime, with their languages."""
-    async with services.db.read() as conn:
-        everyone = await digests.recipients(conn, services.settings.admin_ids)
-        added = {m.user_id for m in await team.list_all(conn) if m.role is Role.ADMIN}
+
+    def recipients_and_added_admins(conn: sqlite3.Connection) -> tuple[list[Recipient], set[int]]:
+        everyone = digests.recipients(conn, services.settings.admin_ids)
+        added = {m.user_id for m in team.list_all(conn) if m.role is Role.ADMIN}
+        return everyone, added
+
+    everyone, added = await services.db.read(recipients_and_added_admins)
     admins = added | set(services.settings.admin_ids)
     return [r for r in everyone if r.user_id in admins]

@@ -64,8 +64,7 @@ class Services:
     async def runtime(self) -> RuntimeSettings:
         """The runtime settings as stored now. A job reads them once per run; an update's
         handlers share one read of them (`PulseContext.config`)."""
-        async with self.db.read() as conn:
-            return await runtime_settings.load(conn)
+        return await self.db.read(runtime_settings.load)
 
     async def zone(self) -> ZoneInfo:
         """The time zone of schedules, quiet hours and dates: an admin's /timezone, else

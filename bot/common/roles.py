@@ -12,6 +12,5 @@ async def role_of(db: Database, configured_admins: tuple[int, ...], user_id: int
     """The user's role, or None for customers and strangers."""
     if user_id in configured_admins:
         return Role.ADMIN
-    async with db.read() as conn:
-        member = await team.find(conn, user_id)
+    member = await db.read(lambda conn: team.find(conn, user_id))
     return member.role if member else None

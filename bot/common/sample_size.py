@@ -16,7 +16,6 @@ _COUNT = re.compile(r"\s*([0-9]{1,9})\s*")
 _PERCENT = re.compile(r"\s*([0-9]{1,9}(?:[.,][0-9]{1,9})?)\s*%\s*")
 
 
-
 class InvalidSampleSize(ValueError):
     """Not a sample size: a whole number from 1 to 100000, or a percentage above 0 up to 100."""
 

@@ -3,19 +3,17 @@ one audited transaction; records missing from the file are marked gone only when
 
 from __future__ import annotations
 
-import asyncio
+import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiosqlite
-
 from bot.customer_base.rows import BadRow, read
-from storage import audit, base_imports, customer_base, inbox
+from storage import audit, base_imports, customer_base
 from storage.customer_base import StagedRow
-from storage.db import Database
+from storage.db import REPEATED, Database
 
-# Rows per executemany: one thread hop each, and all the memory an import holds.
+# Rows per executemany, and all the memory an import holds.
 CHUNK = 5000
 # Bad rows kept to show (every one is counted).
 SHOWN = 50
@@ -68,24 +66,22 @@ def _chunks(path: Path) -> Iterator[tuple[list[StagedRow], list[BadRow]]]:
     yield good, bad
 
 
-async def _stage(conn: aiosqlite.Connection, path: Path) -> tuple[int, int, list[BadRow]]:
+def _stage(conn: sqlite3.Connection, path: Path) -> tuple[int, int, list[BadRow]]:
     """Stages the file's valid rows; returns how many, how many are bad, and the first bad.
 
-    Each chunk is read on a thread of its own: reading and checking rows is most of an
-    import's time, and the bot's event loop goes on meanwhile.
+    Runs inside a long write (`long=True`), on a worker thread: reading and checking rows
+    is most of an import's time, and the bot's event loop goes on meanwhile.
     """
-    await customer_base.begin_staging(conn)
+    customer_base.begin_staging(conn)
     valid = bad = 0
     shown: list[BadRow] = []
-    chunks = _chunks(path)
-    while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
-        good, wrong = chunk
+    for good, wrong in _chunks(path):
         valid += len(good)
         bad += len(wrong)
         shown += wrong[: SHOWN - len(shown)]
         if good:
-            await customer_base.stage(conn, good)
-    doubles, first = await customer_base.take_out_duplicates(conn, SHOWN)
+            customer_base.stage(conn, good)
+    doubles, first = customer_base.take_out_duplicates(conn, SHOWN)
     shown += [
         BadRow(d.line, "base.bad_duplicate", {"id": d.external_id, "first": d.first_line})
         for d in first
@@ -96,13 +92,16 @@ async def _stage(conn: aiosqlite.Connection, path: Path) -> tuple[int, int, list
 
 async def preview(db: Database, path: Path) -> ImportReport:
     """What importing the file would do, changing nothing; raises FileProblem."""
-    async with db.transaction() as conn:
+
+    def stage_and_compare(conn: sqlite3.Connection) -> ImportReport:
         try:
-            valid, bad, shown = await _stage(conn, path)
-            found = await customer_base.compare(conn)
+            valid, bad, shown = _stage(conn, path)
+            found = customer_base.compare(conn)
         finally:
-            await customer_base.end_staging(conn)
-    return _report(valid, found, bad, shown, applied=False, marked_gone=0)
+            customer_base.end_staging(conn)
+        return _report(valid, found, bad, shown, applied=False, marked_gone=0)
+
+    return await db.write(stage_and_compare, long=True)
 
 
 def _report(
@@ -142,21 +141,21 @@ async def run_import(
     """Checks every row, then (when none is bad, or `skip_bad`) upserts the valid ones, all in
     one transaction, audited; records missing from the file are marked gone if `mark_gone`.
     Raises FileProblem, or ImportAlreadyDecided for a `pending_id` no longer pending."""
-    async with db.transaction() as conn:
+
+    def import_rows(conn: sqlite3.Connection) -> ImportReport:
         try:
-            valid, bad, shown = await _stage(conn, path)
-            found = await customer_base.compare(conn)
+            valid, bad, shown = _stage(conn, path)
+            found = customer_base.compare(conn)
             applied = not bad or skip_bad
             gone = 0
             if applied:
-                if pending_id is not None and not (
-                    await inbox.claim_effect(conn, now)
-                    and await base_imports.decide_import(conn, pending_id, "applied", now)
+                if pending_id is not None and not base_imports.decide_import(
+                    conn, pending_id, "applied", now
                 ):
                     raise ImportAlreadyDecided(pending_id)
-                await customer_base.create_segments(conn, found.new_segments, now)
+                customer_base.create_segments(conn, found.new_segments, now)
                 for name in found.new_segments:
-                    await audit.record(
+                    audit.record(
                         conn,
                         at=now,
                         actor_id=actor_id,
@@ -164,12 +163,12 @@ async def run_import(
                         subject=name,
                         new_value=name,
                     )
-                await customer_base.upsert_staged(conn, now)
+                customer_base.upsert_staged(conn, now)
                 if mark_gone:
-                    gone = await customer_base.mark_missing_gone(conn, now)
+                    gone = customer_base.mark_missing_gone(conn, now)
             report = _report(valid, found, bad, shown, applied=applied, marked_gone=gone)
             if applied:
-                await audit.record(
+                audit.record(
                     conn,
                     at=now,
                     actor_id=actor_id,
@@ -178,5 +177,14 @@ async def run_import(
                     new_value=report.summary(),
                 )
         finally:
-            await customer_base.end_staging(conn)
-    return report
+            customer_base.end_staging(conn)
+        return report
+
+    if pending_id is None:
+        return await db.write(import_rows, long=True)
+    # A previewed import is applied at most once: when an earlier handling of the same
+    # update already applied it, this one is a second press.
+    done = await db.write_once(import_rows, long=True)
+    if done is REPEATED:
+        raise ImportAlreadyDecided(pending_id)
+    return done

@@ -4,6 +4,7 @@ a mail merge; only a hash of each token is stored."""
 from __future__ import annotations
 
 import csv
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,24 +51,26 @@ async def invite_one(
 ) -> PersonalLink:
     """A new personal link for one customer of the base, audited; raises UnknownCustomer."""
     expires = now + days * DAY
-    async with db.transaction() as conn:
-        found = await customer_base.find_by_external_id(conn, external_id)
+
+    def create_link(conn: sqlite3.Connection) -> PersonalLink:
+        found = customer_base.find_by_external_id(conn, external_id)
         if found is None or found.gone_at is not None:
             raise UnknownCustomer(external_id)
-        (token,) = await personal_invites.create_invites(
+        (token,) = personal_invites.create_invites(
             conn, [found.id], created_by=actor_id, now=now, expires_at=expires
         )
-        await audit.record(
+        audit.record(
             conn, at=now, actor_id=actor_id, action="base.link", subject=found.external_id
         )
-        segment = await segments.get(conn, found.segment_id)
-    return PersonalLink(found, segment.name, deep_link(bot_username, token), expires)
+        segment = segments.get(conn, found.segment_id)
+        return PersonalLink(found, segment.name, deep_link(bot_username, token), expires)
+
+    return await db.write(create_link)
 
 
 async def find_base_customer(db: Database, external_id: str) -> BaseCustomer | None:
     """The record (not gone) with this external id, or None."""
-    async with db.read() as conn:
-        found = await customer_base.find_by_external_id(conn, external_id)
+    found = await db.read(lambda conn: customer_base.find_by_external_id(conn, external_id))
     return found if found is not None and found.gone_at is None else None
 
 
@@ -91,12 +94,13 @@ async def write_links(
     one segment) not yet joined to an account, with a new link each; the links are stored
     in the same transaction, so a file that could not be written leaves none behind."""
     expires = now + days * DAY
-    written = joined = 0
-    async with db.transaction() as conn:
+
+    def write_file(conn: sqlite3.Connection) -> LinksWritten:
+        written = joined = 0
         segment_id = None
-        names = {s.id: s.name for s in await segments.list_all(conn)}
+        names = {s.id: s.name for s in segments.list_all(conn)}
         if segment is not None:
-            found = await segments.find_by_name(conn, segment)
+            found = segments.find_by_name(conn, segment)
             if found is None:
                 raise UnknownSegment(segment)
             segment_id = found.id
@@ -104,11 +108,11 @@ async def write_links(
             writer = csv.writer(handle)
             writer.writerow(["external_id", "name", "segment", "link", "expires"])
             last = 0
-            while page := await customer_base.page_in_segment(conn, segment_id, last, PAGE):
+            while page := customer_base.page_in_segment(conn, segment_id, last, PAGE):
                 last = page[-1].id
                 wanted = [c for c in page if c.user_id is None]
                 joined += len(page) - len(wanted)
-                tokens = await personal_invites.create_invites(
+                tokens = personal_invites.create_invites(
                     conn, [c.id for c in wanted], created_by=actor_id, now=now, expires_at=expires
                 )
                 for record, token in zip(wanted, tokens, strict=True):
@@ -122,7 +126,7 @@ async def write_links(
                         ]
                     )
                 written += len(wanted)
-        await audit.record(
+        audit.record(
             conn,
             at=now,
             actor_id=actor_id,
@@ -130,7 +134,10 @@ async def write_links(
             subject=segment or "*",
             new_value=str(written),
         )
-    return LinksWritten(written, joined)
+        return LinksWritten(written, joined)
+
+    # Long: a link for every customer of the base, in one transaction.
+    return await db.write(write_file, long=True)
 
 
 def _day(epoch: int) -> str:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+import sqlite3
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from bot.customer_base.importing import ImportAlreadyDecided, ImportReport, preview, run_import
@@ -76,20 +78,23 @@ async def receive(
         await asyncio.to_thread(path.unlink, True)
         return Previewed(None, report)
     digest = await asyncio.to_thread(_sha256, path)
-    async with db.transaction() as conn:
+
+    def replace_pending(conn: sqlite3.Connection) -> tuple[list[str], PendingImport]:
         # One preview per admin: a newer file replaces the one still waiting (and its file).
-        replaced = await base_imports.cancel_pending_imports(conn, actor_id, now)
-        pending = await base_imports.open_import(
+        replaced = base_imports.cancel_pending_imports(conn, actor_id, now)
+        pending = base_imports.open_import(
             conn, actor_id=actor_id, file_name=file_name, path=str(path), sha256=digest, now=now
         )
+        return replaced, pending
+
+    replaced, pending = await db.write(replace_pending)
     for old in replaced:
         await asyncio.to_thread(Path(old).unlink, True)
     return Previewed(pending, report)
 
 
 async def _pending(db: Database, import_id: int, actor_id: int) -> PendingImport:
-    async with db.read() as conn:
-        found = await base_imports.find_import(conn, import_id)
+    found = await db.read(lambda conn: base_imports.find_import(conn, import_id))
     if found is None:
         raise UnknownImport(import_id)
     if found.actor_id != actor_id:
@@ -125,7 +130,7 @@ async def confirm(
 async def cancel(db: Database, import_id: int, *, actor_id: int, now: int) -> None:
     """Drops a previewed file; raises UnknownImport, NotYours or ImportAlreadyDecided."""
     found = await _pending(db, import_id, actor_id)
-    async with db.transaction() as conn:
-        if not await base_imports.decide_import(conn, import_id, "cancelled", now):
-            raise ImportAlreadyDecided(import_id)
+    decided = partial(base_imports.decide_import, import_id=import_id, status="cancelled", now=now)
+    if not await db.write(decided):
+        raise ImportAlreadyDecided(import_id)
     await asyncio.to_thread(Path(found.path).unlink, True)

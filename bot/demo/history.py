@@ -5,8 +5,10 @@ it happened before the sandbox started), so the digest has weeks to compare."""
 from __future__ import annotations
 
 import random
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from bot.checkins.rounds import SCHEDULED, start_round
@@ -89,19 +91,22 @@ WHYS = {
 
 async def state_hypothesis(db: Database, actor_id: int, now: datetime) -> None:
     """The hypothesis an admin added for wholesale, worded in both languages."""
-    async with db.transaction() as conn:
-        wholesale = await segments.find_by_name(conn, "wholesale")
+
+    def create_and_reword(conn: sqlite3.Connection) -> None:
+        wholesale = segments.find_by_name(conn, "wholesale")
         assert wholesale is not None
-        added = await hypotheses.create(
+        added = hypotheses.create(
             conn,
             segment_id=wholesale.id,
             text=HYPOTHESIS["en"],
             actor_id=actor_id,
             now=epoch(now),
         )
-        await hypotheses.reword(
+        hypotheses.reword(
             conn, added.id, "nl", HYPOTHESIS["nl"], actor_id=actor_id, now=epoch(now)
         )
+
+    await db.write(create_and_reword)
 
 
 @dataclass(frozen=True)
@@ -130,16 +135,17 @@ async def enroll_background(db: Database, now: datetime) -> list[BackgroundCusto
     """The customer base the demo's admin inherits, enrolled months ago."""
     rng = random.Random(3)
     enrolled_at = epoch(now - timedelta(days=120))
-    people: list[BackgroundCustomer] = []
-    async with db.transaction() as conn:
+
+    def enroll_all(conn: sqlite3.Connection) -> list[BackgroundCustomer]:
+        people: list[BackgroundCustomer] = []
         next_id = FIRST_ID
         for name, (count, _) in SEGMENTS.items():
-            segment = await segments.find_by_name(conn, name)
-            segment = segment or await segments.create(conn, name, now=enrolled_at)
+            segment = segments.find_by_name(conn, name)
+            segment = segment or segments.create(conn, name, now=enrolled_at)
             for k in range(count):
                 language = "nl" if k % 5 < 3 else "en"
                 first_name = NAMES[language][(next_id + k) % len(NAMES[language])]
-                await customers.enroll(
+                customers.enroll(
                     conn,
                     Profile(next_id, next_id, first_name, rng.choice(SURNAMES), None),
                     language=language,
@@ -148,7 +154,9 @@ async def enroll_background(db: Database, now: datetime) -> list[BackgroundCusto
                 )
                 people.append(BackgroundCustomer(next_id, first_name, language))
                 next_id += 1
-    return people
+        return people
+
+    return await db.write(enroll_all, long=True)
 
 
 async def answer_past_weeks(db: Database, zone: ZoneInfo, now: datetime) -> int:
@@ -170,12 +178,9 @@ async def answer_past_weeks(db: Database, zone: ZoneInfo, now: datetime) -> int:
         if started is None:
             continue
         stamp = epoch(moment)
-        async with db.transaction() as conn:
-            sent = await invitations.for_round(conn, started.round.id)
-            for invitation in sent:
-                await invitation_delivery.mark_sent(
-                    conn, invitation.id, message_id=None, now=stamp
-                )
+        sent = await db.write(
+            partial(_mark_round_sent, round_id=started.round.id, now=stamp), long=True
+        )
         for invitation in sent:
             segment = started.segment_names[invitation.segment_id]
             if rng.random() > rates.get(segment, 0.7):
@@ -186,9 +191,16 @@ async def answer_past_weeks(db: Database, zone: ZoneInfo, now: datetime) -> int:
     return answered
 
 
+def _mark_round_sent(conn: sqlite3.Connection, round_id: int, now: int) -> list[Invitation]:
+    """A past round's invitations, all recorded as sent at `now` (nobody was messaged)."""
+    sent = invitations.for_round(conn, round_id)
+    for invitation in sent:
+        invitation_delivery.mark_sent(conn, invitation.id, message_id=None, now=now)
+    return sent
+
+
 async def _state(db: Database, invitation_id: int) -> CheckinState:
-    async with db.read() as conn:
-        return (await invitations.get(conn, invitation_id)).state
+    return (await db.read(lambda conn: invitations.get(conn, invitation_id))).state
 
 
 async def _answer(

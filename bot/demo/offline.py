@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
-import aiosqlite
 from pydantic import SecretStr
 
 from bot.app import build_application, running
@@ -125,8 +126,7 @@ async def _run_demo(out: Path, database: Path) -> int:
             await _round(demo, sandbox, clock, services.sender)
             await _digest(demo, sandbox, services)
             demo.flush()
-            async with services.db.read() as conn:
-                await _summary(demo, conn)
+            await services.db.read(partial(_summary, demo))
     (out / "transcript.txt").write_text("\n".join(demo.lines) + "\n", encoding="utf-8")
     print(f"\nThe transcript and the database are in {out}")
     return 0
@@ -138,9 +138,11 @@ async def _history(demo: Demo, sandbox: Sandbox, settings: Settings, clock: Manu
     db = await Database.open(settings.database_path)
     try:
         people = await enroll_background(db, clock.now())
-        async with db.transaction() as conn:
-            start = epoch(clock.now()) - 50 * 86400
-            await runtime_settings.change(conn, "digest_day", "tue", actor_id=ADMIN_ID, now=start)
+        start = epoch(clock.now()) - 50 * 86400
+        move_digest = partial(
+            runtime_settings.change, name="digest_day", value="tue", actor_id=ADMIN_ID, now=start
+        )
+        await db.write(move_digest)
         await state_hypothesis(db, ADMIN_ID, clock.now() - timedelta(days=50))
         answered = await answer_past_weeks(db, settings.zone, clock.now())
     finally:
@@ -266,8 +268,7 @@ async def _digest(demo: Demo, sandbox: Sandbox, services: Services) -> None:
     await run_due_digest(services)  # what the weekly digest job does at that time
     chart = await sanne.wait_for(lambda m: m.kind == "photo", WAIT, since_last_action=False)
     demo.flush()
-    async with services.db.read() as conn:
-        stored = await digests.list_recent(conn, limit=2)
+    stored = await services.db.read(partial(digests.list_recent, limit=2))
     for digest in stored:
         path = demo.out / f"digest.{digest.language}.txt"
         path.write_text(plain_text("\n\n".join(digest.parts)) + "\n", encoding="utf-8")
@@ -277,10 +278,10 @@ async def _digest(demo: Demo, sandbox: Sandbox, services: Services) -> None:
         demo.say(f"(its chart is in {demo.out / 'digest-chart.png'})")
 
 
-async def _summary(demo: Demo, conn: aiosqlite.Connection) -> None:
-    names = {s.id: s.name for s in await segments.list_all(conn)}
+def _summary(demo: Demo, conn: sqlite3.Connection) -> None:
+    names = {s.id: s.name for s in segments.list_all(conn)}
     # The people of the scenes; the simulated customer base would fill pages.
-    people = {c.user_id: c for c in await customers.list_all(conn) if c.user_id < FIRST_ID}
+    people = {c.user_id: c for c in customers.list_all(conn) if c.user_id < FIRST_ID}
     demo.say("\n== What the database holds ==")
     for customer in people.values():
         handle = f"@{customer.username}" if customer.username else "(no handle)"
@@ -288,13 +289,11 @@ async def _summary(demo: Demo, conn: aiosqlite.Connection) -> None:
             f"{customer.first_name:8} {handle:12} segment={names[customer.segment_id]:10}"
             f" language={customer.language} status={customer.status.value}"
         )
-    demo.say(
-        f"consent refusals kept (no name, no handle): {await enrollments.count_refusals(conn)}"
-    )
-    for invitation in await invitations.all_invitations(conn):
+    demo.say(f"consent refusals kept (no name, no handle): {enrollments.count_refusals(conn)}")
+    for invitation in invitations.all_invitations(conn):
         if invitation.user_id not in people:
             continue
-        answers = await invitations.answers_for(conn, invitation.id)
+        answers = invitations.answers_for(conn, invitation.id)
         given = ", ".join(
             f"{a.question}=" + ("(skipped)" if a.skipped else repr(a.value)) for a in answers
         )

@@ -50,14 +50,15 @@ class AnswerVectors:
             self._pending = False
             stored = 0
             while True:
-                async with self._db.read() as conn:
-                    batch = await vectors.missing(conn, self.embedder.model, BATCH, since=since)
+                batch = await self._db.read(
+                    partial(vectors.missing, model=self.embedder.model, limit=BATCH, since=since)
+                )
                 # The model is loaded only once there is something to embed.
                 if not batch or not await self.embedder.available_async():
                     return stored
                 found = await self.embedder.embed_async([b.text for b in batch])
                 rows = [(b.answer_id, to_bytes(v)) for b, v in zip(batch, found, strict=True)]
-                stored += await self._db.run(
+                stored += await self._db.write(
                     partial(vectors.store, model=self.embedder.model, vectors=rows)
                 )
                 if len(batch) < BATCH:

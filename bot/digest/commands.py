@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -47,12 +48,15 @@ async def digest_command(update: Update, context: PulseContext) -> None:
 
 
 async def _names(chat: AdminChat, user_ids: list[int]) -> str:
-    found: list[str] = []
-    async with chat.services.db.read() as conn:
+
+    def described(conn: sqlite3.Connection) -> list[str]:
+        found: list[str] = []
         for user_id in user_ids:
-            person = await people.find_by_id(conn, user_id)
+            person = people.find_by_id(conn, user_id)
             found.append(describe(person) if person else str(user_id))
-    return ", ".join(found)
+        return found
+
+    return ", ".join(await chat.services.db.read(described))
 
 
 async def digest_now_command(update: Update, context: PulseContext) -> None:

@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
@@ -105,8 +106,7 @@ async def _pages(db: Database, write: Callable[[Sequence[AnswerRow]], None]) -> 
     rows = 0
     last = 0
     while True:
-        async with db.scan() as conn:
-            page = await answer_export.page(conn, last)
+        page = await db.scan(partial(answer_export.page, after_id=last))
         if not page:
             return rows
         last = page[-1].id

@@ -4,6 +4,7 @@ the customer base, all in one scan so the figures agree with each other."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -64,47 +65,50 @@ async def read_input(
     start, end = epoch(period.start), epoch(period.end)
     # An hour early: a week before may have started an hour off across a DST change.
     since = start - trends.WEEKS_BEFORE * trends.WEEK - 3600
-    async with db.scan() as conn:
-        counts = await digest_data.week_segment_counts(conn, bounds)
-        segments = await digest_data.segments(conn)
-        populations = await digest_data.populations(conn, start, end)
-        latest = await digest_data.latest_round_start(conn, start, end)
+
+    def gather(conn: sqlite3.Connection) -> DigestInput:
+        counts = digest_data.week_segment_counts(conn, bounds)
+        segments = digest_data.segments(conn)
+        populations = digest_data.populations(conn, start, end)
+        latest = digest_data.latest_round_start(conn, start, end)
         rates = None
         if latest is not None:
             # The rates that round split its sample by, read again as it read them.
-            expiry = (await runtime_settings.load(conn)).expiry_hours
-            history = await segment_stats.response_history(
+            expiry = runtime_settings.load(conn).expiry_hours
+            history = segment_stats.response_history(
                 conn, latest, RESPONSE_DAYS, settled_hours(expiry)
             )
             rates = estimate_rates(history)
-        texts = await digest_data.text_answers(conn, start, end, model)
+        texts = digest_data.text_answers(conn, start, end, model)
         earlier = {
             question: tuple(
                 trends.Earlier(t.id, embedding.from_bytes(t.centroid), t.counts)
-                for t in await vectors.recent_themes(conn, question, model, since)
+                for t in vectors.recent_themes(conn, question, model, since)
             )
             for question in QUESTIONS
         }
-        follow_ups = await digest_data.follow_ups(conn, start, end, LOW_SCORE)
-        known = await hypotheses.list_all(conn)
-        week = await hypotheses.tallies(conn, start, end)
-        to_end = await hypotheses.tallies(conn, None, end)
-        to_start = await hypotheses.tallies(conn, None, start)
-        whys = await hypotheses.whys(conn, start, end)
-        coverage = await customer_base.segment_coverage(conn, end - BASE_ANSWER_DAYS * 86400, end)
-    return DigestInput(
-        bounds,
-        tuple(counts),
-        tuple(segments),
-        populations,
-        tuple(texts),
-        tuple(follow_ups),
-        tuple(known),
-        week,
-        to_end,
-        to_start,
-        tuple(whys),
-        earlier,
-        rates,
-        tuple(coverage),
-    )
+        follow_ups = digest_data.follow_ups(conn, start, end, LOW_SCORE)
+        known = hypotheses.list_all(conn)
+        week = hypotheses.tallies(conn, start, end)
+        to_end = hypotheses.tallies(conn, None, end)
+        to_start = hypotheses.tallies(conn, None, start)
+        whys = hypotheses.whys(conn, start, end)
+        coverage = customer_base.segment_coverage(conn, end - BASE_ANSWER_DAYS * 86400, end)
+        return DigestInput(
+            bounds,
+            tuple(counts),
+            tuple(segments),
+            populations,
+            tuple(texts),
+            tuple(follow_ups),
+            tuple(known),
+            week,
+            to_end,
+            to_start,
+            tuple(whys),
+            earlier,
+            rates,
+            tuple(coverage),
+        )
+
+    return await db.scan(gather)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -102,9 +103,12 @@ async def send_to_team(
     interrupted mid-send stays claimed and is not sent again (it may have arrived).
     """
     report = DigestReport()
-    async with services.db.read() as conn:
-        recipients = await digests.recipients(conn, services.settings.admin_ids)
-        claimed = await digests.deliveries(conn, epoch(period.start))
+
+    def look(conn: sqlite3.Connection) -> tuple[list[Recipient], dict[int, DeliveryStatus]]:
+        recipients = digests.recipients(conn, services.settings.admin_ids)
+        return recipients, digests.deliveries(conn, epoch(period.start))
+
+    recipients, claimed = await services.db.read(look)
     waiting = [r for r in recipients if r.user_id not in claimed]
     report.already = [r.user_id for r in recipients if r.user_id in claimed]
     if not waiting:
@@ -113,7 +117,7 @@ async def send_to_team(
     if weekly:
         # Each theme's identity and count for this week: next week's trends compare to it.
         for question, found in figures.week_themes(result).items():
-            await services.db.run(
+            await services.db.write(
                 partial(
                     vectors.record_week,
                     question=question,
@@ -139,9 +143,9 @@ async def _store(
     zone: ZoneInfo,
 ) -> Rendered:
     parts, png = await _render(services, result, recipient.language, zone)
-    async with services.db.transaction() as conn:
-        stored = await digests.put(
-            conn,
+    stored = await services.db.write(
+        partial(
+            digests.put,
             period_start=epoch(period.start),
             period_end=epoch(period.end),
             language=recipient.language,
@@ -149,6 +153,7 @@ async def _store(
             parts=parts,
             now=services.now(),
         )
+    )
     # A copy stored by an earlier run is what the others got: send that one.
     return Rendered(stored, stored.parts, png)
 
@@ -162,12 +167,18 @@ async def _deliver(
 ) -> None:
     assert rendered.stored is not None
     start = epoch(period.start)
-    async with services.db.transaction() as conn:
-        if not await digests.claim(
-            conn, start, recipient.user_id, rendered.stored.id, services.now()
-        ):
-            report.already.append(recipient.user_id)
-            return
+    claimed = await services.db.write(
+        partial(
+            digests.claim,
+            period_start=start,
+            user_id=recipient.user_id,
+            digest_id=rendered.stored.id,
+            now=services.now(),
+        )
+    )
+    if not claimed:
+        report.already.append(recipient.user_id)
+        return
     caption = services.catalog.text(recipient.language, "digest.chart_caption")
     status, error = DeliveryStatus.SENT, None
     try:
@@ -176,10 +187,16 @@ async def _deliver(
         # Forbidden: they never started the bot or blocked it; the rest are logged.
         status, error = DeliveryStatus.FAILED, exc.message
         log.warning("digest to %s failed: %s", recipient.user_id, exc.message)
-    async with services.db.transaction() as conn:
-        await digests.finish(
-            conn, start, recipient.user_id, status, now=services.now(), error=error
+    await services.db.write(
+        partial(
+            digests.finish,
+            period_start=start,
+            user_id=recipient.user_id,
+            status=status,
+            now=services.now(),
+            error=error,
         )
+    )
     (report.sent if status is DeliveryStatus.SENT else report.failed).append(recipient.user_id)
 
 
@@ -189,8 +206,7 @@ async def run_due_digest(services: Services) -> DigestReport | None:
     Called by the weekly job and at start-up, so a digest missed while the bot was down
     goes out once when it comes back (within `catch_up_hours`).
     """
-    async with services.db.read() as conn:
-        config = await runtime_settings.load(conn)
+    config = await services.db.read(runtime_settings.load)
     zone = config.zone(services.settings.timezone)
     now = services.clock.now()
     occurrence = latest_occurrence(config.digest_day, config.digest_time, zone, now)
@@ -245,15 +261,20 @@ async def send_earlier(
 ) -> None:
     """/digest N: the weekly digest N weeks back (1: the latest), as stored when it went
     out in this language, else computed from the answers."""
-    async with services.db.read() as conn:
-        config = await runtime_settings.load(conn)
+    config = await services.db.read(runtime_settings.load)
     now = services.clock.now()
     end = weeks_before(
         latest_occurrence(config.digest_day, config.digest_time, zone, now), back - 1, zone
     )
     period = Period(weeks_before(end, 1, zone), end)
-    async with services.db.read() as conn:
-        stored = await digests.find(conn, epoch(period.start), epoch(period.end), language)
+    stored = await services.db.read(
+        partial(
+            digests.find,
+            period_start=epoch(period.start),
+            period_end=epoch(period.end),
+            language=language,
+        )
+    )
     caption = services.catalog.text(language, "digest.chart_caption")
     if stored is None:
         result = await assembly.collect(services.db, period, zone, services.vectors)

@@ -187,8 +187,9 @@ async def after_answer(
     check-in never opens a second thread or sends a second alert.
     """
     now = services.now()
-    async with services.db.read() as conn:
-        state = await threads.alert_state(conn, user_id, invitation_id)
+    state = await services.db.read(
+        partial(threads.alert_state, user_id=user_id, invitation_id=invitation_id)
+    )
     if state is None:
         return
     zone = config.zone(services.settings.timezone)
@@ -199,7 +200,7 @@ async def after_answer(
             return
         start, end = quiet_window(config)
         held_until = quiet_until(services.clock.now(), zone, start, end)
-        opened = await services.db.run(
+        opened = await services.db.write(
             partial(
                 threads.create,
                 invitation_id=state.invitation_id,
@@ -211,8 +212,9 @@ async def after_answer(
         )
         if not opened:
             return  # opened by an earlier handling of this answer, which sees to its alert
-        async with services.db.read() as conn:
-            followup = await threads.find_for_invitation(conn, state.invitation_id)
+        followup = await services.db.read(
+            partial(threads.find_for_invitation, invitation_id=state.invitation_id)
+        )
         if followup is None:
             return  # forgotten (/forget) in the meantime
         if held_until is not None:
@@ -237,10 +239,12 @@ async def send_alert(services: Services, followup: Followup, zone: ZoneInfo) -> 
     """The thread's alert to every staff member and admin who has not had it, its times in
     `zone`; each delivery is claimed before its send. Returns how many were sent."""
     now = services.now()
+
     # Read first, then one short write: the claims, and how many answers the text shows.
-    async with services.db.read() as conn:
-        recipients = await digests.recipients(conn, services.settings.admin_ids)
-        facts = await threads.facts(conn, followup)
+    def gather(conn: sqlite3.Connection) -> tuple[list[digests.Recipient], Facts]:
+        return digests.recipients(conn, services.settings.admin_ids), threads.facts(conn, followup)
+
+    recipients, facts = await services.db.read(gather)
 
     def claim(raw: sqlite3.Connection) -> set[int]:
         claimed = followup_alerts.claim_alerts(
@@ -249,7 +253,7 @@ async def send_alert(services: Services, followup: Followup, zone: ZoneInfo) -> 
         threads.show_answers(raw, followup.id, len(facts.answers))
         return set(claimed)
 
-    claimed = await services.db.run(claim)
+    claimed = await services.db.write(claim)
     bot = services.sender.bot
     results: list[tuple[int, int | None, str | None]] = []
     for recipient in recipients:
@@ -269,7 +273,7 @@ async def send_alert(services: Services, followup: Followup, zone: ZoneInfo) -> 
     if results or not recipients:
         # Nothing claimed: another task is sending it, or a process died doing so; the
         # upkeep claims those again once they are stale.
-        await services.db.run(
+        await services.db.write(
             partial(
                 followup_alerts.finish_alerts,
                 followup_id=followup.id,
@@ -284,14 +288,21 @@ async def send_alert(services: Services, followup: Followup, zone: ZoneInfo) -> 
 
 async def _refresh(services: Services, followup: Followup, answers: int, zone: ZoneInfo) -> None:
     """Edits the alerts already sent to show the answers given since."""
-    if not await services.db.run(
+    if not await services.db.write(
         partial(threads.show_answers, followup_id=followup.id, answers=answers)
     ):
         return
-    async with services.db.read() as conn:
-        facts = await threads.facts(conn, followup)
-        sent = await followup_alerts.sent_alerts(conn, followup.id)
-        recipients = await digests.recipients(conn, services.settings.admin_ids)
+
+    def gather(
+        conn: sqlite3.Connection,
+    ) -> tuple[Facts, list[tuple[int, int]], list[digests.Recipient]]:
+        return (
+            threads.facts(conn, followup),
+            followup_alerts.sent_alerts(conn, followup.id),
+            digests.recipients(conn, services.settings.admin_ids),
+        )
+
+    facts, sent, recipients = await services.db.read(gather)
     languages = {r.user_id: r.language for r in recipients}
     bot = services.sender.bot
     for user_id, message_id in sent:
@@ -312,8 +323,7 @@ async def _refresh(services: Services, followup: Followup, answers: int, zone: Z
 async def release_held(services: Services) -> int:
     """Sends the alerts whose staff quiet hours are over (and any whose send was
     interrupted before it started); returns how many threads were alerted."""
-    async with services.db.read() as conn:
-        due = await threads.held(conn, services.now())
+    due = await services.db.read(partial(threads.held, now=services.now()))
     if not due:
         return 0
     zone = await services.zone()

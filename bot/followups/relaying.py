@@ -5,18 +5,20 @@ message is stored before it is sent; no transaction awaits Telegram."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass
+from functools import partial
 
-import aiosqlite
 from telegram.error import Forbidden, TelegramError
 
 from bot.common.context import PulseBot, Services
 from bot.common.roles import role_of
 from bot.followups.alerts import customer_label, thread_markup
 from bot.followups.threads import Other, Outcome, Step, name_of
-from storage import customers, followup_messages, inbox, people
+from storage import customers, followup_messages, people
 from storage import followups as threads
 from storage.customers import CustomerStatus
+from storage.db import REPEATED
 from storage.followup_messages import Direction
 from storage.followups import Facts, Followup, FollowupStatus, SendStatus
 
@@ -26,19 +28,19 @@ log = logging.getLogger(__name__)
 MAX_REPLY_CHARS = 3000
 
 
-async def _others(
-    conn: aiosqlite.Connection, followup_id: int, staff_id: int, since: int | None = None
+def _others(
+    conn: sqlite3.Connection, followup_id: int, staff_id: int, since: int | None = None
 ) -> tuple[Other, ...]:
     """Who else replied in the thread (the latest reply) or is writing one now."""
     found: list[Other] = []
-    reply = await followup_messages.last_reply_by_other(conn, followup_id, staff_id, since)
+    reply = followup_messages.last_reply_by_other(conn, followup_id, staff_id, since)
     if reply is not None:
-        name = reply.staff_name or await name_of(conn, reply.staff_id)
+        name = reply.staff_name or name_of(conn, reply.staff_id)
         found.append(Other(name, reply.created_at, reply.text))
     if since is None:
-        for draft in await followup_messages.drafts_for(conn, followup_id):
+        for draft in followup_messages.drafts_for(conn, followup_id):
             if draft.staff_id != staff_id:
-                name = draft.staff_name or await name_of(conn, draft.staff_id)
+                name = draft.staff_name or name_of(conn, draft.staff_id)
                 found.append(Other(name, draft.created_at, None))
     return tuple(found)
 
@@ -50,34 +52,38 @@ async def start_reply(
     already replied or is writing, that is shown instead, until they press "Add a reply"
     (`confirmed`)."""
     now = services.now()
-    async with services.db.transaction() as conn:
-        followup = await threads.find(conn, followup_id)
+
+    def begin(conn: sqlite3.Connection) -> Step:
+        followup = threads.find(conn, followup_id)
         if followup is None:
             return Step(Outcome.MISSING)
-        facts = await threads.facts(conn, followup)
+        facts = threads.facts(conn, followup)
         if followup.status is FollowupStatus.DONE:
-            closer = await name_of(conn, followup.closed_by) if followup.closed_by else None
+            closer = name_of(conn, followup.closed_by) if followup.closed_by else None
             return Step(Outcome.CLOSED, followup, facts, closed_by=closer)
-        others = await _others(conn, followup_id, staff_id)
+        others = _others(conn, followup_id, staff_id)
         if others and not confirmed:
             return Step(Outcome.OTHERS, followup, facts, others)
-        if not await inbox.claim_effect(conn, now):
-            return Step(Outcome.ALREADY, followup, facts)
-        await followup_messages.put_draft(
+        followup_messages.put_draft(
             conn, staff_id, staff_name, followup_id, confirmed=confirmed, now=now
         )
-    return Step(Outcome.WRITING, followup, facts, others, staff_name=staff_name)
+        return Step(Outcome.WRITING, followup, facts, others, staff_name=staff_name)
+
+    done = await services.db.write_once(begin)
+    return Step(Outcome.ALREADY) if done is REPEATED else done
 
 
 async def cancel_reply(services: Services, staff_id: int) -> Step:
     """Drops the reply the team member was writing (and any text held for confirmation)."""
-    async with services.db.transaction() as conn:
-        draft = await followup_messages.drop_draft(conn, staff_id)
+
+    def drop(conn: sqlite3.Connection) -> Step:
+        draft = followup_messages.drop_draft(conn, staff_id)
         if draft is None:
             return Step(Outcome.NOTHING)
-        followup = await threads.get(conn, draft.followup_id)
-        facts = await threads.facts(conn, followup)
-    return Step(Outcome.CANCELLED, followup, facts)
+        followup = threads.get(conn, draft.followup_id)
+        return Step(Outcome.CANCELLED, followup, threads.facts(conn, followup))
+
+    return await services.db.write(drop)
 
 
 @dataclass(frozen=True)
@@ -111,20 +117,26 @@ async def relay(
         await bot.send_message(prepared.chat_id, reply)
     except Forbidden as exc:
         error = exc.message
-        async with services.db.transaction() as conn:
-            await followup_messages.finish_message(
-                conn, prepared.message_id, SendStatus.FAILED, error
-            )
-            await customers.set_status(
-                conn, prepared.user_id, CustomerStatus.BLOCKED, now=services.now()
-            )
+        message_id, now = prepared.message_id, services.now()
+
+        def blocked(conn: sqlite3.Connection) -> None:
+            followup_messages.finish_message(conn, message_id, SendStatus.FAILED, error)
+            customers.set_status(conn, prepared.user_id, CustomerStatus.BLOCKED, now=now)
+
+        await services.db.write(blocked)
         return Step(Outcome.GONE, step.followup, step.facts, error=error)
     except TelegramError as exc:
         error = exc.message
         log.warning("reply in follow-up %s failed: %s", step.followup and step.followup.id, error)
-    async with services.db.transaction() as conn:
-        status = SendStatus.SENT if error is None else SendStatus.FAILED
-        await followup_messages.finish_message(conn, prepared.message_id, status, error)
+    status = SendStatus.SENT if error is None else SendStatus.FAILED
+    await services.db.write(
+        partial(
+            followup_messages.finish_message,
+            message_id=prepared.message_id,
+            status=status,
+            error=error,
+        )
+    )
     if error is not None:
         return Step(Outcome.FAILED, step.followup, step.facts, error=error)
     return step
@@ -134,33 +146,32 @@ async def _prepare_relay(
     services: Services, staff_id: int, staff_name: str, text: str | None
 ) -> _Relay:
     now = services.now()
-    async with services.db.transaction() as conn:
-        if not await inbox.claim_effect(conn, now):
-            return _Relay(Step(Outcome.ALREADY))
-        draft = await followup_messages.find_draft(conn, staff_id)
+
+    def record(conn: sqlite3.Connection) -> _Relay:
+        draft = followup_messages.find_draft(conn, staff_id)
         if draft is None or (text is None and draft.text is None):
             return _Relay(Step(Outcome.NOTHING))
         body = (text if text is not None else draft.text or "").strip()
         if not body:
             return _Relay(Step(Outcome.NOTHING))
-        followup = await threads.get(conn, draft.followup_id)
-        facts = await threads.facts(conn, followup)
+        followup = threads.get(conn, draft.followup_id)
+        facts = threads.facts(conn, followup)
         if followup.status is FollowupStatus.DONE:
-            await followup_messages.drop_draft(conn, staff_id)
-            closer = await name_of(conn, followup.closed_by) if followup.closed_by else None
+            followup_messages.drop_draft(conn, staff_id)
+            closer = name_of(conn, followup.closed_by) if followup.closed_by else None
             return _Relay(Step(Outcome.CLOSED, followup, facts, closed_by=closer))
         if not draft.confirmed and text is not None:
-            others = await _others(conn, followup.id, staff_id, since=draft.created_at)
+            others = _others(conn, followup.id, staff_id, since=draft.created_at)
             if others:
-                await followup_messages.hold_draft_text(conn, staff_id, body)
+                followup_messages.hold_draft_text(conn, staff_id, body)
                 return _Relay(Step(Outcome.MEANWHILE, followup, facts, others))
-        await followup_messages.drop_draft(conn, staff_id)
-        customer = await customers.find(conn, followup.user_id)
+        followup_messages.drop_draft(conn, staff_id)
+        customer = customers.find(conn, followup.user_id)
         gone = customer is None or customer.status in (
             CustomerStatus.STOPPED,
             CustomerStatus.BLOCKED,
         )
-        message_id = await followup_messages.add_message(
+        message_id = followup_messages.add_message(
             conn,
             followup.id,
             Direction.TO_CUSTOMER,
@@ -174,14 +185,19 @@ async def _prepare_relay(
         )
         if gone or customer is None:  # (None is gone too; said again for the type checker)
             return _Relay(Step(Outcome.GONE, followup, facts))
-    return _Relay(
-        Step(Outcome.SENT, followup, facts, staff_name=staff_name),
-        message_id,
-        customer.user_id,
-        customer.chat_id,
-        customer.language,
-        body,
-    )
+        return _Relay(
+            Step(Outcome.SENT, followup, facts, staff_name=staff_name),
+            message_id,
+            customer.user_id,
+            customer.chat_id,
+            customer.language,
+            body,
+        )
+
+    # The claim and the message it records in one transaction: a reply is relayed at most
+    # once, and sent only after it is stored.
+    recorded = await services.db.write_once(record)
+    return _Relay(Step(Outcome.ALREADY)) if recorded is REPEATED else recorded
 
 
 @dataclass(frozen=True)
@@ -203,14 +219,13 @@ async def pass_back(
     who last wrote to them, in their language, with Reply and Mark done. None when the
     thread was closed in the meantime and no longer takes it."""
     now = services.now()
-    async with services.db.transaction() as conn:
-        if not await inbox.claim_effect(conn, now):
-            return PassedBack(None)
-        followup = await threads.get(conn, thread.id)
+
+    def store(conn: sqlite3.Connection) -> tuple[Followup, int, int, Facts, str, str] | None:
+        followup = threads.get(conn, thread.id)
         if followup.status is FollowupStatus.DONE or followup.replier_id is None:
             return None
         staff_id = followup.replier_id
-        message_id = await followup_messages.add_message(
+        message_id = followup_messages.add_message(
             conn,
             followup.id,
             Direction.FROM_CUSTOMER,
@@ -219,9 +234,22 @@ async def pass_back(
             text=text.strip(),
             now=now,
         )
-        facts = await threads.facts(conn, followup)
-        staff_name = await name_of(conn, staff_id)
-        staff_language = await _language_of(conn, staff_id)
+        facts = threads.facts(conn, followup)
+        return (
+            followup,
+            staff_id,
+            message_id,
+            facts,
+            name_of(conn, staff_id),
+            _language_of(conn, staff_id),
+        )
+
+    stored = await services.db.write_once(store)
+    if stored is REPEATED:
+        return PassedBack(None)
+    if stored is None:
+        return None
+    followup, staff_id, message_id, facts, staff_name, staff_language = stored
     catalog = services.catalog
     forwarded = catalog.text(
         staff_language,
@@ -243,9 +271,12 @@ async def pass_back(
         except TelegramError as exc:
             error = exc.message
             log.warning("answer in follow-up %s not passed back: %s", followup.id, error)
-    async with services.db.transaction() as conn:
-        status = SendStatus.SENT if error is None else SendStatus.FAILED
-        await followup_messages.finish_message(conn, message_id, status, error)
+    status = SendStatus.SENT if error is None else SendStatus.FAILED
+    await services.db.write(
+        partial(
+            followup_messages.finish_message, message_id=message_id, status=status, error=error
+        )
+    )
     return PassedBack(followup, facts, staff_id, staff_name, error=error)
 
 
@@ -258,6 +289,6 @@ def _within_message(text: str) -> str:
     return text if len(text) <= PASSED_ON_CHARS else text[: PASSED_ON_CHARS - 1] + "…"
 
 
-async def _language_of(conn: aiosqlite.Connection, user_id: int) -> str:
-    person = await people.find_by_id(conn, user_id)
+def _language_of(conn: sqlite3.Connection, user_id: int) -> str:
+    person = people.find_by_id(conn, user_id)
     return person.language if person is not None else "en"

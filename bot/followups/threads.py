@@ -4,15 +4,16 @@ The messages relayed through a thread, both ways, are relaying.py's."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
-
-import aiosqlite
+from functools import partial
 
 from bot.common.context import Services
 from bot.common.roles import role_of
-from storage import audit, followup_messages, inbox, people
+from storage import audit, followup_messages, people
 from storage import followups as threads
+from storage.db import REPEATED
 from storage.followup_messages import Direction, Draft, ThreadMessage
 from storage.followups import Facts, Followup, FollowupStatus, SendStatus
 
@@ -65,9 +66,9 @@ class Route:
     customer_thread: Followup | None = None
 
 
-async def name_of(conn: aiosqlite.Connection, user_id: int) -> str:
+def name_of(conn: sqlite3.Connection, user_id: int) -> str:
     """A team member's (or anyone's) first name as Pulse knows it, else their id."""
-    person = await people.find_by_id(conn, user_id)
+    person = people.find_by_id(conn, user_id)
     return person.name if person is not None and person.name else str(user_id)
 
 
@@ -76,35 +77,36 @@ async def route_text(services: Services, user_id: int) -> Route:
     reply being written, if they are writing one; else, when no check-in question of theirs
     is open, the thread a team member last wrote to them in."""
     now = services.now()
-    async with services.db.read() as conn:
-        draft = await followup_messages.find_draft(conn, user_id)
+    draft = await services.db.read(partial(followup_messages.find_draft, staff_id=user_id))
     if draft is not None:
         if await role_of(services.db, services.settings.admin_ids, user_id) is not None:
             return Route(staff_draft=draft)
         # Taken off the team while writing: their text never reaches a customer.
-        async with services.db.transaction() as conn:
-            await followup_messages.drop_draft(conn, user_id)
-    async with services.db.read() as conn:
-        thread = await threads.waiting_for_customer(conn, user_id)
-        if thread is None or await threads.checkin_question_open(conn, user_id, now):
-            return Route()
-    return Route(customer_thread=thread)
+        await services.db.write(partial(followup_messages.drop_draft, staff_id=user_id))
+
+    def waiting(conn: sqlite3.Connection) -> Followup | None:
+        thread = threads.waiting_for_customer(conn, user_id)
+        if thread is None or threads.checkin_question_open(conn, user_id, now):
+            return None
+        return thread
+
+    thread = await services.db.read(waiting)
+    return Route() if thread is None else Route(customer_thread=thread)
 
 
 async def close(services: Services, followup_id: int, actor_id: int) -> Step:
     """Marks a thread done, audited in the same transaction."""
     now = services.now()
-    async with services.db.transaction() as conn:
-        followup = await threads.find(conn, followup_id)
+
+    def mark_done(conn: sqlite3.Connection) -> Step:
+        followup = threads.find(conn, followup_id)
         if followup is None:
             return Step(Outcome.MISSING)
-        facts = await threads.facts(conn, followup)
-        if not await inbox.claim_effect(conn, now):
-            return Step(Outcome.ALREADY, followup, facts)
-        if not await threads.close(conn, followup_id, actor_id=actor_id, now=now):
-            closer = await name_of(conn, followup.closed_by) if followup.closed_by else None
+        facts = threads.facts(conn, followup)
+        if not threads.close(conn, followup_id, actor_id=actor_id, now=now):
+            closer = name_of(conn, followup.closed_by) if followup.closed_by else None
             return Step(Outcome.CLOSED, followup, facts, closed_by=closer)
-        await audit.record(
+        audit.record(
             conn,
             at=now,
             actor_id=actor_id,
@@ -113,8 +115,10 @@ async def close(services: Services, followup_id: int, actor_id: int) -> Step:
             old_value=FollowupStatus.OPEN.value,
             new_value=FollowupStatus.DONE.value,
         )
-        followup = await threads.get(conn, followup_id)
-    return Step(Outcome.DONE, followup, facts)
+        return Step(Outcome.DONE, threads.get(conn, followup_id), facts)
+
+    done = await services.db.write_once(mark_done)
+    return Step(Outcome.ALREADY) if done is REPEATED else done
 
 
 @dataclass(frozen=True)
@@ -132,24 +136,27 @@ async def listing(
     services: Services, status: FollowupStatus, limit: int
 ) -> tuple[list[Listed], int]:
     """The most recently active threads with this status, and how many there are."""
-    async with services.db.read() as conn:
-        total = await threads.count(conn, status)
-        found = await threads.listing(conn, status, limit)
+
+    def gather(conn: sqlite3.Connection) -> tuple[list[Listed], int]:
+        total = threads.count(conn, status)
+        found = threads.listing(conn, status, limit)
         listed: list[Listed] = []
         for followup in found:
-            thread = await followup_messages.messages(conn, followup.id)
+            thread = followup_messages.messages(conn, followup.id)
             names: dict[int, str] = {}
             for m in thread:
                 if m.direction is Direction.TO_CUSTOMER and m.status is not SendStatus.FAILED:
-                    names.setdefault(m.staff_id, m.staff_name or await name_of(conn, m.staff_id))
-            closer = await name_of(conn, followup.closed_by) if followup.closed_by else None
+                    names.setdefault(m.staff_id, m.staff_name or name_of(conn, m.staff_id))
+            closer = name_of(conn, followup.closed_by) if followup.closed_by else None
             listed.append(
                 Listed(
                     followup,
-                    await threads.facts(conn, followup),
+                    threads.facts(conn, followup),
                     tuple(names.values()),
                     thread[-1] if thread else None,
                     closer,
                 )
             )
-    return listed, total
+        return listed, total
+
+    return await services.db.read(gather)

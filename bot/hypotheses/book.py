@@ -3,14 +3,14 @@ they have enough answers), each change audited and claimed once per update."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
-
-import aiosqlite
+from functools import partial
 
 from bot.common.parsing import InvalidArgument
 from bot.hypotheses.evidence import MAX_TEXT, Evidence, evidence
-from storage import hypotheses, inbox, segments
-from storage.db import Database
+from storage import hypotheses, segments
+from storage.db import REPEATED, Database
 from storage.hypotheses import Hypothesis, HypothesisStatus, Tally
 
 
@@ -37,23 +37,24 @@ async def add(
 ) -> Hypothesis | None:
     """Adds an active hypothesis; None when this update already added it."""
     text = _checked(text)
-    async with db.transaction() as conn:
-        if not await inbox.claim_effect(conn, now):
-            return None
+
+    def record(conn: sqlite3.Connection) -> Hypothesis:
         segment_id = None
         if segment_name is not None:
-            segment = await segments.find_by_name(conn, segment_name)
-            if segment is None:
+            segment = segments.find_by_name(conn, segment_name)
+            if segment is None:  # a refusal rolls the claim back
                 raise InvalidArgument("unknown_segment", value=segment_name)
             segment_id = segment.id
-        return await hypotheses.create(
+        return hypotheses.create(
             conn, segment_id=segment_id, text=text, actor_id=actor_id, now=now
         )
 
+    added = await db.write_once(record)
+    return None if added is REPEATED else added
+
 
 async def _existing(db: Database, hypothesis_id: int) -> Hypothesis:
-    async with db.read() as conn:
-        found = await hypotheses.find(conn, hypothesis_id)
+    found = await db.read(partial(hypotheses.find, hypothesis_id=hypothesis_id))
     if found is None:
         raise InvalidArgument("unknown_hypothesis", id=hypothesis_id)
     return found
@@ -65,22 +66,23 @@ async def reword(
     """Rewords one language; (old, new), or None when this update already did."""
     text = _checked(text)
     await _existing(db, hypothesis_id)
-    async with db.transaction() as conn:
-        if not await inbox.claim_effect(conn, now):
-            return None
-        old = await hypotheses.reword(
-            conn, hypothesis_id, language, text, actor_id=actor_id, now=now
-        )
-    return old, text
+
+    def record(conn: sqlite3.Connection) -> str:
+        return hypotheses.reword(conn, hypothesis_id, language, text, actor_id=actor_id, now=now)
+
+    old = await db.write_once(record)
+    return None if old is REPEATED else (old, text)
 
 
 async def retire(db: Database, hypothesis_id: int, *, actor_id: int, now: int) -> bool:
     """Retires a hypothesis; False when it was retired already."""
     await _existing(db, hypothesis_id)
-    async with db.transaction() as conn:
-        if not await inbox.claim_effect(conn, now):
-            return True
-        return await hypotheses.retire(conn, hypothesis_id, actor_id=actor_id, now=now)
+
+    def record(conn: sqlite3.Connection) -> bool:
+        return hypotheses.retire(conn, hypothesis_id, actor_id=actor_id, now=now)
+
+    retired = await db.write_once(record)
+    return True if retired is REPEATED else retired
 
 
 async def retire_after(
@@ -90,35 +92,43 @@ async def retire_after(
     found = await _existing(db, hypothesis_id)
     if found.status is HypothesisStatus.RETIRED:
         raise InvalidArgument("hypothesis_retired", id=hypothesis_id)
-    async with db.transaction() as conn:
-        if await inbox.claim_effect(conn, now):
-            await hypotheses.set_retire_after(
-                conn, hypothesis_id, answers, actor_id=actor_id, now=now
-            )
-        return await hypotheses.get(conn, hypothesis_id)
+
+    def record(conn: sqlite3.Connection) -> Hypothesis:
+        hypotheses.set_retire_after(conn, hypothesis_id, answers, actor_id=actor_id, now=now)
+        return hypotheses.get(conn, hypothesis_id)
+
+    changed = await db.write_once(record)
+    if changed is REPEATED:  # set by an earlier handling: the hypothesis as it stands
+        return await db.read(partial(hypotheses.get, hypothesis_id=hypothesis_id))
+    return changed
 
 
-async def retire_answered(conn: aiosqlite.Connection, now: int) -> list[int]:
+def retire_answered(conn: sqlite3.Connection, now: int) -> list[int]:
     """Retires the hypotheses that reached the number of answers they were set to retire
     at, inside the caller's transaction; returns their ids."""
-    counts = await hypotheses.tallies(conn)
+    counts = hypotheses.tallies(conn)
     done = [
         h.id
-        for h in await hypotheses.active(conn)
+        for h in hypotheses.active(conn)
         if h.retire_after is not None
         and counts.get(h.id, Tally(h.id, 0, 0, 0)).total >= h.retire_after
     ]
     for hypothesis_id in done:
-        await hypotheses.retire(conn, hypothesis_id, actor_id=None, now=now)
+        hypotheses.retire(conn, hypothesis_id, actor_id=None, now=now)
     return done
 
 
 async def listing(db: Database) -> list[Listed]:
     """Every hypothesis with its evidence, active ones first."""
-    async with db.scan() as conn:  # tallies every answer to a hypothesis
-        found = await hypotheses.list_all(conn)
-        counts = await hypotheses.tallies(conn)
-        names = {s.id: s.name for s in await segments.list_all(conn)}
+
+    def gather(
+        conn: sqlite3.Connection,
+    ) -> tuple[list[Hypothesis], dict[int, Tally], dict[int, str]]:
+        found = hypotheses.list_all(conn)
+        counts = hypotheses.tallies(conn)
+        return found, counts, {s.id: s.name for s in segments.list_all(conn)}
+
+    found, counts, names = await db.scan(gather)  # tallies every answer to a hypothesis
     return [
         Listed(
             h,

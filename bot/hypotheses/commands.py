@@ -81,8 +81,7 @@ def _id(word: str) -> int:
 
 async def _add(chat: AdminChat, rest: str) -> None:
     services = chat.services
-    async with services.db.read() as conn:
-        names = [s.name for s in await segments.list_all(conn)]
+    names = [s.name for s in await services.db.read(segments.list_all)]
     segment, text = split_segment(rest, names)
     added = await hypothesis_book.add(
         services.db, segment, text, actor_id=chat.user_id, now=services.now()

@@ -6,21 +6,21 @@ from __future__ import annotations
 import html
 import json
 import re
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
-
-import aiosqlite
 
 from bot.catalog import Catalog, Html
 from bot.common.excerpts import trim_quote
 from bot.digest.render import FOLLOW_UP_CHARS
 from conversations.checkin import VERDICTS
-from storage import audit, customers, inbox, invitations, privacy, runtime_settings
+from storage import audit, customers, invitations, privacy, runtime_settings
 from storage.customers import Customer, CustomerStatus
-from storage.db import Database
+from storage.db import REPEATED, Database
 from storage.invitations import CheckinState
 from storage.privacy import CustomerData, Erased
 
@@ -62,9 +62,9 @@ def frequency_of(customer: Customer, global_days: int) -> Frequency:
     return Frequency(own, global_days if own is None else max(own, global_days))
 
 
-async def _taking_part(conn: aiosqlite.Connection, user_id: int) -> Customer:
+def _taking_part(conn: sqlite3.Connection, user_id: int) -> Customer:
     """The customer, who takes part (enrolled, not stopped or blocked); else NotTakingPart."""
-    customer = await customers.find(conn, user_id)
+    customer = customers.find(conn, user_id)
     if customer is None or not customer.reachable:
         raise NotTakingPart(user_id)
     return customer
@@ -75,33 +75,36 @@ async def pause(db: Database, user_id: int, *, weeks: int, now: int) -> Customer
     earlier handling of the same update did it. Raises NotTakingPart."""
     if not 1 <= weeks <= MAX_PAUSE_WEEKS:
         raise ValueError(f"{weeks} weeks")
-    async with db.transaction() as conn:
-        if not await inbox.claim_effect(conn, now):
-            return None
-        await _taking_part(conn, user_id)
-        paused = await customers.pause(conn, user_id, until=now + weeks * WEEK, now=now)
+
+    def record(conn: sqlite3.Connection) -> Customer:
+        _taking_part(conn, user_id)  # a refusal rolls the claim back
+        paused = customers.pause(conn, user_id, until=now + weeks * WEEK, now=now)
         # "No check-ins until then": the one open now ends, with no reminder to follow.
-        await invitations.close_open_for_user(conn, user_id, CheckinState.STOPPED, now)
-    return paused
+        invitations.close_open_for_user(conn, user_id, CheckinState.STOPPED, now)
+        return paused
+
+    done = await db.write_once(record)
+    return None if done is REPEATED else done
 
 
 async def resume(db: Database, user_id: int, *, now: int) -> Customer | None:
     """Ends the customer's pause early; None when already done. Raises NotTakingPart or
     NotPaused."""
-    async with db.transaction() as conn:
-        if not await inbox.claim_effect(conn, now):
-            return None
-        customer = await _taking_part(conn, user_id)
+
+    def record(conn: sqlite3.Connection) -> Customer:
+        customer = _taking_part(conn, user_id)  # a refusal rolls the claim back
         if customer.status is not CustomerStatus.PAUSED or (customer.paused_until or 0) <= now:
             raise NotPaused(user_id)
-        return await customers.set_status(conn, user_id, CustomerStatus.ACTIVE, now=now)
+        return customers.set_status(conn, user_id, CustomerStatus.ACTIVE, now=now)
+
+    done = await db.write_once(record)
+    return None if done is REPEATED else done
 
 
 async def frequency(db: Database, user_id: int, global_days: int) -> Frequency:
     """How often the customer may be asked now, against the global cool-down
     `global_days`; raises NotTakingPart."""
-    async with db.read() as conn:
-        customer = await _taking_part(conn, user_id)
+    customer = await db.read(partial(_taking_part, user_id=user_id))
     return frequency_of(customer, global_days)
 
 
@@ -112,51 +115,55 @@ async def set_frequency(
     None when already done. Raises NotTakingPart."""
     if months not in FREQUENCY_MONTHS:
         raise ValueError(f"{months} months")
-    async with db.transaction() as conn:
-        if not await inbox.claim_effect(conn, now):
-            return None
-        await _taking_part(conn, user_id)
+
+    def record(conn: sqlite3.Connection) -> Customer:
+        _taking_part(conn, user_id)  # a refusal rolls the claim back
         days = months * DAYS_PER_MONTH or None
-        changed = await customers.set_cooldown(conn, user_id, days, now=now)
-    return frequency_of(changed, global_days)
+        return customers.set_cooldown(conn, user_id, days, now=now)
+
+    changed = await db.write_once(record)
+    return None if changed is REPEATED else frequency_of(changed, global_days)
 
 
 async def my_data(db: Database, user_id: int) -> CustomerData:
     """Everything stored about the user as a customer."""
-    async with db.read() as conn:
-        return await privacy.gather(conn, user_id)
+    return await db.read(partial(privacy.gather, user_id=user_id))
 
 
 async def forget(db: Database, user_id: int, *, now: int) -> Erased | None:
     """Erases the customer's personal data, also from the stored digests, keeping their
     check-ins as an anonymous record; audited without personal data. None when already
     done; raises NothingStored."""
-    async with db.transaction() as conn:
-        if not await inbox.claim_effect(conn, now):
-            return None
-        data = await privacy.gather(conn, user_id)
+
+    def erase(conn: sqlite3.Connection) -> Erased:
+        data = privacy.gather(conn, user_id)
         if data.empty:
-            raise NothingStored(user_id)
+            raise NothingStored(user_id)  # rolls the claim back
         needles = _needles(data)
-        erased = await privacy.erase(conn, user_id, now=now)
-        for digest in await privacy.stored_digests(conn):
+        erased = privacy.erase(conn, user_id, now=now)
+        for digest in privacy.stored_digests(conn):
             figures = _redact_json(digest.figures, needles)
             text = redact(digest.text, needles, escaped=True)
             if figures != digest.figures or text != digest.text:
-                await privacy.rewrite_digest(conn, digest.id, figures=figures, text=text)
-        await audit.record(
-            conn, at=now, actor_id=None, action="customer.forget", subject="1 customer"
-        )
-    return erased
+                privacy.rewrite_digest(conn, digest.id, figures=figures, text=text)
+        audit.record(conn, at=now, actor_id=None, action="customer.forget", subject="1 customer")
+        return erased
+
+    done = await db.write_once(erase)
+    return None if done is REPEATED else done
 
 
 async def apply_retention(db: Database, now: int) -> int:
     """Erases the free-text answers older than the retention setting; returns how many."""
-    async with db.transaction() as conn:
-        config = await runtime_settings.load(conn)
+
+    def erase_old(conn: sqlite3.Connection) -> int:
+        config = runtime_settings.load(conn)
         if config.retention_days is None:
             return 0
-        return await privacy.erase_free_text(conn, now - config.retention_days * DAY)
+        return privacy.erase_free_text(conn, now - config.retention_days * DAY)
+
+    # Long: the first run after retention is switched on erases every older answer.
+    return await db.write(erase_old, long=True)
 
 
 # --- taking a forgotten customer out of the stored digests --------------------------------

@@ -6,8 +6,9 @@ response is written to the inbox table in one transaction before the next poll c
 it, and a webhook's update before its 200 (`receive`); updates are handled from there by
 one worker per chat (so a customer's answers apply in the order given) under a global
 concurrency limit, and marked done in batches. After a crash the open ones are handled
-again; `storage.inbox.claim_effect` makes sure an answer committed the first time is not
-committed twice, and an update Telegram sends again is recorded, and handled, once.
+again; `Database.write_once` (`storage.effects`) makes sure an answer committed the first
+time is not committed twice, and an update Telegram sends again is recorded, and handled,
+once.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from telegram.error import TelegramError
 from bot.clock import Clock, epoch
 from bot.common.context import PulseApplication
 from bot.sending import retries
-from storage import inbox
+from storage import effects, inbox
 from storage.db import Database
 from storage.inbox import Received
 
@@ -108,7 +109,7 @@ class UpdatePipeline:
         """
         await self._wait_for_room()
         received = Received(update.update_id, chat_key(update), json.dumps(update.to_dict()))
-        stored = await self._db.run(
+        stored = await self._db.write(
             partial(inbox.record, updates=[received], now=epoch(self._clock.now()))
         )
         if not stored:
@@ -175,7 +176,7 @@ class UpdatePipeline:
             received = [
                 Received(u.update_id, chat_key(u), json.dumps(u.to_dict())) for u in updates
             ]
-            self.received += await self._db.run(
+            self.received += await self._db.write(
                 partial(inbox.record, updates=received, now=epoch(self._clock.now()))
             )
             # Only now may the next poll confirm them.
@@ -188,8 +189,7 @@ class UpdatePipeline:
         after = 0
         replayed = 0
         while True:
-            async with self._db.read() as conn:
-                page = await inbox.open_updates(conn, after, REPLAY_PAGE)
+            page = await self._db.read(partial(inbox.open_updates, after=after, limit=REPLAY_PAGE))
             for received in page:
                 await self._wait_for_room()
                 update = Update.de_json(json.loads(received.payload), self._app.bot)
@@ -200,8 +200,7 @@ class UpdatePipeline:
             after = page[-1].update_id
         if replayed:
             log.warning("%d update(s) left open by the last run are handled now", replayed)
-        async with self._db.read() as conn:
-            last = await inbox.last_update_id(conn)
+        last = await self._db.read(inbox.last_update_id)
         return None if last is None else last + 1
 
     async def _wait_for_room(self) -> None:
@@ -239,7 +238,14 @@ class UpdatePipeline:
 
     async def _handle(self, update: Update) -> None:
         chat = update.effective_chat
-        token = inbox.handling.set(inbox.Handling(update.update_id, chat.id if chat else None))
+        # Started now by the pipeline's clock: the time its effect is claimed at.
+        token = effects.handling.set(
+            effects.Handling(
+                update.update_id,
+                chat.id if chat else None,
+                started_at=epoch(self._clock.now()),
+            )
+        )
         try:
             await self._app.process_update(update)
         except TelegramError:
@@ -249,7 +255,7 @@ class UpdatePipeline:
             # fail again on every restart.
             log.exception("update %s raised", update.update_id)
         finally:
-            inbox.handling.reset(token)
+            effects.handling.reset(token)
         self.handled += 1
 
     async def _flush_forever(self) -> None:
@@ -263,7 +269,9 @@ class UpdatePipeline:
         if not self._done:
             return
         done = list(self._done)
-        await self._db.run(partial(inbox.mark_done, update_ids=done, now=epoch(self._clock.now())))
+        await self._db.write(
+            partial(inbox.mark_done, update_ids=done, now=epoch(self._clock.now()))
+        )
         # Dropped only once written: a stop that cancels the write keeps them for the
         # final flush (marking one twice is harmless).
         del self._done[: len(done)]

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
-from storage import inbox
+from storage import effects
 
 MASK = "[REDACTED]"
 
@@ -77,7 +77,7 @@ class JsonFormatter(logging.Formatter):
         }
         # Set by the update pipeline around each update, so every line written while one is
         # handled (by Pulse or by a library) says which; never set in jobs.
-        current = inbox.handling.get()
+        current = effects.handling.get()
         if current is not None:
             entry["update_id"] = current.update_id
             if current.chat_id is not None:

@@ -89,8 +89,7 @@ class Monitor:
         db = self._db()
         self._collector.status = None
         if db is not None:
-            async with db.scan() as conn:
-                self._collector.status = await service_status.read(conn)
+            self._collector.status = await db.scan(service_status.read)
         return generate_latest(self._registry)
 
     def _db(self) -> Any:
@@ -105,7 +104,7 @@ class Monitor:
         try:
             # A real write: a full disk, a read-only file or a lock held too long fails here.
             touch = partial(service_status.touch, now=int(time.time()))
-            await asyncio.wait_for(db.run(touch), DATABASE_SECONDS)
+            await asyncio.wait_for(db.write(touch), DATABASE_SECONDS)
         except TimeoutError:
             return Check(False, {"error": f"no write lock in {DATABASE_SECONDS:.0f} s"})
         except Exception as exc:  # noqa: BLE001 - any failure is the answer

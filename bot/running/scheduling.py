@@ -65,8 +65,7 @@ async def run_due_round(services: Services) -> None:
     runs once when it comes back (within `catch_up_hours`); the (schedule, time) key in the
     database makes a second call for the same occurrence do nothing.
     """
-    async with services.db.read() as conn:
-        config = await runtime_settings.load(conn)
+    config = await services.db.read(runtime_settings.load)
     if config.checkins_paused:
         return
     zone_name = config.zone_name(services.settings.timezone)
@@ -111,8 +110,7 @@ async def ask_again(services: Services) -> int:
     At start-up and every upkeep, so a customer whose next question was lost gets it
     within a minute rather than being stuck until a restart.
     """
-    async with services.db.read() as conn:
-        config = await runtime_settings.load(conn)
+    config = await services.db.read(runtime_settings.load)
     zone = config.zone(services.settings.timezone)
     if quiet_until(services.clock.now(), zone, config.quiet_start, config.quiet_end):
         # Unprompted by now: it waits for the morning, or goes at once if they write.
@@ -158,8 +156,7 @@ async def schedule_jobs(app: PulseApplication) -> None:
     services = app.bot_data.services
     assert services is not None
     assert app.job_queue is not None
-    async with services.db.read() as conn:
-        config = await runtime_settings.load(conn)
+    config = await services.db.read(runtime_settings.load)
     for name in (ROUND_JOB, UPKEEP_JOB, DIGEST_JOB):
         for job in app.job_queue.get_jobs_by_name(name):
             job.schedule_removal()

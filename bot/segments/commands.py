@@ -58,8 +58,7 @@ async def segments_command(update: Update, context: PulseContext) -> None:
 
 async def _rename(chat: AdminChat, text: str) -> None:
     services = chat.services
-    async with services.db.read() as conn:
-        names = [segment.name for segment in await segment_store.list_all(conn)]
+    names = [segment.name for segment in await services.db.read(segment_store.list_all)]
     # The built-in name, as shown translated, splits off the command like the others.
     names += [segment_names.shown(chat.catalog, chat.language, n) for n in names]
     old, new = segments.split_rename(text, names)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
 from bot.common.segment_names import clean_segment_name
@@ -24,12 +25,13 @@ class Invite:
 async def invite_for(db: Database, raw_name: str, *, actor_id: int, now: int) -> Invite:
     """The segment's invite code, creating the segment and the code when they are new."""
     name = clean_segment_name(raw_name)
-    async with db.transaction() as conn:
-        segment = await segments.find_by_name(conn, name)
+
+    def find_or_create(conn: sqlite3.Connection) -> Invite:
+        segment = segments.find_by_name(conn, name)
         created = segment is None
         if segment is None:
-            segment = await segments.create(conn, name, now=now)
-            await audit.record(
+            segment = segments.create(conn, name, now=now)
+            audit.record(
                 conn,
                 at=now,
                 actor_id=actor_id,
@@ -37,10 +39,12 @@ async def invite_for(db: Database, raw_name: str, *, actor_id: int, now: int) ->
                 subject=segment.name,
                 new_value=segment.name,
             )
-        code = await segments.find_active_code(conn, segment.id)
+        code = segments.find_active_code(conn, segment.id)
         if code is None:
-            code = await segments.create_code(conn, segment.id, created_by=actor_id, now=now)
-            await audit.record(
+            code = segments.create_code(conn, segment.id, created_by=actor_id, now=now)
+            audit.record(
                 conn, at=now, actor_id=actor_id, action="invite.create", subject=segment.name
             )
-    return Invite(segment=segment, code=code.code, segment_created=created)
+        return Invite(segment=segment, code=code.code, segment_created=created)
+
+    return await db.write(find_or_create)

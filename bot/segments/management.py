@@ -4,13 +4,14 @@ nothing refers to (a segment with customers or history is never removed)."""
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.common.parsing import InvalidArgument, WrongUsage
 from bot.common.segment_names import InvalidSegmentName, clean_segment_name
-from storage import audit, inbox, segment_stats, segments
-from storage.db import Database
+from storage import audit, segment_stats, segments
+from storage.db import REPEATED, Database
 from storage.segment_stats import SegmentFigures, SegmentUse
 from storage.segments import DEFAULT_SEGMENT_ID, Segment
 
@@ -41,8 +42,7 @@ class Renamed:
 async def overview(db: Database, now: int) -> list[SegmentFigures]:
     """Every segment with its customers, invite code and response in the recent period."""
     since = now - int(RESPONSE_PERIOD.total_seconds())
-    async with db.scan() as conn:
-        return await segment_stats.figures(conn, since)
+    return await db.scan(lambda conn: segment_stats.figures(conn, since))
 
 
 def split_rename(text: str, names: list[str]) -> tuple[str, str]:
@@ -71,19 +71,18 @@ async def rename(
         name = clean_segment_name(new_name)
     except InvalidSegmentName:
         raise InvalidArgument("segment_name", value=new_name) from None
-    async with db.transaction() as conn:
-        if not await inbox.claim_effect(conn, now):
-            return None
-        segment = await segments.find_by_name(conn, " ".join(old_name.split()))
+
+    def rename_and_audit(conn: sqlite3.Connection) -> Renamed:
+        segment = segments.find_by_name(conn, " ".join(old_name.split()))
         if segment is None:
             raise InvalidArgument("unknown_segment", value=old_name)
-        taken = await segments.find_by_name(conn, name)
+        taken = segments.find_by_name(conn, name)
         if taken is not None and taken.id != segment.id:
             raise InvalidArgument("segment_taken", value=name)
         if segment.name == name:
             return Renamed(segment.name, name)
-        await segments.rename(conn, segment.id, name)
-        await audit.record(
+        segments.rename(conn, segment.id, name)
+        audit.record(
             conn,
             at=now,
             actor_id=actor_id,
@@ -92,24 +91,26 @@ async def rename(
             old_value=segment.name,
             new_value=name,
         )
-    return Renamed(segment.name, name)
+        return Renamed(segment.name, name)
+
+    done = await db.write_once(rename_and_audit)
+    return None if done is REPEATED else done
 
 
 async def remove(db: Database, name: str, *, actor_id: int, now: int) -> Segment | None:
     """Removes a segment nothing refers to, and its invite links; None when already done."""
-    async with db.transaction() as conn:
-        if not await inbox.claim_effect(conn, now):
-            return None
-        segment = await segments.find_by_name(conn, " ".join(name.split()))
+
+    def delete_and_audit(conn: sqlite3.Connection) -> Segment:
+        segment = segments.find_by_name(conn, " ".join(name.split()))
         if segment is None:
             raise InvalidArgument("unknown_segment", value=name)
         if segment.id == DEFAULT_SEGMENT_ID:
             raise DefaultSegment(segment.name)
-        use = await segment_stats.use_of(conn, segment.id)
+        use = segment_stats.use_of(conn, segment.id)
         if use.in_use:
             raise SegmentInUse(segment, use)
-        await segments.delete(conn, segment.id)
-        await audit.record(
+        segments.delete(conn, segment.id)
+        audit.record(
             conn,
             at=now,
             actor_id=actor_id,
@@ -117,4 +118,7 @@ async def remove(db: Database, name: str, *, actor_id: int, now: int) -> Segment
             subject=segment.name,
             old_value=segment.name,
         )
-    return segment
+        return segment
+
+    done = await db.write_once(delete_and_audit)
+    return None if done is REPEATED else done

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -98,8 +100,7 @@ class Sender:
         """Sends every invitation that is due, then every reminder that is due."""
         report = DrainReport()
         async with self._lock:
-            async with self._db.read() as conn:
-                config = await runtime_settings.load(conn)
+            config = await self._db.read(runtime_settings.load)
             apply_send_limits(self.bot, config)
             now = self._clock.now()
             zone = config.zone(self._zone.key)
@@ -112,19 +113,23 @@ class Sender:
 
     async def expire(self) -> int:
         """Ends every invitation past its expiry."""
-        async with self._db.transaction() as conn:
-            return await invitations.expire_overdue(conn, epoch(self._clock.now()))
+        # Long: a whole round's invitations may end at once.
+        expire = partial(invitations.expire_overdue, now=epoch(self._clock.now()))
+        return await self._db.write(expire, long=True)
 
     async def _claim(self) -> list[tuple[Invitation, str]]:
         now = epoch(self._clock.now())
-        async with self._db.transaction() as conn:
-            due = await invitation_delivery.due_for_delivery(conn, now, BATCH)
-            await invitation_delivery.mark_sending(conn, [i.id for i in due])
+
+        def claim_batch(conn: sqlite3.Connection) -> list[tuple[Invitation, str]]:
+            due = invitation_delivery.due_for_delivery(conn, now, BATCH)
+            invitation_delivery.mark_sending(conn, [i.id for i in due])
             names = {}
             for invitation in due:
-                customer = await customers.find(conn, invitation.user_id)
+                customer = customers.find(conn, invitation.user_id)
                 names[invitation.id] = customer.first_name if customer else ""
-        return [(i, names[i.id]) for i in due]
+            return [(i, names[i.id]) for i in due]
+
+        return await self._db.write(claim_batch)
 
     async def _send_due(self, report: DrainReport) -> None:
         """Sends every due invitation, `CONCURRENCY` at a time, claimed `BATCH` at a time.
@@ -178,13 +183,13 @@ class Sender:
         except (NetworkError, RetryAfter) as exc:
             # Still failing after the retries (or flood control that will not lift): the
             # invitation waits for a later drain rather than being dropped.
-            async with self._db.transaction() as conn:
-                await invitation_delivery.retry_later(
-                    conn,
-                    invitation.id,
-                    send_after=epoch(self._clock.now()) + REQUEUE_AFTER,
-                    error=exc.message,
-                )
+            requeue = partial(
+                invitation_delivery.retry_later,
+                invitation_id=invitation.id,
+                send_after=epoch(self._clock.now()) + REQUEUE_AFTER,
+                error=exc.message,
+            )
+            await self._db.write(requeue)
             report.requeued += 1
         else:
             await self._record(invitation, message.message_id, Delivery.SENT)
@@ -203,47 +208,52 @@ class Sender:
     async def _record(
         self, invitation: Invitation, message_id: int | None, delivery: Delivery
     ) -> None:
-        async with self._db.transaction() as conn:
-            await invitation_delivery.mark_sent(
-                conn,
-                invitation.id,
-                message_id=message_id,
-                now=epoch(self._clock.now()),
-                delivery=delivery,
-            )
+        mark = partial(
+            invitation_delivery.mark_sent,
+            invitation_id=invitation.id,
+            message_id=message_id,
+            now=epoch(self._clock.now()),
+            delivery=delivery,
+        )
+        await self._db.write(mark)
 
     async def _fail(self, invitation: Invitation, error: str) -> None:
-        async with self._db.transaction() as conn:
-            await invitation_delivery.mark_failed(
-                conn, invitation.id, error=error, now=epoch(self._clock.now())
-            )
+        mark = partial(
+            invitation_delivery.mark_failed,
+            invitation_id=invitation.id,
+            error=error,
+            now=epoch(self._clock.now()),
+        )
+        await self._db.write(mark)
 
     async def _blocked(self, invitation: Invitation, error: str) -> None:
         """403: the customer blocked the bot or deleted their account; never retried."""
         now = epoch(self._clock.now())
-        async with self._db.transaction() as conn:
-            await invitation_delivery.mark_failed(conn, invitation.id, error=error, now=now)
-            if await customers.find(conn, invitation.user_id) is not None:
-                await customers.set_status(
-                    conn, invitation.user_id, CustomerStatus.BLOCKED, now=now
-                )
-            await invitations.close_open_for_user(
-                conn, invitation.user_id, CheckinState.STOPPED, now
-            )
+
+        def record_blocked(conn: sqlite3.Connection) -> None:
+            invitation_delivery.mark_failed(conn, invitation.id, error=error, now=now)
+            if customers.find(conn, invitation.user_id) is not None:
+                customers.set_status(conn, invitation.user_id, CustomerStatus.BLOCKED, now=now)
+            invitations.close_open_for_user(conn, invitation.user_id, CheckinState.STOPPED, now)
+
+        await self._db.write(record_blocked)
 
     async def _remind(self, hours: int, report: DrainReport) -> None:
         now = epoch(self._clock.now())
         after = int(timedelta(hours=hours).total_seconds())
         while not self._stopping:
-            async with self._db.read() as conn:
-                due = await invitation_delivery.due_reminders(conn, now, after, BATCH)
+            due = await self._db.read(
+                lambda conn: invitation_delivery.due_reminders(conn, now, after, BATCH)
+            )
             if not due:
                 return
             for invitation in due:
-                async with self._db.transaction() as conn:
-                    # Claimed before sending: a crash after this loses the reminder rather
-                    # than sending a second one.
-                    claimed = await invitation_delivery.mark_reminded(conn, invitation.id, now)
+                # Claimed before sending: a crash after this loses the reminder rather
+                # than sending a second one.
+                claim = partial(
+                    invitation_delivery.mark_reminded, invitation_id=invitation.id, now=now
+                )
+                claimed = await self._db.write(claim)
                 if claimed:
                     await self._send_reminder(invitation, report)
 

@@ -157,8 +157,7 @@ async def greet_team_member(update: Update, context: PulseContext, role: Role) -
     code = context.args[0] if context.args else ""
     link = ""
     if CODE_PATTERN.match(code):
-        async with chat.services.db.read() as conn:
-            segment = await segments.find_by_code(conn, code)
+        segment = await chat.services.db.read(lambda conn: segments.find_by_code(conn, code))
         if segment is not None:
             shown = segment_names.shown(chat.catalog, chat.language, segment.name)
             link = chat.text("team.welcome_link", segment=shown)

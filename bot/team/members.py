@@ -7,15 +7,14 @@ configuration can change that, so no command removes them.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-import aiosqlite
-
-from storage import audit, followup_messages, inbox, people, team, team_invites
+from storage import audit, followup_messages, people, team, team_invites
 from storage.customers import Profile
-from storage.db import Database
+from storage.db import REPEATED, Database
 from storage.people import KnownPerson
 from storage.team import Role, TeamMember
 from storage.team_invites import TeamInvite
@@ -97,13 +96,13 @@ def describe(person: KnownPerson) -> str:
     return f"{label} ({person.user_id})" if label else str(person.user_id)
 
 
-async def _resolve(conn: aiosqlite.Connection, ref: int | str) -> KnownPerson:
+def _resolve(conn: sqlite3.Connection, ref: int | str) -> KnownPerson:
     if isinstance(ref, int):
-        found = await people.find_by_id(conn, ref)
+        found = people.find_by_id(conn, ref)
         if found is None:
             raise NotKnown(ref)
         return found
-    matches = await people.find_by_username(conn, ref)
+    matches = people.find_by_username(conn, ref)
     if not matches:
         raise NotKnown(ref)
     if len(matches) > 1:
@@ -111,10 +110,10 @@ async def _resolve(conn: aiosqlite.Connection, ref: int | str) -> KnownPerson:
     return matches[0]
 
 
-async def _record(
-    conn: aiosqlite.Connection, action: str, change: RoleChange, *, actor_id: int, now: int
+def _record(
+    conn: sqlite3.Connection, action: str, change: RoleChange, *, actor_id: int, now: int
 ) -> None:
-    await audit.record(
+    audit.record(
         conn,
         at=now,
         actor_id=actor_id,
@@ -125,17 +124,17 @@ async def _record(
     )
 
 
-async def _changeable(
-    conn: aiosqlite.Connection, configured: tuple[int, ...], ref: int | str
+def _changeable(
+    conn: sqlite3.Connection, configured: tuple[int, ...], ref: int | str
 ) -> tuple[KnownPerson, Role | None]:
     """The person `ref` names and their role now; raises for a configured admin, whose
     role only PULSE_ADMIN_IDS decides."""
     if ref in configured:
         raise ConfiguredAdmin(ref)
-    person = await _resolve(conn, ref)
+    person = _resolve(conn, ref)
     if person.user_id in configured:
         raise ConfiguredAdmin(person.user_id)
-    member = await team.find(conn, person.user_id)
+    member = team.find(conn, person.user_id)
     return person, member.role if member else None
 
 
@@ -152,13 +151,13 @@ async def add(
 
     None when an earlier handling of the same update already did it.
     """
-    async with db.transaction() as conn:
-        if not await inbox.claim_effect(conn, now):
-            return None  # a refusal raises and rolls the claim back with it
-        person, current = await _changeable(conn, configured, ref)
+
+    def add_member(conn: sqlite3.Connection) -> RoleChange:
+        # A refusal raises and rolls the claim back with it.
+        person, current = _changeable(conn, configured, ref)
         if current is Role.ADMIN or current is role:
             raise AlreadyInRole(person, current)
-        await team.put(
+        team.put(
             conn,
             TeamMember(
                 user_id=person.user_id,
@@ -171,8 +170,11 @@ async def add(
             ),
         )
         change = RoleChange(person, current, role)
-        await _record(conn, "team.add", change, actor_id=actor_id, now=now)
-    return change
+        _record(conn, "team.add", change, actor_id=actor_id, now=now)
+        return change
+
+    done = await db.write_once(add_member)
+    return None if done is REPEATED else done
 
 
 async def remove(
@@ -188,25 +190,34 @@ async def remove(
 
     None when an earlier handling of the same update already did it.
     """
-    async with db.transaction() as conn:
-        if not await inbox.claim_effect(conn, now):
-            return None  # a refusal raises and rolls the claim back with it
-        person, current = await _changeable(conn, configured, ref)
+
+    def remove_member(conn: sqlite3.Connection) -> RoleChange:
+        # A refusal raises and rolls the claim back with it.
+        person, current = _changeable(conn, configured, ref)
         if current is not role:
             raise NotInRole(person, current)
-        await team.remove(conn, person.user_id)
+        team.remove(conn, person.user_id)
         # A reply they were writing to a customer must not go out after they left.
-        await followup_messages.drop_draft(conn, person.user_id)
+        followup_messages.drop_draft(conn, person.user_id)
         change = RoleChange(person, current, None)
-        await _record(conn, "team.remove", change, actor_id=actor_id, now=now)
-    return change
+        _record(conn, "team.remove", change, actor_id=actor_id, now=now)
+        return change
+
+    done = await db.write_once(remove_member)
+    return None if done is REPEATED else done
 
 
 async def members(db: Database, configured: tuple[int, ...]) -> list[Member]:
     """The configured admins, then the admins and staff added by command."""
-    async with db.read() as conn:
-        added = await team.list_all(conn)
-        found = {user_id: await people.find_by_id(conn, user_id) for user_id in configured}
+
+    def team_and_configured(
+        conn: sqlite3.Connection,
+    ) -> tuple[list[TeamMember], dict[int, KnownPerson | None]]:
+        added = team.list_all(conn)
+        found = {user_id: people.find_by_id(conn, user_id) for user_id in configured}
+        return added, found
+
+    added, found = await db.read(team_and_configured)
     listed: list[Member] = []
     for user_id in configured:
         person = found[user_id]
@@ -223,13 +234,12 @@ async def members(db: Database, configured: tuple[int, ...]) -> list[Member]:
 async def create_invite(db: Database, *, actor_id: int, now: int) -> TeamInvite | None:
     """A new one-time staff invite; None when an earlier handling already made one."""
     expires_at = now + int(INVITE_VALID.total_seconds())
-    async with db.transaction() as conn:
-        if not await inbox.claim_effect(conn, now):
-            return None
-        invite = await team_invites.create(
+
+    def create_and_audit(conn: sqlite3.Connection) -> TeamInvite:
+        invite = team_invites.create(
             conn, Role.STAFF, created_by=actor_id, now=now, expires_at=expires_at
         )
-        await audit.record(
+        audit.record(
             conn,
             at=now,
             actor_id=actor_id,
@@ -237,7 +247,10 @@ async def create_invite(db: Database, *, actor_id: int, now: int) -> TeamInvite 
             subject=Role.STAFF.value,
             new_value=f"expires {expires_at}",
         )
-    return invite
+        return invite
+
+    done = await db.write_once(create_and_audit)
+    return None if done is REPEATED else done
 
 
 async def join(
@@ -252,11 +265,12 @@ async def join(
     """Uses a team invite: its opener joins the team, unless the link is used or expired."""
     if profile.user_id in configured:
         return Joined(JoinOutcome.ALREADY, Role.ADMIN)
-    async with db.transaction() as conn:
-        invite = await team_invites.find(conn, code)
+
+    def use(conn: sqlite3.Connection) -> Joined:
+        invite = team_invites.find(conn, code)
         if invite is None:
             return Joined(JoinOutcome.UNKNOWN)
-        member = await team.find(conn, profile.user_id)
+        member = team.find(conn, profile.user_id)
         if invite.used_by == profile.user_id and member is not None:
             return Joined(JoinOutcome.JOINED, member.role)  # handled before a restart
         if invite.used_by is not None:
@@ -265,9 +279,9 @@ async def join(
             return Joined(JoinOutcome.EXPIRED)
         if member is not None and (member.role is Role.ADMIN or member.role is invite.role):
             return Joined(JoinOutcome.ALREADY, member.role)
-        await team_invites.mark_used(conn, code, user_id=profile.user_id, now=now)
+        team_invites.mark_used(conn, code, user_id=profile.user_id, now=now)
         person = KnownPerson(profile.user_id, profile.first_name, profile.username, language)
-        await team.put(
+        team.put(
             conn,
             TeamMember(
                 user_id=profile.user_id,
@@ -280,5 +294,7 @@ async def join(
             ),
         )
         change = RoleChange(person, member.role if member else None, invite.role)
-        await _record(conn, "team.join", change, actor_id=profile.user_id, now=now)
-    return Joined(JoinOutcome.JOINED, invite.role)
+        _record(conn, "team.join", change, actor_id=profile.user_id, now=now)
+        return Joined(JoinOutcome.JOINED, invite.role)
+
+    return await db.write(use)

@@ -92,8 +92,7 @@ async def publish(
         log.warning("could not set the default command menus: %s", exc)
         retry_later(jobs, failures + 1)
         return
-    async with services.db.read() as conn:
-        members = await team.list_all(conn)
+    members = await services.db.read(team.list_all)
     roles = {member.user_id: member.role for member in members}
     roles.update(dict.fromkeys(services.settings.admin_ids, Role.ADMIN))
     done = [await refresh(bot, services, user_id, role) for user_id, role in roles.items()]

@@ -1,2 +1,2 @@
-""""You said, we did": who a theme or a hypothesis reaches, the update staff draft, and its
+""" "You said, we did": who a theme or a hypothesis reaches, the update staff draft, and its
 paced, confirmed sending."""

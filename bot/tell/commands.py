@@ -4,6 +4,7 @@ fell in a theme or who answered a hypothesis, after a preview and a confirmation
 from __future__ import annotations
 
 import re
+import sqlite3
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
@@ -15,6 +16,7 @@ from bot.common.profiles import sender
 from bot.common.roles import role_of
 from bot.tell import updates as tell
 from storage import tells
+from storage.tells import Tell
 
 # "tell:<id>:send" or "tell:<id>:cancel".
 # Ids of at most 18 digits: anything longer cannot be a row of ours (SQLite stores 2^63).
@@ -98,9 +100,11 @@ async def tell_button(update: Update, context: PulseContext) -> None:
     decided = await tell.decide(
         services.db, tell_id, send, actor_id=profile.user_id, now=services.now()
     )
-    async with services.db.read() as conn:
-        found = await tells.find(conn, tell_id)
-        count = await tells.audience_size(conn, tell_id)
+
+    def look(conn: sqlite3.Connection) -> tuple[Tell | None, int]:
+        return tells.find(conn, tell_id), tells.audience_size(conn, tell_id)
+
+    found, count = await services.db.read(look)
     if found is None:
         await query.answer(catalog.text(language, "general.button_unknown"))
         return

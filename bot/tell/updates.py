@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,10 +24,10 @@ from bot.digest import themes
 from bot.digest.answer_vectors import AnswerVectors
 from bot.digest.embedding import view
 from bot.sending.outbound import BULK
-from storage import customers, hypotheses, inbox, runtime_settings, tells
+from storage import customers, hypotheses, runtime_settings, tells
 from storage.customers import CustomerStatus
-from storage.db import Database
-from storage.tells import Tell, TellStatus
+from storage.db import REPEATED, Database
+from storage.tells import RecentText, Tell, TellStatus
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +59,15 @@ async def targets(db: Database, now: int, vectors: AnswerVectors | None = None) 
     if vectors is not None:
         await vectors.fill(since=since)
     model = vectors.embedder.model if vectors is not None else ""
-    async with db.scan() as conn:
-        texts = await tells.recent_texts(conn, since, model)
-        known = await hypotheses.list_all(conn)
-        audiences = {h.id: await tells.hypothesis_audience(conn, h.id) for h in known}
+
+    def gather(
+        conn: sqlite3.Connection,
+    ) -> tuple[list[RecentText], list[hypotheses.Hypothesis], dict[int, list[int]]]:
+        texts = tells.recent_texts(conn, since, model)
+        known = hypotheses.list_all(conn)
+        return texts, known, {h.id: tells.hypothesis_audience(conn, h.id) for h in known}
+
+    texts, known, audiences = await db.scan(gather)
     # Per question, as the digest finds them: a theme staff read about is one they can tell.
     found = sorted(
         (
@@ -127,10 +134,9 @@ async def draft(
     db: Database, target: Target, message: str, *, actor_id: int, now: int
 ) -> Tell | None:
     """Records a draft for the target's customers; None when this update already did."""
-    async with db.transaction() as conn:
-        if not await inbox.claim_effect(conn, now):
-            return None
-        return await tells.draft(
+
+    def record(conn: sqlite3.Connection) -> Tell:
+        return tells.draft(
             conn,
             target_kind=target.kind,
             target=target.key,
@@ -140,14 +146,19 @@ async def draft(
             now=now,
         )
 
+    drafted = await db.write_once(record)
+    return None if drafted is REPEATED else drafted
+
 
 async def decide(db: Database, tell_id: int, send: bool, *, actor_id: int, now: int) -> bool:
     """Confirms (send) or cancels a draft; False when someone decided it already."""
     status = TellStatus.CONFIRMED if send else TellStatus.CANCELLED
-    async with db.transaction() as conn:
-        if not await inbox.claim_effect(conn, now):
-            return False
-        return await tells.decide(conn, tell_id, status, actor_id=actor_id, now=now)
+
+    def record(conn: sqlite3.Connection) -> bool:
+        return tells.decide(conn, tell_id, status, actor_id=actor_id, now=now)
+
+    decided = await db.write_once(record)
+    return False if decided is REPEATED else decided
 
 
 class TellSender:
@@ -187,21 +198,18 @@ class TellSender:
         async with self._lock:
             sent = 0
             while not self._stopping and not await self._quiet():
-                async with self._db.transaction() as conn:
-                    batch = await tells.claim_pending(conn, BATCH)
+                batch = await self._db.write(partial(tells.claim_pending, limit=BATCH))
                 if not batch:
                     break
                 for k, pending in enumerate(batch):
                     if self._stopping:
-                        async with self._db.transaction() as conn:
-                            await tells.release(conn, batch[k:])
+                        await self._db.write(partial(tells.release, claimed=batch[k:]))
                         break
                     sent += await self._send(pending)
             return sent
 
     async def _quiet(self) -> bool:
-        async with self._db.read() as conn:
-            config = await runtime_settings.load(conn)
+        config = await self._db.read(runtime_settings.load)
         zone = config.zone(self._zone.key)
         moment = self._clock.now()
         return quiet_until(moment, zone, config.quiet_start, config.quiet_end) is not None
@@ -219,22 +227,25 @@ class TellSender:
             pass  # Telegram may have delivered it: counted as sent, never resent
         except TelegramError as exc:
             error = exc.message
-        async with self._db.transaction() as conn:
-            await tells.finish(
-                conn,
-                pending.tell_id,
-                pending.user_id,
+        await self._db.write(
+            partial(
+                tells.finish,
+                tell_id=pending.tell_id,
+                user_id=pending.user_id,
                 sent=error is None,
                 now=epoch(self._clock.now()),
                 error=error,
             )
+        )
         if error is not None:
             log.warning("update %s to %s failed: %s", pending.tell_id, pending.user_id, error)
         return 1 if error is None else 0
 
     async def _blocked(self, user_id: int) -> None:
-        async with self._db.transaction() as conn:
-            if await customers.find(conn, user_id) is not None:
-                await customers.set_status(
-                    conn, user_id, CustomerStatus.BLOCKED, now=epoch(self._clock.now())
-                )
+        now = epoch(self._clock.now())
+
+        def mark_blocked(conn: sqlite3.Connection) -> None:
+            if customers.find(conn, user_id) is not None:
+                customers.set_status(conn, user_id, CustomerStatus.BLOCKED, now=now)
+
+        await self._db.write(mark_blocked)
