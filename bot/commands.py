@@ -1,5 +1,7 @@
 """Every command of the bot, declared once, in menu order: the customers' commands first,
-then the team's. A command that sets one runtime setting is one line: `_sets(...)`.
+then the team's. A command that sets one runtime setting is one line: `_sets(...)`; a
+count setting (a number of days or hours) is not even that: its command comes from its
+field (`_counts`).
 
 `bot.app` registers a handler per name from this table; gatekeeping, the menus, /help and
 the permission tests read it (`bot.common.commands`). A command's texts are its catalog
@@ -9,6 +11,7 @@ lines: `commands.<name>`, `customer_commands.<name>` and `command_args.<name>`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from bot.admin import audit_commands, settings_commands
@@ -25,11 +28,30 @@ from bot.segments import invite_commands
 from bot.team import commands as team
 from bot.team import help
 from bot.tell import commands as tell
+from storage.runtime_settings import COUNTS, RuntimeSettings
 
 
 def _sets(name: str, field: str, parse: Callable[[list[str]], Any], example: str) -> Command:
     """An admin command that sets the one runtime setting `field` to `parse(args)`."""
     return Command(name, Who.ADMIN, setting(name, one(field, parse)), example)
+
+
+def _shown(default: int | None) -> str:
+    return "off" if default is None else str(default)
+
+
+def _counts() -> tuple[Command, ...]:
+    """The command of every count setting, derived from its declaration alone
+    (`storage.runtime_settings.Count`), with its default as the example."""
+    return tuple(
+        _sets(
+            count.name(field),
+            field,
+            partial(p.parse_count, count),
+            f"/{count.name(field)} {_shown(getattr(RuntimeSettings(), field))}",
+        )
+        for field, count in COUNTS.items()
+    )
 
 
 COMMANDS = CommandTable(
@@ -63,11 +85,7 @@ COMMANDS = CommandTable(
         Command("checkin_now", Who.ADMIN, round_commands.checkin_now_command, "/checkin_now"),
         Command("digest_now", Who.ADMIN, digest.digest_now_command, "/digest_now"),
         Command("sample", Who.ADMIN, settings_commands.sample_command, "/sample 10%"),
-        _sets("cooldown", "cooldown_days", p.parse_cooldown, "/cooldown 14"),
-        _sets("notnow", "notnow_days", p.parse_notnow, "/notnow 7"),
-        _sets("retention", "retention_days", p.parse_retention, "/retention off"),
-        _sets("reminder", "reminder_hours", p.parse_reminder, "/reminder off"),
-        _sets("expiry", "expiry_hours", p.parse_expiry, "/expiry 48"),
+        *_counts(),
         Command("quiet", Who.ADMIN, setting("quiet", quiet_values), "/quiet off"),
         Command("alerts", Who.ADMIN, followups.alerts_command, "/alerts 3"),
         _sets("timezone", "timezone", p.parse_timezone, "/timezone Europe/London"),

@@ -16,7 +16,7 @@ from bot.common.parsing import InvalidArgument, Schedule, WrongUsage
 from bot.common.schedule import compact_days, first_clash, next_runs
 from bot.running import scheduling
 from bot.segments.management import split_rename
-from storage.runtime_settings import RuntimeSettings
+from storage.runtime_settings import COUNTS, RuntimeSettings
 
 AMSTERDAM = "Europe/Amsterdam"
 # Tuesday 17 November 2026, 09:00 UTC (10:00 in Amsterdam).
@@ -141,26 +141,40 @@ def test_impossible_sample_sizes_are_refused(args: list[str]) -> None:
         parsing.parse_sample(args)
 
 
+def parse_cooldown(args: list[str]) -> int | None:
+    return parsing.parse_count(COUNTS["cooldown_days"], args)
+
+
+def parse_expiry(args: list[str]) -> int | None:
+    return parsing.parse_count(COUNTS["expiry_hours"], args)
+
+
+def parse_reminder(args: list[str]) -> int | None:
+    return parsing.parse_count(COUNTS["reminder_hours"], args)
+
+
 def test_numbers_must_be_whole_and_in_range() -> None:
-    assert parsing.parse_cooldown(["0"]) == 0
-    assert parsing.parse_cooldown(["365"]) == 365
-    assert parsing.parse_expiry(["72"]) == 72
+    assert parse_cooldown(["0"]) == 0
+    assert parse_cooldown(["365"]) == 365
+    assert parse_expiry(["72"]) == 72
     for bad in (["366"], ["-1"], ["1.5"], ["ten"]):
         with pytest.raises(InvalidArgument):
-            parsing.parse_cooldown(bad)
+            parse_cooldown(bad)
     for wrong in ([], ["1", "2"]):
         with pytest.raises(WrongUsage):
-            parsing.parse_expiry(wrong)
+            parse_expiry(wrong)
     with pytest.raises(InvalidArgument):
-        parsing.parse_expiry(["0"])
+        parse_expiry(["0"])
+    with pytest.raises(InvalidArgument):
+        parse_expiry(["off"])  # an expiry cannot be off
 
 
 def test_a_reminder_is_hours_or_off_in_either_language() -> None:
-    assert parsing.parse_reminder(["24"]) == 24
-    assert parsing.parse_reminder(["off"]) is None
-    assert parsing.parse_reminder(["UIT"]) is None
+    assert parse_reminder(["24"]) == 24
+    assert parse_reminder(["off"]) is None
+    assert parse_reminder(["UIT"]) is None
     with pytest.raises(InvalidArgument):
-        parsing.parse_reminder(["0"])
+        parse_reminder(["0"])
 
 
 @pytest.mark.parametrize(

@@ -4,33 +4,39 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import fields
 from datetime import date, datetime
 from typing import Any
 
 from bot.catalog import Catalog, Html
 from bot.common.parsing import WEEKDAYS
 from bot.common.schedule import compact_days, next_runs
-from storage.runtime_settings import RuntimeSettings
+from storage.runtime_settings import COUNTS, Count, RuntimeSettings
 
-# The settings as admins see and change them: a name in the catalog, and its fields.
-GROUPS: dict[str, tuple[str, ...]] = {
-    "checkin_schedule": ("checkin_days", "checkin_time"),
-    "checkins": ("checkins_paused",),
-    "sample": ("sample_size",),
-    "sample_by": ("sample_by",),
-    "cooldown": ("cooldown_days",),
-    "notnow": ("notnow_days",),
-    "retention": ("retention_days",),
-    "reminder": ("reminder_hours",),
-    "expiry": ("expiry_hours",),
-    "quiet": ("quiet_start", "quiet_end"),
-    "timezone": ("timezone",),
-    "digest_schedule": ("digest_day", "digest_time"),
-    "catch_up": ("catch_up_hours",),
-    "sending": ("send_rate", "chat_interval"),
-    "alerts": ("alert_score",),
-    "alert_quiet": ("alert_quiet",),
+# The settings as admins see them, each a line of /settings under a catalog name
+# (`admin.setting.<group>`): the fields that read as one line, and every count setting under
+# its own name (`Count.name`). In the order of the fields.
+_GROUP_OF = {
+    "checkin_days": "checkin_schedule",
+    "checkin_time": "checkin_schedule",
+    "checkins_paused": "checkins",
+    "sample_size": "sample",
+    "sample_by": "sample_by",
+    "quiet_start": "quiet",
+    "quiet_end": "quiet",
+    "timezone": "timezone",
+    "digest_day": "digest_schedule",
+    "digest_time": "digest_schedule",
+    "catch_up_hours": "catch_up",
+    "send_rate": "sending",
+    "chat_interval": "sending",
+    "alert_score": "alerts",
+    "alert_quiet": "alert_quiet",
+    **{name: count.name(name) for name, count in COUNTS.items()},
 }
+GROUPS: tuple[str, ...] = tuple(dict.fromkeys(_GROUP_OF[f.name] for f in fields(RuntimeSettings)))
+# The count setting shown as each group, if it is one.
+_COUNT_OF = {count.name(name): (name, count) for name, count in COUNTS.items()}
 # Fields whose change moves the scheduled jobs.
 SCHEDULE_FIELDS = frozenset(
     {"checkin_days", "checkin_time", "digest_day", "digest_time", "timezone", "catch_up_hours"}
@@ -78,24 +84,11 @@ def value_text(
         if config.sample_by is None:
             return text(language, "admin.value.off")
         return text(language, "admin.value.sample_by", attribute=config.sample_by)
-    if group == "cooldown":
-        return Html(_count(catalog, language, "days", config.cooldown_days))
-    if group == "notnow":
-        return Html(_count(catalog, language, "days", config.notnow_days))
-    if group == "retention":
-        if config.retention_days is None:
-            return text(language, "admin.value.off")
-        days = _count(catalog, language, "days", config.retention_days)
-        return text(language, "admin.value.retention", days=days)
-    if group in ("reminder", "expiry", "catch_up"):
-        hours = {
-            "reminder": config.reminder_hours,
-            "expiry": config.expiry_hours,
-            "catch_up": config.catch_up_hours,
-        }[group]
-        if hours is None:
-            return text(language, "admin.value.off")
-        return text(language, "admin.value.after", hours=_count(catalog, language, "hours", hours))
+    if group in _COUNT_OF:
+        return _count_text(catalog, language, group, *_COUNT_OF[group], config)
+    if group == "catch_up":
+        hours = _count(catalog, language, "hours", config.catch_up_hours)
+        return text(language, "admin.value.after", hours=hours)
     if group == "quiet":
         if config.quiet_start is None or config.quiet_end is None:
             return text(language, "admin.value.off")
@@ -117,6 +110,24 @@ def value_text(
         values = {"rate": f"{config.send_rate:g}", "interval": f"{config.chat_interval:g}"}
         return text(language, "admin.value.sending", **values)
     raise KeyError(group)
+
+
+def _count_text(
+    catalog: Catalog, language: str, group: str, name: str, count: Count, config: RuntimeSettings
+) -> Html:
+    """A count setting's value: off, or its number of days or hours, in the group's own
+    words when the catalog has them (`admin.value.<group>`), else as hours go ("after 24
+    hours") or days do ("30 days")."""
+    value = getattr(config, name)
+    if value is None:
+        return catalog.text(language, "admin.value.off")
+    amount = _count(catalog, language, count.unit, value)
+    own = f"admin.value.{group}"
+    if own in catalog.keys(language):
+        return catalog.text(language, own, **{count.unit: amount})
+    if count.unit == "hours":
+        return catalog.text(language, "admin.value.after", hours=amount)
+    return Html(amount)
 
 
 def plain_text(text: str) -> str:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.common.excerpts import echo
 from bot.common.sample_size import InvalidSampleSize, parse_sample_size
+from storage.runtime_settings import Count
 
 # Canonical weekday names, Monday first: what the settings store and cron triggers read.
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -39,11 +40,6 @@ _ATTRIBUTE = re.compile(r"[\w.\-]{1,64}")
 REQUIRED = ("external_id", "name", "segment", "language")
 BASE_COLUMNS = frozenset(REQUIRED)
 
-MAX_COOLDOWN_DAYS = 365
-# Free text is kept at least a month: the digests that quote it must have been sent.
-MIN_RETENTION_DAYS = 30
-MAX_RETENTION_DAYS = 3650
-MAX_HOURS = 24 * 30
 MAX_AUDIT = 50
 DEFAULT_AUDIT = 10
 
@@ -166,33 +162,12 @@ def parse_whole(args: list[str], *, low: int, high: int) -> int:
     return int(text)
 
 
-def parse_cooldown(args: list[str]) -> int:
-    """Days between two check-ins of one customer: 0 to 365."""
-    return parse_whole(args, low=0, high=MAX_COOLDOWN_DAYS)
-
-
-def parse_notnow(args: list[str]) -> int:
-    """Days after a check-in answered "Not now" before that customer may be asked again."""
-    return parse_whole(args, low=1, high=MAX_COOLDOWN_DAYS)
-
-
-def parse_retention(args: list[str]) -> int | None:
-    """Days free-text answers are kept, or None for `off` (kept until the customer erases)."""
-    if len(args) == 1 and args[0].lower() in OFF_WORDS:
+def parse_count(count: Count, args: list[str]) -> int | None:
+    """A count setting's value: a whole number in its bounds, or None for `off` where it
+    can be off."""
+    if count.can_be_off and len(args) == 1 and args[0].lower() in OFF_WORDS:
         return None
-    return parse_whole(args, low=MIN_RETENTION_DAYS, high=MAX_RETENTION_DAYS)
-
-
-def parse_reminder(args: list[str]) -> int | None:
-    """Hours before the one reminder, or None for `off`."""
-    if len(args) == 1 and args[0].lower() in OFF_WORDS:
-        return None
-    return parse_whole(args, low=1, high=MAX_HOURS)
-
-
-def parse_expiry(args: list[str]) -> int:
-    """Hours an invitation stays open."""
-    return parse_whole(args, low=1, high=MAX_HOURS)
+    return parse_whole(args, low=count.low, high=count.high)
 
 
 def parse_quiet(args: list[str]) -> tuple[str, str] | None:
